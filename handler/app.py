@@ -1,0 +1,261 @@
+"""The submission handler: one endpoint, `POST /api/forms/<form-id>`, built by `create_app`.
+
+parse → normalise → validate → reference → DOCX → outbox → mail. Answers are JSON for JSON clients
+and HTML pages for browsers without JavaScript; every error is mapped to its answer in `_answer_error`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import urllib.parse
+from pathlib import Path
+
+from flask import Flask, abort, current_app, jsonify, redirect, request, send_from_directory
+from werkzeug.exceptions import HTTPException
+
+from . import normalise, pages
+from .document import render_docx
+from .errors import (
+    BadSubmission,
+    DeliveryUnavailable,
+    FormkitError,
+    Invalid,
+    UnknownForm,
+    UnsupportedMediaType,
+)
+from .forms import Form, load_forms
+from .mail import compose, send
+from .outbox import Outbox
+from .reference import new_reference, now
+from .validation import validate
+
+log = logging.getLogger("formkit")
+REFERENCE = re.compile(r"^[A-Z0-9]{1,20}-\d{8}-[2-9A-Z]{4,12}$")
+HONEYPOT = "_hemsida"
+
+DEFAULTS = {
+    "SCHEMA_DIR": "schema",
+    "PUBLIC_DIR": "",
+    "MAIL_DIR": "var/mail",
+    "OUTBOX_DIR": "var/outbox",
+    "SMTP_HOST": "",
+    "SMTP_PORT": 25,
+    "SMTP_USER": "",
+    "SMTP_PASSWORD": "",
+    "SMTP_STARTTLS": False,
+    "SMTP_TIMEOUT": 10,
+    "SMTP_QUICK_TIMEOUT": 3,
+    "MAIL_FROM": "Formulärtjänsten <no-reply@formkit.localhost>",
+    "MAIL_DOMAIN": "formkit.localhost",
+    "MAIL_REDIRECT": "",
+    "DEFAULT_TO": "formular@formkit.localhost",
+    "MAX_CONTENT_LENGTH": 256 * 1024,
+    "OUTBOX_RETRY_BASE": 30,
+    "OUTBOX_MAX_AGE": 3 * 86400,
+}
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: defaults, then FORMKIT_* environment variables, then `config` (for tests)."""
+    app = Flask(__name__)
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env("FORMKIT")
+    if config:
+        app.config.from_mapping(config)
+    app.json.ensure_ascii = False
+    app.extensions["formkit.forms"] = load_forms(app.config["SCHEMA_DIR"])
+    app.extensions["formkit.outbox"] = outbox_for(app.config)
+    app.register_error_handler(Exception, _answer_error)
+    app.add_url_rule("/api/forms/<form_id>", view_func=submit, methods=["POST"])
+    app.add_url_rule("/api/forms/<form_id>/kvitto/<reference>", view_func=receipt, methods=["GET"])
+    if app.config["PUBLIC_DIR"]:
+        app.add_url_rule("/", view_func=static_page, defaults={"path": ""})
+        app.add_url_rule("/<path:path>", view_func=static_page)
+    return app
+
+
+def outbox_for(config) -> Outbox | None:
+    """Return the configured outbox, or None in serverless mode (FORMKIT_OUTBOX_DIR set empty)."""
+    if not config.get("OUTBOX_DIR"):
+        return None
+    return Outbox(
+        config["OUTBOX_DIR"], retry_base=float(config["OUTBOX_RETRY_BASE"]), max_age=float(config["OUTBOX_MAX_AGE"])
+    )
+
+
+def _form(form_id: str) -> Form:
+    form = current_app.extensions["formkit.forms"].get(form_id)
+    if form is None:
+        raise UnknownForm(f'Det finns inget formulär som heter "{form_id[:80]}".')
+    return form
+
+
+def submit(form_id: str):
+    """Receive one submission; answer 201/303 only once its mail is handed over or safely queued."""
+    started = time.monotonic()
+    form = _form(form_id)
+    raw, honeypot = _read_body(form)
+    data = normalise.clean(raw)
+    try:
+        validate(form, data)
+    except Invalid:
+        log.info("form=%s outcome=invalid ms=%.1f", form.id, (time.monotonic() - started) * 1000)
+        raise
+    created = now()
+    reference = new_reference(form.settings["reference_prefix"], created)
+    if honeypot:
+        log.info("form=%s reference=%s outcome=honeypot", form.id, reference)
+        return _accepted(form, reference)
+    forms = current_app.extensions["formkit.forms"]
+    attachment = render_docx(form, data, reference, created, forms.get(form.settings.get("reply_form", "")))
+    messages = compose(form, data, reference, created, attachment, current_app.config)
+    _hand_over(messages)
+    log.info("form=%s reference=%s outcome=accepted ms=%.1f", form.id, reference, (time.monotonic() - started) * 1000)
+    return _accepted(form, reference)
+
+
+def _hand_over(messages) -> None:
+    config = current_app.config
+    outbox = current_app.extensions["formkit.outbox"]
+    if outbox is None:  # serverless: nothing is kept, so the SMTP server must take it now
+        try:
+            for message in messages:
+                send(message, config)
+        except Exception as error:
+            log.error("delivery failed outcome=unavailable error=%s", type(error).__name__)
+            raise DeliveryUnavailable("E-posten kunde inte skickas just nu. Försök igen om en stund.") from None
+        return
+    try:
+        names = [outbox.put(message) for message in messages]
+    except OSError as error:
+        log.error("outbox not writable outcome=unavailable error=%s", error)
+        raise DeliveryUnavailable("Rapporten kunde inte sparas just nu. Försök igen om en stund.") from None
+    # The report is safe on disk; try once now with a short timeout, the worker retries the rest.
+    quick = {**config, "SMTP_TIMEOUT": min(float(config["SMTP_TIMEOUT"]), float(config["SMTP_QUICK_TIMEOUT"]))}
+    for name in names:
+        outbox.deliver(name, lambda message: send(message, quick))
+
+
+def _accepted(form: Form, reference: str):
+    if _wants_json():
+        response = jsonify(reference=reference, receipt=form.settings.get("receipt", ""))
+        response.status_code = 201
+        response.headers["Location"] = f"/api/forms/{form.id}/kvitto/{reference}"
+    else:
+        response = redirect(f"/api/forms/{form.id}/kvitto/{reference}", 303)
+    return response
+
+
+def _read_body(form: Form) -> tuple[dict, bool]:
+    """Return the submission as an object, and whether the honeypot field was filled."""
+    mimetype = request.mimetype
+    body = request.get_data()
+    if mimetype == "application/json":
+        data = normalise.decode_json(body)
+        return data, bool(str(data.pop(HONEYPOT, "") or "").strip())
+    if mimetype == "application/x-www-form-urlencoded":
+        try:
+            pairs = urllib.parse.parse_qsl(
+                body.decode("utf-8"), keep_blank_values=True, errors="strict", max_num_fields=1000
+            )
+        except UnicodeDecodeError:
+            raise BadSubmission("Innehållet är inte giltig UTF-8.") from None
+        except ValueError:
+            raise BadSubmission("Formuläret innehåller för många fält.") from None
+        honeypot = any(name == HONEYPOT and value.strip() for name, value in pairs)
+        return normalise.from_pairs(form, pairs), honeypot
+    raise UnsupportedMediaType("Skicka formuläret som application/x-www-form-urlencoded eller application/json.")
+
+
+def receipt(form_id: str, reference: str):
+    """Show the receipt page with the reference (the no-JavaScript path ends here)."""
+    form = _form(form_id)
+    if not REFERENCE.match(reference):
+        abort(404)
+    return pages.receipt(form, reference)
+
+
+def static_page(path: str):
+    """Serve the built site (used by `formkit serve`; in production any web server does this)."""
+    public = Path(current_app.config["PUBLIC_DIR"]).resolve()
+    target = (public / path).resolve()
+    if public not in target.parents and target != public:
+        abort(404)
+    if target.is_dir():
+        if path and not path.endswith("/"):
+            return redirect("/" + path + "/", 301)
+        path = (path + "/index.html").lstrip("/")
+    elif not target.is_file():
+        abort(404)
+    response = send_from_directory(public, path)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _wants_json() -> bool:
+    if request.mimetype == "application/json":
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json", "application/problem+json"])
+    return best in ("application/json", "application/problem+json")
+
+
+def _answer_error(error: Exception):
+    """Map every exception to its answer: problem+json for JSON clients, a readable page for browsers."""
+    if isinstance(error, HTTPException):
+        status, title, detail = error.code or 500, _http_title(error), _http_detail(error)
+    elif isinstance(error, FormkitError):
+        status, title, detail = error.status, error.title, error.detail
+    else:
+        log.exception("unexpected error path=%s", request.path)
+        status, title, detail = 500, "Något gick fel", "Ett oväntat fel inträffade. Försök igen om en stund."
+    if status == 404 and request.method == "GET" and current_app.config["PUBLIC_DIR"] and not _wants_json():
+        return pages.not_found()
+    errors = error.errors if isinstance(error, Invalid) else []
+    if _wants_json():
+        body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+        if errors:
+            body["errors"] = [
+                {"path": "/" + "/".join(str(p) for p in e.path), "name": e.name, "label": e.label, "message": e.message}
+                for e in errors
+            ]
+        response = jsonify(body)
+        response.status_code = status
+        response.mimetype = "application/problem+json"
+    elif isinstance(error, Invalid):
+        response = pages.invalid(_form(request.view_args["form_id"]), _submitted_values(), errors)
+    else:
+        response = pages.problem(status, title, detail)
+    if status in (429, 503):
+        response.headers["Retry-After"] = "30" if status == 503 else response.headers.get("Retry-After", "60")
+    return response
+
+
+def _submitted_values() -> dict:
+    """Return what the user sent, as best it can be read, so the no-JS error page keeps it."""
+    try:
+        form = _form(request.view_args["form_id"])
+        pairs = urllib.parse.parse_qsl(request.get_data(cache=True).decode("utf-8", "replace"), keep_blank_values=True)
+        return normalise.from_pairs(form, pairs)
+    except FormkitError:
+        return {}
+
+
+def _http_title(error: HTTPException) -> str:
+    return {
+        404: "Sidan finns inte",
+        405: "Metoden stöds inte",
+        413: "Innehållet är för stort",
+        429: "För många försök",
+        400: "Felaktig begäran",
+    }.get(error.code, error.name)
+
+
+def _http_detail(error: HTTPException) -> str:
+    return {
+        404: "Adressen finns inte. Kontrollera att den är rätt skriven.",
+        405: "Formulär skickas med POST.",
+        413: "Det du skickade är för stort. Korta texterna och försök igen.",
+        429: "Du har skickat många formulär på kort tid. Vänta en stund och försök igen.",
+    }.get(error.code, "Begäran kunde inte behandlas.")

@@ -1,0 +1,136 @@
+"""The `formkit` command: build the site, serve it with the handler, check forms, run the outbox."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+
+from .errors import FormDefinitionError
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    parser = argparse.ArgumentParser(prog="formkit", description="Formulärkit: webbplats, formulär och mottagning.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="bygg webbplatsen och kör den med mottagningen")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--no-build", action="store_true", help="använd den befintliga public/")
+    build = commands.add_parser("build", help="bygg webbplatsen till public/")
+    build.add_argument("--config", default="mkdocs.yml")
+    commands.add_parser("check", help="kontrollera alla formulär i schema/")
+    outbox = commands.add_parser("outbox", help="utkorgen: run, status, retry")
+    outbox.add_argument("action", choices=["run", "status", "retry"])
+    outbox.add_argument("--once", action="store_true", help="gå igenom utkorgen en gång och avsluta")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        return {"serve": cmd_serve, "build": cmd_build, "check": cmd_check, "outbox": cmd_outbox}[args.command](args)
+    except FormDefinitionError as error:
+        print("\n".join(error.problems), file=sys.stderr)
+        return 1
+
+
+def build_site(config_file: str = "mkdocs.yml") -> float:
+    """Build the MkDocs site; return the seconds it took. A broken form raises FormDefinitionError."""
+    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    started = time.perf_counter()
+    build(load_config(config_file))
+    return time.perf_counter() - started
+
+
+def cmd_build(args) -> int:
+    seconds = build_site(args.config)
+    print(f"Webbplatsen byggd till public/ på {seconds:.2f} s.")
+    return 0
+
+
+def cmd_check(args) -> int:
+    from .app import DEFAULTS
+    from .forms import load_forms
+
+    schema_dir = os.environ.get("FORMKIT_SCHEMA_DIR", DEFAULTS["SCHEMA_DIR"])
+    forms = load_forms(schema_dir)
+    for form in forms.values():
+        for warning in form.warnings:
+            print(f"varning: {warning}", file=sys.stderr)
+    print(f"{len(forms)} formulär i {schema_dir}/ är i ordning.")
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from werkzeug.serving import run_simple
+
+    from .app import create_app
+
+    if not args.no_build:
+        build_site()
+    app = create_app({"PUBLIC_DIR": os.environ.get("FORMKIT_PUBLIC_DIR") or str(Path("public").resolve())})
+    start_outbox_worker(app)
+    print(f"Formulärkit kör på http://{args.host}:{args.port}/ (avsluta med Ctrl+C)")
+    run_simple(args.host, args.port, app, threaded=True, use_reloader=False)
+    return 0
+
+
+def start_outbox_worker(app, interval: float = 5.0) -> threading.Thread | None:
+    """Start a daemon thread that retries the outbox every `interval` seconds."""
+    outbox = app.extensions["formkit.outbox"]
+    if outbox is None:
+        return None
+
+    def loop():
+        from .mail import send
+
+        while True:
+            try:
+                outbox.run_once(lambda message: send(message, app.config))
+            except Exception:  # keep the worker alive whatever one round does
+                logging.getLogger("formkit.outbox").exception("outbox round failed")
+            time.sleep(interval)
+
+    thread = threading.Thread(target=loop, name="formkit-outbox", daemon=True)
+    thread.start()
+    return thread
+
+
+def cmd_outbox(args) -> int:
+    from .app import create_app
+    from .mail import send
+
+    app = create_app()
+    outbox = app.extensions["formkit.outbox"]
+    if outbox is None:
+        print("Ingen utkorg: FORMKIT_OUTBOX_DIR är tom (serverlöst läge).", file=sys.stderr)
+        return 1
+    if args.action == "status":
+        entries = outbox.entries()
+        if not entries:
+            print("Utkorgen är tom.")
+        for entry in entries:
+            minutes = entry.age / 60
+            print(f"{entry.folder:6} {minutes:8.1f} min  försök {entry.attempts:3}  {entry.name}  {entry.last_error}")
+        return 0
+    if args.action == "retry":
+        print(f"{outbox.retry_now()} meddelanden försöks igen nu.")
+        delivered = outbox.run_once(lambda message: send(message, app.config))
+        print(f"{delivered} levererade.")
+        return 0
+    while True:
+        delivered = outbox.run_once(lambda message: send(message, app.config))
+        if delivered:
+            print(f"{delivered} levererade.")
+        if args.once:
+            return 0
+        time.sleep(5)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""Turn a request body (JSON or form-encoded) into one clean object, ready to validate.
+
+Form-encoded values are all strings named by dotted paths (`verksamheter.0.enhet`); they are
+coerced by the schema's types. Both kinds of body then get the same text clean-up and have blank
+fields and blank rows dropped, since an empty string would otherwise satisfy `required`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+
+from .errors import BadSubmission
+from .forms import Field, Form
+
+MAX_DEPTH = 12
+MAX_INDEX = 200
+# Everything XML 1.0 cannot carry, except tab and newline: C0/C1 controls, surrogates, U+FFFE/U+FFFF.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+TRUE = {"on", "true", "1", "ja", "yes"}
+FALSE = {"off", "false", "0", "nej", "no"}
+
+
+def clean_text(value: str) -> str:
+    """Return text in NFC with Word's line breaks as newlines, control characters removed, trimmed."""
+    value = value.replace("\r\n", "\n").replace("\r", "\n").replace("\x0b", "\n").replace("\x0c", "\n")
+    value = _UNSAFE.sub("", value)
+    return unicodedata.normalize("NFC", value).strip()
+
+
+def decode_json(body: bytes) -> dict:
+    """Parse a JSON body strictly: UTF-8 only, no duplicate keys, no deep nesting, an object at the top."""
+    try:
+        text = body.decode("utf-8")
+        data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+    except UnicodeDecodeError:
+        raise BadSubmission("Innehållet är inte giltig UTF-8.") from None
+    except RecursionError:
+        raise BadSubmission("JSON-innehållet är för djupt nästlat.") from None
+    except ValueError as error:  # JSONDecodeError and our own hooks
+        raise BadSubmission(f"Innehållet är inte giltig JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise BadSubmission("JSON-innehållet ska vara ett objekt med formulärets fält.")
+    if _depth(data) > MAX_DEPTH:
+        raise BadSubmission("JSON-innehållet är för djupt nästlat.")
+    return data
+
+
+def from_pairs(form: Form, pairs: list[tuple[str, str]]) -> dict:
+    """Build the submission object from form-encoded (name, value) pairs by the form's field paths."""
+    data: dict = {}
+    for name, value in pairs:
+        if name.startswith("_"):  # the kit's own fields (version, honeypot) are not answers
+            continue
+        parts = name.split(".")
+        if any(p.isdigit() and int(p) > MAX_INDEX for p in parts):
+            raise BadSubmission(f'Fältet "{name}" har ett för stort radnummer.')
+        node = form.field_at(tuple(parts))
+        if node is None or node.kind in ("group", "list"):
+            raise BadSubmission(f'Formuläret har inget fält som heter "{name}".')
+        _put(data, parts, _coerce(node, value))
+    return _rows_to_lists(form.root, data)
+
+
+def clean(data):
+    """Return `data` with every string cleaned and blank strings, empty objects and empty rows dropped."""
+    if isinstance(data, str):
+        return clean_text(data)
+    if isinstance(data, dict):
+        cleaned = {key: clean(value) for key, value in data.items()}
+        return {key: value for key, value in cleaned.items() if not _blank(value)}
+    if isinstance(data, list):
+        cleaned = [clean(value) for value in data]
+        return [value for value in cleaned if not _blank(value)]
+    return data
+
+
+def _blank(value) -> bool:
+    return value is None or value == "" or value == {} or (isinstance(value, list) and not value)
+
+
+def _coerce(node: Field, value: str):
+    value = clean_text(value)
+    if value == "":
+        return ""
+    if node.kind == "integer" and re.fullmatch(r"[+-]?\d{1,15}", value):
+        return int(value)
+    if node.kind == "number":
+        try:
+            return float(value.replace(",", "."))
+        except ValueError:
+            return value
+    if node.kind == "checkbox":
+        return True if value.lower() in TRUE else (False if value.lower() in FALSE else value)
+    return value
+
+
+def _put(data: dict, parts: list[str], value) -> None:
+    target = data
+    for part in parts[:-1]:
+        target = target.setdefault(part, {})
+        if not isinstance(target, dict):
+            raise BadSubmission(f'Fältet "{".".join(parts)}" krockar med ett annat fält.')
+    last = parts[-1]
+    if last in target:  # repeated names: several checkboxes of one question
+        previous = target[last]
+        target[last] = (previous if isinstance(previous, list) else [previous]) + [value]
+    else:
+        target[last] = value
+
+
+def _rows_to_lists(node: Field, data):
+    """Turn {"0": {...}, "3": {...}} into a compact list in index order, and checkbox sets into lists."""
+    if node.kind == "group" and isinstance(data, dict):
+        by_name = {child.name: child for child in node.children}
+        return {k: (_rows_to_lists(by_name[k], v) if k in by_name else v) for k, v in data.items()}
+    if node.kind == "list" and isinstance(data, dict):
+        return [_rows_to_lists(node.item, data[k]) for k in sorted(data, key=int)]
+    if node.kind == "checkboxes" and not isinstance(data, list):
+        return [data] if data != "" else []
+    return data
+
+
+def _no_duplicates(pairs):
+    keys = [key for key, _ in pairs]
+    if len(keys) != len(set(keys)):
+        duplicate = next(k for k in keys if keys.count(k) > 1)
+        raise ValueError(f'nyckeln "{duplicate}" förekommer flera gånger')
+    return dict(pairs)
+
+
+def _no_constant(name):
+    raise ValueError(f"{name} är inte tillåtet")
+
+
+def _depth(value, level=1) -> int:
+    if isinstance(value, dict):
+        return max((_depth(v, level + 1) for v in value.values()), default=level)
+    if isinstance(value, list):
+        return max((_depth(v, level + 1) for v in value), default=level)
+    return level

@@ -1,0 +1,118 @@
+"""Render a form definition as an HTML form that works without JavaScript.
+
+Used at build time by the Markdown extension and at request time for the no-JS error page, so the
+form a user corrects is the same markup they first saw, with their answers and the errors filled in.
+"""
+
+from __future__ import annotations
+
+import json
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from .forms import Field, Form
+from .validation import client_messages
+
+AUTOCOMPLETE = {"email": "email", "date": "off"}
+INPUT_TYPES = {"email": "email", "date": "date", "integer": "number", "number": "number", "text": "text"}
+BLANK_ROWS = 3
+
+env = Environment(
+    loader=PackageLoader("handler", "templates"),
+    autoescape=select_autoescape(default=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def field_id(name: str) -> str:
+    """Return the HTML id of a field name; names are [a-z0-9_] parts joined by dots, so this cannot collide."""
+    return "f-" + name.replace(".", "-")
+
+
+def render_form(form: Form, action: str, values: dict | None = None, errors: list | None = None) -> str:
+    """Return the form's HTML, with `values` filled in and `errors` (FieldError list) shown."""
+    by_name = {error.name: error for error in errors or []}
+    return (
+        env.get_template("form.html")
+        .render(
+            form=form,
+            action=action,
+            root=form.root,
+            values=values or {},
+            errors=errors or [],
+            by_name=by_name,
+            helpers=Helpers(by_name),
+        )
+        .strip()
+    )
+
+
+class Helpers:
+    """Small functions the template needs: concrete names, ids, values and attributes."""
+
+    def __init__(self, by_name: dict):
+        self.by_name = by_name
+
+    @staticmethod
+    def name(node: Field, rows: tuple) -> str:
+        parts, index = [], iter(rows)
+        for part in node.path:
+            parts.append(str(next(index)) if part == "*" else part)
+        return ".".join(parts)
+
+    @staticmethod
+    def id(name: str) -> str:
+        return field_id(name)
+
+    @staticmethod
+    def value(values, node: Field, rows: tuple):
+        current, index = values, iter(rows)
+        for part in node.path:
+            key = next(index) if part == "*" else part
+            if isinstance(current, dict):
+                current = current.get(key)
+            elif isinstance(current, list) and isinstance(key, int) and key < len(current):
+                current = current[key]
+            else:
+                return None
+        return current
+
+    @staticmethod
+    def row_count(values, node: Field, rows: tuple) -> int:
+        filled = Helpers.value(values, node, rows)
+        count = len(filled) if isinstance(filled, list) else 0
+        minimum = int(node.schema.get("minItems", 0))
+        maximum = int(node.schema.get("maxItems", 50))
+        return max(1, minimum, min(maximum, count + 1 if count else BLANK_ROWS))
+
+    @staticmethod
+    def input_type(node: Field) -> str:
+        return INPUT_TYPES.get(node.kind, "text")
+
+    @staticmethod
+    def autocomplete(node: Field) -> str | None:
+        return node.schema.get("x-autocomplete") or AUTOCOMPLETE.get(node.kind)
+
+    @staticmethod
+    def item_label(node: Field) -> str:
+        title = node.item.title if node.item else node.title
+        return title[:1].lower() + title[1:] if not title[1:2].isupper() else title
+
+    @staticmethod
+    def messages(node: Field) -> str:
+        """Return the field's Swedish messages as JSON for formkit.js, so both sides say the same."""
+        return json.dumps(client_messages(node), ensure_ascii=False)
+
+    def error(self, name: str):
+        return self.by_name.get(name)
+
+    def described_by(self, node: Field, name: str) -> str | None:
+        ids = []
+        if node.description:
+            ids.append(field_id(name) + "-hint")
+        if node.kind == "textarea" and node.schema.get("maxLength"):
+            ids.append(field_id(name) + "-count")
+        if name in self.by_name:
+            ids.append(field_id(name) + "-error")
+        return " ".join(ids) or None

@@ -1,0 +1,250 @@
+"""Validate a cleaned submission and turn jsonschema's errors into one Swedish message per field.
+
+jsonschema's error objects are kept until `messages`, the one place where they become sentences,
+keyed by `error.validator`; a field's own `x-messages` in the schema wins over the defaults.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from email_validator import EmailNotValidError, validate_email
+from jsonschema import Draft202012Validator, FormatChecker
+
+from .errors import Invalid
+from .forms import Field, Form
+from .privacy import find_identity_number
+
+format_checker = FormatChecker(formats=())
+
+
+@format_checker.checks("email")
+def is_email(value) -> bool:
+    """Check e-mail syntax properly (no DNS look-ups); jsonschema's own check only wants an "@"."""
+    if not isinstance(value, str):
+        return True
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    return True
+
+
+@format_checker.checks("date")
+def is_date(value) -> bool:
+    """Check a strict ISO date, YYYY-MM-DD, that exists in the calendar."""
+    if not isinstance(value, str):
+        return True
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return False
+    try:
+        datetime.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem with one field: its concrete path, its label, where it sits and a Swedish message."""
+
+    path: tuple
+    label: str
+    message: str
+    context: str = ""
+
+    @property
+    def name(self) -> str:
+        """Return the HTML field name (dotted path)."""
+        return ".".join(str(p) for p in self.path)
+
+    @property
+    def summary(self) -> str:
+        """Return the message as the error summary shows it, with its group when labels repeat."""
+        return f"{self.message} ({self.context})" if self.context else self.message
+
+
+@lru_cache(maxsize=64)
+def _validator(form: Form) -> Draft202012Validator:
+    return Draft202012Validator(form.schema, format_checker=format_checker)
+
+
+def validate(form: Form, data: dict) -> dict:
+    """Return `data` when it is valid; otherwise raise Invalid with one FieldError per field in form order."""
+    errors: dict[tuple, FieldError] = {}
+    for error in sorted(_validator(form).iter_errors(data), key=_depth_first):
+        for path, validator in _targets(error):
+            if path not in errors:
+                errors[path] = _field_error(form, path, validator, error)
+    for path, error in _privacy_errors(form, data):
+        errors.setdefault(path, error)
+    for path, error in _domain_errors(form, data):
+        errors.setdefault(path, error)
+    if errors:
+        order = _order(form)
+        raise Invalid(sorted(errors.values(), key=lambda e: order(e.path)))
+    return data
+
+
+def _depth_first(error) -> tuple:
+    # Deeper errors are more specific; among equals prefer the keywords that tell the most.
+    rank = ["required", "type", "format", "oneOf", "enum", "pattern", "minLength", "maxLength"]
+    return (-len(error.absolute_path), rank.index(error.validator) if error.validator in rank else len(rank))
+
+
+def _targets(error):
+    """Yield (path, validator) pairs: a missing field is blamed on itself, not on its parent object."""
+    path = tuple(error.absolute_path)
+    if error.validator == "required" and isinstance(error.instance, dict):
+        for name in error.validator_value:
+            if name not in error.instance:
+                yield path + (name,), "required"
+    elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = error.schema.get("properties", {})
+        for name in error.instance:
+            if name not in known:
+                yield path + (name,), "additionalProperties"
+    else:
+        yield path, error.validator
+
+
+def _field_error(form: Form, path: tuple, validator: str, error) -> FieldError:
+    node = form.field_at(path)
+    if node is None:  # a name the form does not have: say so plainly
+        return FieldError(path, str(path[-1]), f'Formuläret har inget fält som heter "{path[-1]}". Ta bort det.')
+    value = error.validator_value if validator == error.validator else None
+    return FieldError(path, node.title, message_for(node, validator, value), _context(form, path))
+
+
+def message_for(node: Field, validator: str, value=None) -> str:
+    """Return the field's message for a keyword: the editor's `x-messages` first, else the default."""
+    override = node.schema.get("x-messages", {})
+    if isinstance(override, str):
+        return override
+    return override.get(validator) or messages(node, validator, value)
+
+
+def client_messages(node: Field) -> dict[str, str]:
+    """Return the messages the browser shows for the checks it can make, identical to the server's."""
+    checks = {"required": None, "type": None}
+    if node.kind in ("email", "date"):
+        checks["format"] = None
+    for keyword in ("maxLength", "minLength", "pattern", "minimum", "maximum"):
+        if keyword in node.schema:
+            checks[keyword] = node.schema[keyword]
+    return {keyword: message_for(node, keyword, value) for keyword, value in checks.items()}
+
+
+def _label(node: Field) -> str:
+    text = re.sub(r"^\d+\.\s*", "", node.title).rstrip("?:")
+    return text if text[1:2].isupper() else text[:1].lower() + text[1:]
+
+
+def messages(node: Field, validator: str, value) -> str:
+    """Return the default Swedish message for a field and a failed JSON Schema keyword."""
+    label, title = _label(node), re.sub(r"^\d+\.\s*", "", node.title)
+    choose = node.kind in ("select", "radio", "checkboxes", "checkbox")
+    if validator == "required":
+        if node.kind == "list":
+            return f"Lägg till minst en rad under {label}"
+        return f"Välj {label}" if choose else f"Ange {label}"
+    if validator == "format" and node.kind == "email":
+        return "Ange e-postadressen i rätt format, till exempel namn@kommun.se"
+    if validator == "format" and node.kind == "date":
+        return f"{title} måste vara ett riktigt datum, till exempel 2026-03-15"
+    if validator in ("oneOf", "enum", "const"):
+        return f"Välj ett av alternativen för {label}"
+    if validator == "maxLength":
+        return f"{title} får vara högst {value} tecken. Korta texten."
+    if validator == "minLength":
+        return f"{title} måste vara minst {value} tecken"
+    if validator == "minItems":
+        return f"Lägg till minst {value} rad{'er' if value != 1 else ''} under {label}"
+    if validator == "maxItems":
+        return f"Du kan ange högst {value} rader under {label}"
+    if validator in ("minimum", "exclusiveMinimum"):
+        return f"{title} måste vara {value} eller mer"
+    if validator in ("maximum", "exclusiveMaximum"):
+        return f"{title} måste vara {value} eller mindre"
+    if validator == "type":
+        if node.kind == "integer":
+            return f"{title} måste vara ett heltal, till exempel 12"
+        if node.kind == "number":
+            return f"{title} måste vara ett tal, till exempel 12,5"
+        return f"Ange {label} som text"
+    if validator == "pattern":
+        return f"{title} har fel format"
+    if validator == "additionalProperties":
+        return f'Formuläret har inget fält som heter "{node.name}". Ta bort det.'
+    return f"Kontrollera {label}"
+
+
+def _context(form: Form, path: tuple) -> str:
+    """Name the group or row a field sits in, so repeated labels ("E-post") can be told apart."""
+    if len(path) < 2:
+        return ""
+    parent = form.field_at(path[:-1])
+    if parent is None or parent.kind != "group":
+        return ""
+    if isinstance(path[-2], int):
+        return f"{parent.title} {path[-2] + 1}"
+    return re.sub(r"^\d+\.\s*", "", parent.title)
+
+
+def _strings(node: Field, value, path=()):
+    if isinstance(value, str):
+        yield path, node, value
+    elif isinstance(value, dict) and node.kind == "group":
+        by_name = {child.name: child for child in node.children}
+        for key, item in value.items():
+            if key in by_name:
+                yield from _strings(by_name[key], item, path + (key,))
+    elif isinstance(value, list) and node.item is not None:
+        for index, item in enumerate(value):
+            yield from _strings(node.item, item, path + (index,))
+
+
+def _privacy_errors(form: Form, data: dict):
+    if not form.settings.get("privacy_guard", True):
+        return
+    for path, node, text in _strings(form.root, data):
+        if node.kind in ("text", "textarea") and find_identity_number(text):
+            yield (
+                path,
+                FieldError(
+                    path,
+                    node.title,
+                    "Ta bort personnumret. Barnet får inte kunna identifieras i rapporten. "
+                    "Ange i stället en kontaktperson som kan lämna barnets uppgifter på begäran.",
+                    _context(form, path),
+                ),
+            )
+
+
+def _domain_errors(form: Form, data: dict):
+    domains = [d.lower() for d in form.settings.get("allowed_domains") or []]
+    if not domains:
+        return
+    for path, node, text in _strings(form.root, data):
+        if node.kind == "email" and "@" in text:
+            domain = text.rsplit("@", 1)[1].lower()
+            if not any(domain == d or domain.endswith("." + d) for d in domains):
+                allowed = ", ".join(domains)
+                yield (
+                    path,
+                    FieldError(path, node.title, f"Ange en adress i en av domänerna {allowed}", _context(form, path)),
+                )
+
+
+def _order(form: Form):
+    """Return a sort key that puts paths in the form's order, row by row."""
+    index = {node.path: i for i, node in enumerate(form.root.walk())}
+
+    def key(path: tuple):
+        pattern = tuple("*" if isinstance(p, int) else p for p in path)
+        return tuple(p if isinstance(p, int) else index.get(pattern[: i + 1], len(index)) for i, p in enumerate(path))
+
+    return key

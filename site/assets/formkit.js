@@ -1,0 +1,396 @@
+/* formkit.js: enhances forms that already work without JavaScript.
+ * Submits with fetch, shows the error summary and inline errors (GOV.UK pattern), adds and removes
+ * repeated rows, counts characters, and keeps what the user typed when sending fails.
+ * The checks here come from the HTML attributes and the server's own messages (data-messages);
+ * the server stays the authority. */
+(function () {
+  "use strict";
+
+  var EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+  var DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+  function $(root, selector) { return Array.prototype.slice.call(root.querySelectorAll(selector)); }
+
+  function messagesOf(wrapper) {
+    try { return JSON.parse(wrapper.getAttribute("data-messages") || "{}"); } catch (e) { return {}; }
+  }
+
+  function isRealDate(value) {
+    if (!DATE.test(value)) return false;
+    var parts = value.split("-").map(Number);
+    var d = new Date(Date.UTC(parts[0], parts[1] - 1, parts[2]));
+    return d.getUTCFullYear() === parts[0] && d.getUTCMonth() === parts[1] - 1 && d.getUTCDate() === parts[2];
+  }
+
+  function valueOf(wrapper) {
+    var controls = $(wrapper, "input, select, textarea");
+    var choice = controls.filter(function (c) { return c.type === "radio" || c.type === "checkbox"; });
+    if (choice.length) return choice.filter(function (c) { return c.checked; }).map(function (c) { return c.value; }).join(",");
+    return controls.length ? controls[0].value.trim() : "";
+  }
+
+  function rowOf(element) { return element.closest("[data-formkit-row]"); }
+  function rowIndex(row) { return Number(row.getAttribute("data-formkit-row")); }
+  function rowMinimum(row) { return Math.max(Number(row.parentNode.getAttribute("data-min")) || 0, 1); }
+
+  function rowIsBlank(row) {
+    return $(row, "[data-formkit-field]").every(function (w) { return valueOf(w) === ""; });
+  }
+
+  /* Return the message for one field, or "" when it passes the checks the browser can make. */
+  function check(wrapper) {
+    var messages = messagesOf(wrapper);
+    var control = wrapper.querySelector("input, select, textarea");
+    if (!control) return "";
+    var value = valueOf(wrapper);
+    var row = rowOf(wrapper);
+    var required = wrapper.hasAttribute("data-required");
+    if (required && row) required = rowIndex(row) < rowMinimum(row) || !rowIsBlank(row);
+    if (value === "") return required ? messages.required || "Fyll i fältet" : "";
+    if (control.type === "email" && !EMAIL.test(value)) return messages.format || "";
+    if (control.type === "date" && !isRealDate(value)) return messages.format || "";
+    var max = control.getAttribute("maxlength");
+    if (max && value.length > Number(max)) return messages.maxLength || "";
+    var min = control.getAttribute("minlength");
+    if (min && value.length < Number(min)) return messages.minLength || "";
+    var pattern = control.getAttribute("pattern");
+    if (pattern && !new RegExp("^(?:" + pattern.replace(/^\^|\$$/g, "") + ")$").test(value)) return messages.pattern || "";
+    if (control.type === "number") {
+      if (!/^[+-]?\d+([.,]\d+)?$/.test(value)) return messages.type || "";
+      var number = Number(value.replace(",", "."));
+      if (control.hasAttribute("min") && number < Number(control.getAttribute("min"))) return messages.minimum || "";
+      if (control.hasAttribute("max") && number > Number(control.getAttribute("max"))) return messages.maximum || "";
+      if (control.getAttribute("inputmode") === "numeric" && !/^[+-]?\d+$/.test(value)) return messages.type || "";
+    }
+    return "";
+  }
+
+  function Form(container) {
+    this.container = container;
+    this.form = container.querySelector("form");
+    this.summary = container.querySelector("[data-formkit-summary]");
+    this.status = container.querySelector("[data-formkit-status]");
+    this.baseTitle = document.title.replace(/^Fel: /, "");
+    this.form.addEventListener("submit", this.onSubmit.bind(this));
+    this.summary.addEventListener("click", this.onSummaryClick.bind(this));
+    $(container, "[data-formkit-list]").forEach(this.enhanceList.bind(this));
+    $(container, "textarea[data-formkit-count]").forEach(this.enhanceCount.bind(this));
+    if (!this.summary.hidden) { document.title = "Fel: " + this.baseTitle; this.summary.focus(); }
+  }
+
+  /* Rows after the minimum are optional: their fields are required only once the row is used. */
+  Form.prototype.markRowRequirements = function (list) {
+    $(list, ":scope > [data-formkit-row]").forEach(function (row) {
+      var needed = rowIndex(row) < rowMinimum(row);
+      $(row, "[data-formkit-field][data-required]").forEach(function (w) {
+        $(w, "input:not([type=checkbox]), select, textarea").forEach(function (c) {
+          if (needed) c.setAttribute("required", ""); else c.removeAttribute("required");
+        });
+        var mark = w.querySelector(".formkit-required");
+        if (mark) mark.hidden = !needed;
+      });
+    });
+  };
+
+  Form.prototype.announce = function (text) {
+    var status = this.status;
+    status.textContent = "";
+    window.setTimeout(function () { status.textContent = text; }, 50);
+  };
+
+  /* ---- repeated rows ---- */
+
+  Form.prototype.enhanceList = function (list) {
+    var self = this;
+    var rows = $(list, ":scope > [data-formkit-row]");
+    var keep = Math.max(Number(list.getAttribute("data-min")) || 0, 1);
+    // The no-JS page shows a few blank rows; with JS, show only what is needed and let the user add.
+    for (var i = rows.length - 1; i >= keep; i--) {
+      if (rowIsBlank(rows[i]) && !rows[i].querySelector("[aria-invalid]")) { rows[i].remove(); } else { break; }
+    }
+    this.template = this.template || {};
+    this.template[list.id] = rows[0].cloneNode(true);
+    var add = document.createElement("button");
+    add.type = "button";
+    add.className = "md-button formkit-add";
+    add.textContent = "Lägg till " + list.getAttribute("data-item-label");
+    add.addEventListener("click", function () { self.addRow(list); });
+    list.appendChild(add);
+    list.formkitAdd = add;
+    this.renumber(list);
+  };
+
+  Form.prototype.addRow = function (list) {
+    var rows = $(list, ":scope > [data-formkit-row]");
+    if (rows.length >= Number(list.getAttribute("data-max"))) return;
+    var row = this.template[list.id].cloneNode(true);
+    $(row, "input, select, textarea").forEach(function (c) {
+      if (c.type === "radio" || c.type === "checkbox") c.checked = false; else c.value = "";
+      c.removeAttribute("aria-invalid");
+    });
+    $(row, ".formkit-error-message").forEach(function (p) { p.hidden = true; p.textContent = ""; });
+    $(row, ".formkit-field--error").forEach(function (w) { w.classList.remove("formkit-field--error"); });
+    $(row, ".formkit-remove").forEach(function (b) { b.remove(); });
+    list.insertBefore(row, list.formkitAdd);
+    this.renumber(list);
+    var first = row.querySelector("input, select, textarea");
+    if (first) first.focus();
+    this.announce(row.querySelector("legend").textContent + " har lagts till.");
+  };
+
+  Form.prototype.removeRow = function (list, row) {
+    var rows = $(list, ":scope > [data-formkit-row]");
+    var index = rows.indexOf(row);
+    var name = row.querySelector("legend").textContent;
+    row.remove();
+    this.renumber(list);
+    rows = $(list, ":scope > [data-formkit-row]");
+    var next = rows[Math.min(index, rows.length - 1)];
+    var target = index < rows.length ? next.querySelector("input, select, textarea") : list.formkitAdd;
+    (target || list.formkitAdd).focus();
+    this.announce(name + " har tagits bort.");
+  };
+
+  /* Give every row its number again: legend, names, ids, label targets and button names. */
+  Form.prototype.renumber = function (list) {
+    var self = this;
+    var base = list.getAttribute("data-formkit-list");
+    var baseId = "f-" + base.replace(/\./g, "-");
+    var rows = $(list, ":scope > [data-formkit-row]");
+    var min = Math.max(Number(list.getAttribute("data-min")) || 0, 1);
+    var itemLabel = list.getAttribute("data-item-label");
+    rows.forEach(function (row, index) {
+      var old = row.getAttribute("data-formkit-row");
+      var oldName = base + "." + old + ".";
+      var newName = base + "." + index + ".";
+      var oldId = baseId + "-" + old + "-";
+      var newId = baseId + "-" + index + "-";
+      row.setAttribute("data-formkit-row", String(index));
+      row.id = baseId + "-" + index;
+      var legend = row.querySelector("legend");
+      legend.textContent = legend.textContent.replace(/\d+$/, String(index + 1));
+      $(row, "[name]").forEach(function (c) { c.name = c.name.replace(oldName, newName); });
+      $(row, "[data-formkit-field]").forEach(function (w) {
+        w.setAttribute("data-formkit-field", w.getAttribute("data-formkit-field").replace(oldName, newName));
+      });
+      ["id", "for", "aria-describedby", "href"].forEach(function (attribute) {
+        $(row, "[" + attribute + "]").forEach(function (e) {
+          e.setAttribute(attribute, e.getAttribute(attribute).split(oldId).join(newId));
+        });
+      });
+      var remove = row.querySelector(":scope > .formkit-remove");
+      if (rows.length > min) {
+        if (!remove) {
+          remove = document.createElement("button");
+          remove.type = "button";
+          remove.className = "md-button formkit-remove";
+          remove.addEventListener("click", function () { self.removeRow(list, row); });
+          row.appendChild(remove);
+        }
+        remove.innerHTML = "";
+        remove.appendChild(document.createTextNode("Ta bort "));
+        var which = document.createElement("span");
+        which.className = "formkit-visually-hidden";
+        which.textContent = itemLabel + " " + (index + 1);
+        remove.appendChild(which);
+      } else if (remove) {
+        remove.remove();
+      }
+    });
+    if (list.formkitAdd) list.formkitAdd.hidden = rows.length >= Number(list.getAttribute("data-max"));
+    this.markRowRequirements(list);
+  };
+
+  /* ---- character count ---- */
+
+  Form.prototype.enhanceCount = function (textarea) {
+    var max = Number(textarea.getAttribute("maxlength"));
+    var count = document.getElementById(textarea.id + "-count");
+    var live = document.createElement("div");
+    live.className = "formkit-visually-hidden";
+    live.setAttribute("aria-live", "polite");
+    count.parentNode.insertBefore(live, count.nextSibling);
+    var timer = null;
+    function update() {
+      var left = max - textarea.value.length;
+      var text = left >= 0 ? "Du har " + left + " tecken kvar av " + max + "." : "Du har " + -left + " tecken för mycket.";
+      count.textContent = text;
+      count.classList.toggle("formkit-count--over", left < 0);
+      window.clearTimeout(timer);
+      timer = window.setTimeout(function () { live.textContent = text; }, 1000);
+    }
+    // Let the browser accept more than maxlength so pasted text is not cut silently; the count says so.
+    textarea.removeAttribute("maxlength");
+    textarea.setAttribute("data-maxlength", String(max));
+    textarea.addEventListener("input", update);
+    update();
+    live.textContent = "";
+  };
+
+  /* ---- errors ---- */
+
+  Form.prototype.clearErrors = function () {
+    $(this.container, ".formkit-field--error").forEach(function (w) { w.classList.remove("formkit-field--error"); });
+    $(this.container, "[aria-invalid]").forEach(function (c) { c.removeAttribute("aria-invalid"); });
+    $(this.container, ".formkit-error-message").forEach(function (p) {
+      p.hidden = true;
+      p.textContent = "";
+      $(this.container, "[aria-describedby~='" + p.id + "']").forEach(function (c) {
+        var ids = c.getAttribute("aria-describedby").split(" ").filter(function (id) { return id !== p.id; });
+        if (ids.length) c.setAttribute("aria-describedby", ids.join(" ")); else c.removeAttribute("aria-describedby");
+      });
+    }, this);
+    this.summary.hidden = true;
+    this.summary.querySelector("ul").innerHTML = "";
+    document.title = this.baseTitle;
+  };
+
+  /* Show errors: [{name, message, summary}] in form order. */
+  Form.prototype.showErrors = function (errors) {
+    var self = this;
+    this.clearErrors();
+    var list = this.summary.querySelector("ul");
+    errors.forEach(function (error) {
+      var id = "f-" + error.name.replace(/\./g, "-");
+      var wrapper = self.container.querySelector('[data-formkit-field="' + error.name + '"]') || document.getElementById(id);
+      var message = document.getElementById(id + "-error");
+      if (wrapper && message) {
+        wrapper.classList.add("formkit-field--error");
+        message.hidden = false;
+        message.innerHTML = '<span class="formkit-visually-hidden">Fel: </span>';
+        message.appendChild(document.createTextNode(error.message));
+        $(wrapper, "input, select, textarea").forEach(function (c) {
+          if (c.type === "hidden") return;
+          c.setAttribute("aria-invalid", "true");
+          var ids = (c.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+          if (ids.indexOf(message.id) < 0) ids.push(message.id);
+          c.setAttribute("aria-describedby", ids.join(" "));
+        });
+      }
+      var item = document.createElement("li");
+      var link = document.createElement("a");
+      var target = wrapper && wrapper.querySelector("input:not([type=hidden]), select, textarea");
+      link.href = "#" + (target ? target.id : id);
+      link.textContent = error.summary || error.message;
+      item.appendChild(link);
+      list.appendChild(item);
+    });
+    this.summary.hidden = false;
+    document.title = "Fel: " + this.baseTitle;
+    this.summary.focus();
+  };
+
+  Form.prototype.onSummaryClick = function (event) {
+    var link = event.target.closest("a[href^='#']");
+    if (!link) return;
+    var target = document.getElementById(link.getAttribute("href").slice(1));
+    if (!target) return;
+    event.preventDefault();
+    var label = document.querySelector("label[for='" + target.id + "']");
+    var legend = target.closest("fieldset") && target.closest("fieldset").querySelector("legend");
+    (label || legend || target).scrollIntoView();
+    target.focus({ preventScroll: true });
+  };
+
+  Form.prototype.validate = function () {
+    var errors = [];
+    $(this.container, "[data-formkit-field]").forEach(function (wrapper) {
+      var message = check(wrapper);
+      if (message) {
+        var row = rowOf(wrapper);
+        var context = row ? row.querySelector("legend").textContent : "";
+        if (!context) {
+          var group = wrapper.parentNode.closest("fieldset.formkit-group");
+          context = group ? group.querySelector("legend").textContent.replace(/^\d+\.\s*/, "") : "";
+        }
+        errors.push({ name: wrapper.getAttribute("data-formkit-field"), message: message,
+                      summary: context ? message + " (" + context + ")" : message });
+      }
+    });
+    return errors;
+  };
+
+  /* ---- sending ---- */
+
+  Form.prototype.onSubmit = function (event) {
+    event.preventDefault();
+    var self = this;
+    if (this.sending) return;
+    var errors = this.validate();
+    if (errors.length) { this.showErrors(errors); return; }
+    this.clearErrors();
+    this.sending = true;
+    var button = this.form.querySelector("[type=submit]");
+    button.disabled = true;
+    this.announce("Skickar …");
+    var body = new URLSearchParams(new FormData(this.form));
+    fetch(this.form.action, {
+      method: "POST",
+      headers: { "Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded;charset=UTF-8" },
+      body: body.toString(),
+      credentials: "same-origin"
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        return { status: response.status, data: data, retryAfter: response.headers.get("Retry-After") };
+      });
+    }).then(function (result) {
+      self.sending = false;
+      button.disabled = false;
+      if (result.status === 201) return self.showReceipt(result.data);
+      if (result.status === 422 && result.data.errors) {
+        return self.showErrors(result.data.errors.map(function (e) {
+          return { name: e.name, message: e.message, summary: e.summary || e.message };
+        }));
+      }
+      self.showProblem(result.data.detail || "Formuläret kunde inte skickas.", result.retryAfter);
+    }).catch(function () {
+      self.sending = false;
+      button.disabled = false;
+      self.showProblem("Det gick inte att nå servern. Kontrollera anslutningen.", null);
+    });
+  };
+
+  Form.prototype.showProblem = function (detail, retryAfter) {
+    this.clearErrors();
+    var list = this.summary.querySelector("ul");
+    this.summary.querySelector("h2").textContent = "Formuläret kunde inte skickas";
+    var item = document.createElement("li");
+    var wait = retryAfter ? " Försök igen om " + retryAfter + " sekunder." : " Försök igen.";
+    item.textContent = detail + " Det du har skrivit finns kvar." + wait;
+    list.appendChild(item);
+    this.summary.hidden = false;
+    this.summary.focus();
+    var summary = this.summary;
+    window.setTimeout(function () { summary.querySelector("h2").textContent = "Det finns fel i formuläret"; }, 0);
+  };
+
+  Form.prototype.showReceipt = function (data) {
+    var panel = document.createElement("div");
+    panel.className = "formkit-receipt";
+    panel.setAttribute("data-formkit-receipt", "");
+    var heading = document.createElement("h2");
+    heading.tabIndex = -1;
+    heading.textContent = "Tack, din rapport är skickad";
+    var reference = document.createElement("p");
+    reference.className = "formkit-receipt-reference";
+    reference.appendChild(document.createTextNode("Referens: "));
+    var strong = document.createElement("strong");
+    strong.setAttribute("data-formkit-reference", "");
+    strong.textContent = data.reference;
+    reference.appendChild(strong);
+    panel.appendChild(heading);
+    panel.appendChild(reference);
+    if (data.receipt) {
+      var text = document.createElement("p");
+      text.textContent = data.receipt;
+      panel.appendChild(text);
+    }
+    this.container.innerHTML = "";
+    this.container.appendChild(panel);
+    document.title = "Skickat: " + this.baseTitle;
+    heading.focus();
+  };
+
+  function start() { $(document, "[data-formkit]").forEach(function (c) { new Form(c); }); }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start); else start();
+})();

@@ -1,0 +1,76 @@
+"""Shared fixtures: the app, a real SMTP server on loopback, the built site and a live server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from handler.app import create_app
+from support import Inbox, LiveServer, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on loopback; `.inbox` holds what it received."""
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    controller.inbox = inbox
+    yield controller
+    controller.stop()
+
+
+@pytest.fixture
+def config(tmp_path, smtp_server):
+    """App configuration with temporary folders and the loopback SMTP server."""
+    return {
+        "TESTING": True,
+        "SCHEMA_DIR": str(ROOT / "schema"),
+        "OUTBOX_DIR": str(tmp_path / "outbox"),
+        "MAIL_DIR": str(tmp_path / "mail"),
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": smtp_server.port,
+    }
+
+
+@pytest.fixture
+def app(config):
+    return create_app(config)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory) -> Path:
+    """Build the real site once into a temporary folder; return the folder."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    target = tmp_path_factory.mktemp("public")
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        build(load_config(str(ROOT / "mkdocs.yml"), site_dir=str(target)))
+    finally:
+        os.chdir(cwd)
+    return target
+
+
+@pytest.fixture
+def live_server(config, built_site, tmp_path):
+    """A running handler serving the built site; `.url` is its base address."""
+    public = tmp_path / "public"
+    shutil.copytree(built_site, public)
+    server = LiveServer(create_app({**config, "PUBLIC_DIR": str(public)}))
+    yield server
+    server.stop()

@@ -1,0 +1,120 @@
+"""Test helpers: a free port, an SMTP inbox, DOCX text, a valid report and a live server."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import io
+import socket
+import threading
+
+import docx
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+
+def free_port() -> int:
+    """Return a loopback port nobody listens on (aiosmtpd's Controller cannot take port 0)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every message it accepts."""
+
+    def __init__(self):
+        self.messages: list[email.message.EmailMessage] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+        self.arrived = threading.Condition()
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self.arrived:
+            self.messages.append(message)
+            self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+            self.arrived.notify_all()
+        return "250 OK"
+
+    def wait_for(self, count: int, timeout: float = 10) -> list:
+        """Wait until `count` messages arrived; return them."""
+        with self.arrived:
+            self.arrived.wait_for(lambda: len(self.messages) >= count, timeout)
+        assert len(self.messages) >= count, f"expected {count} messages, got {len(self.messages)}"
+        return self.messages
+
+
+def docx_text(data: bytes) -> str:
+    """Return all paragraph and table text of a DOCX, in document order, one line per paragraph."""
+    document = docx.Document(io.BytesIO(data))
+    lines = []
+    for block in document.element.body.iterchildren():
+        tag = block.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            lines.append("".join(t.text or "" for t in block.iter() if t.tag.endswith("}t")))
+        elif tag == "tbl":
+            for cell in block.iter():
+                if cell.tag.endswith("}tc"):
+                    lines.append(
+                        "\n".join(
+                            "".join(t.text or "" for t in p.iter() if t.tag.endswith("}t"))
+                            for p in cell.iter()
+                            if p.tag.endswith("}p")
+                        )
+                    )
+    return "\n".join(lines)
+
+
+def attachment(message) -> tuple[str, bytes]:
+    """Return the (filename, bytes) of a message's one DOCX attachment."""
+    parts = [p for p in message.iter_attachments() if p.get_filename().endswith(".docx")]
+    assert len(parts) == 1
+    return parts[0].get_filename(), parts[0].get_content()
+
+
+def valid_answers() -> dict:
+    """A complete, valid BUS-avvikelse as form-encoded fields."""
+    return {
+        "handelsetyp": "Remiss till BUP besvarades inte",
+        "verksamheter.0.enhet": "Björkskolan",
+        "verksamheter.0.verksamhetstyp": "grundskola",
+        "verksamheter.0.huvudman": "solna",
+        "verksamheter.0.chef_epost": "rektor@solna.se",
+        "verksamheter.1.enhet": "BUP Solna",
+        "verksamheter.1.verksamhetstyp": "bup",
+        "verksamheter.1.huvudman": "region-stockholm",
+        "verksamheter.1.chef_epost": "chef.bup@regionstockholm.se",
+        "beskrivning.handelsen": "- Remissen skickades i mars\n- Inget svar kom",
+        "beskrivning.forslag_atgard": "Gemensamt möte",
+        "beskrivning.uppgiftslamnare.namn": "Anna Andersson",
+        "beskrivning.uppgiftslamnare.telefon": "08-123 456 78",
+        "beskrivning.rapporterande.datum": "2026-11-20",
+        "beskrivning.rapporterande.enhet": "Elevhälsan Solna",
+        "beskrivning.rapporterande.verksamhetstyp": "grundskola",
+        "beskrivning.rapporterande.huvudman": "solna",
+        "beskrivning.rapporterande.kontaktperson": "Eva Ek",
+        "beskrivning.rapporterande.epost": "eva.ek@solna.se",
+        "beskrivning.rapporterande.telefon": "08-746 10 00",
+        "beskrivning.chef.namn": "Carl Chef",
+        "beskrivning.chef.enhet": "Elevhälsan",
+        "beskrivning.chef.epost": "carl.chef@solna.se",
+        "beskrivning.chef.telefon": "08-746 10 01",
+    }
+
+
+class QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs):
+        pass
+
+
+class LiveServer:
+    """The app with the built site, served over HTTP on loopback in a thread."""
+
+    def __init__(self, app):
+        self.app = app
+        self.server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
