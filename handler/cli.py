@@ -42,7 +42,11 @@ def build_site(config_file: str = "mkdocs.yml") -> float:
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
 
+    from .forms import load_forms
+
     started = time.perf_counter()
+    # Check the forms before MkDocs loads the extension, so a broken one reads as plain lines.
+    load_forms(os.environ.get("FORMKIT_SCHEMA_DIR", "schema"))
     build(load_config(config_file))
     return time.perf_counter() - started
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import email
 import email.policy
 import io
+import shutil
 import socket
 import threading
+from pathlib import Path
 
 import docx
 from werkzeug.serving import WSGIRequestHandler, make_server
@@ -118,3 +120,14 @@ class LiveServer:
 
     def stop(self):
         self.server.shutdown()
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def project_copy(tmp_path: Path) -> Path:
+    """Copy what a build reads (docs, schema, site, mkdocs.yml) into a temporary project."""
+    for name in ("docs", "schema", "site"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    shutil.copy(ROOT / "mkdocs.yml", tmp_path / "mkdocs.yml")
+    return tmp_path
