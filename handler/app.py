@@ -16,6 +16,7 @@ from flask import Flask, abort, current_app, jsonify, redirect, request, send_fr
 from werkzeug.exceptions import HTTPException
 
 from . import normalise, pages
+from .check import check_project
 from .document import render_docx
 from .errors import (
     BadSubmission,
@@ -25,7 +26,7 @@ from .errors import (
     UnknownForm,
     UnsupportedMediaType,
 )
-from .forms import Form, load_forms
+from .forms import Form
 from .mail import compose, send
 from .outbox import Outbox
 from .reference import new_reference, now
@@ -37,6 +38,7 @@ HONEYPOT = "_hemsida"
 
 DEFAULTS = {
     "SCHEMA_DIR": "schema",
+    "DOCS_DIR": "",
     "PUBLIC_DIR": "",
     "MAIL_DIR": "var/mail",
     "OUTBOX_DIR": "var/outbox",
@@ -65,7 +67,10 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
     app.json.ensure_ascii = False
-    app.extensions["formkit.forms"] = load_forms(app.config["SCHEMA_DIR"])
+    checked = check_project(app.config["SCHEMA_DIR"], app.config["DOCS_DIR"] or None)
+    for warning in checked.warnings:
+        log.warning("varning: %s", warning)
+    app.extensions["formkit.forms"] = checked.ok()
     app.extensions["formkit.outbox"] = outbox_for(app.config)
     app.register_error_handler(Exception, _answer_error)
     app.add_url_rule("/api/forms/<form_id>", view_func=submit, methods=["POST"])

@@ -23,7 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--no-build", action="store_true", help="använd den befintliga public/")
     build = commands.add_parser("build", help="bygg webbplatsen till public/")
     build.add_argument("--config", default="mkdocs.yml")
-    commands.add_parser("check", help="kontrollera alla formulär i schema/")
+    check = commands.add_parser("check", help="kontrollera alla formulär i schema/ och sidorna som visar dem")
+    check.add_argument("--schema-dir", help="mappen med formulär (förval: FORMKIT_SCHEMA_DIR eller schema)")
+    check.add_argument("--docs-dir", help="mappen med sidor (förval: FORMKIT_DOCS_DIR eller docs bredvid schema)")
     outbox = commands.add_parser("outbox", help="utkorgen: run, status, retry")
     outbox.add_argument("action", choices=["run", "status", "retry"])
     outbox.add_argument("--once", action="store_true", help="gå igenom utkorgen en gång och avsluta")
@@ -54,16 +56,32 @@ def cmd_build(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from .app import DEFAULTS
-    from .forms import load_forms
+    """Print every problem and warning, one line each; exit code 0 only when there is no problem."""
+    from .check import check_project
 
-    schema_dir = os.environ.get("FORMKIT_SCHEMA_DIR", DEFAULTS["SCHEMA_DIR"])
-    forms = load_forms(schema_dir)
-    for form in forms.values():
-        for warning in form.warnings:
-            print(f"varning: {warning}", file=sys.stderr)
-    print(f"{len(forms)} formulär i {schema_dir}/ är i ordning.")
+    schema_dir = args.schema_dir or os.environ.get("FORMKIT_SCHEMA_DIR") or "schema"
+    docs_dir = args.docs_dir or os.environ.get("FORMKIT_DOCS_DIR") or None
+    checked = check_project(schema_dir, docs_dir)
+    for problem in checked.problems:
+        print(problem, file=sys.stderr)
+    for warning in checked.warnings:
+        print(f"varning: {warning}", file=sys.stderr)
+    warnings = _count(len(checked.warnings), "varning", "varningar")
+    if checked.problems:
+        print(
+            f"{len(checked.problems)} problem i {schema_dir}/"
+            + (f" och {warnings}" if checked.warnings else "")
+            + ". Rätta raderna ovan och kör formkit check igen.",
+            file=sys.stderr,
+        )
+        return 1
+    note = f" ({warnings})" if checked.warnings else ""
+    print(f"{len(checked.forms)} formulär i {schema_dir}/ är i ordning{note}.")
     return 0
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
 
 
 def cmd_serve(args) -> int:

@@ -195,6 +195,9 @@ def _explain(error) -> list[tuple[tuple, str]]:
     """Turn one error from the kit's schema into (pointer, Swedish message) pairs."""
     pointer = tuple(error.absolute_path)
     hint = error.schema.get("errorMessage", "") if isinstance(error.schema, dict) else ""
+    named = [e for e in error.context or [] if "propertyNames" in e.relative_schema_path]
+    if error.validator == "anyOf" and named:  # e.g. x-messages: an object whose key is no known rule
+        return [_bad_name(pointer, str(named[0].instance), hint)]
     if "propertyNames" in error.absolute_schema_path:
         return [_bad_name(pointer, str(error.instance), hint)]
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
@@ -217,7 +220,7 @@ def _explain(error) -> list[tuple[tuple, str]]:
 def _bad_name(pointer: tuple, name: str, hint: str) -> tuple[tuple, str]:
     if pointer[-1:] == ("properties",):
         suggestion = ascii_name(name)
-        example = f' Skriv till exempel "{suggestion}".' if suggestion and suggestion != name else ""
+        example = f' Till exempel "{suggestion}".' if suggestion and suggestion != name else ""
         return pointer + (name,), f'namnet "{name}" går inte att använda. {hint}{example}'
     if pointer[-1:] == ("x-messages",):
         rules = KIT_SCHEMA["$defs"]["keywords"]["properties"]["x-messages"]["anyOf"][1]["propertyNames"]["enum"]

@@ -142,7 +142,7 @@ def read_form(path: Path) -> tuple[Form | None, list[str], list[str]]:
             "siffror och bindestreck. Byt namn på filen, till exempel till ny-blankett.json."
         )
     problems.extend(check_conventions(source, schema))
-    if not isinstance(schema, dict):
+    if not isinstance(schema, dict) or _kind(schema) != "object":  # reported above; nothing to build
         return None, problems, []
     reader = _Reader(source, schema)
     root = reader.build(schema, form_id, (), (), True)
@@ -341,11 +341,14 @@ class _Reader:
         settings = dict(raw) if isinstance(raw, dict) else {}
         mail = dict(settings["mail"]) if isinstance(settings.get("mail"), dict) else {}
         email_paths = ["/" + "/".join(node.path) for node in root.walk() if node.kind == "email"]
+        # A field whose format is misspelt is already reported; do not report its routing path too.
+        misspelt = {"/" + "/".join(n.path) for n in root.walk() if n.schema.get("format") not in (None, *FORMATS)}
         for key in ("to", "cc", "receipt_to", "reply_to"):
             entries = mail.get(key)
             listed = entries if isinstance(entries, list) else [entries]
             for index, entry in enumerate(listed):
-                if isinstance(entry, str) and entry.startswith("/") and entry.rstrip("/") not in email_paths:
+                path = entry.rstrip("/") if isinstance(entry, str) else ""
+                if path.startswith("/") and path not in email_paths and path not in misspelt:
                     where = ("x-formkit", "mail", key) + ((index,) if isinstance(entries, list) else ())
                     self.problem(where, _routing_message(entry, email_paths))
         settings["mail"] = mail
