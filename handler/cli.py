@@ -21,6 +21,13 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--no-build", action="store_true", help="använd den befintliga public/")
+    serve.add_argument(
+        "--watch",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="bygg om och ladda om webbläsaren när docs/, schema/ eller site/ ändras (förval; --no-watch stänger av)",
+    )
+    serve.add_argument("--config", default="mkdocs.yml")
     build = commands.add_parser("build", help="bygg webbplatsen till public/")
     build.add_argument("--config", default="mkdocs.yml")
     check = commands.add_parser("check", help="kontrollera alla formulär i schema/ och sidorna som visar dem")
@@ -38,14 +45,18 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def build_site(config_file: str = "mkdocs.yml") -> float:
-    """Build the MkDocs site; return the seconds it took. A broken form raises FormDefinitionError."""
+def build_site(config_file: str = "mkdocs.yml", site_dir: str | None = None) -> float:
+    """Build the MkDocs site (into `site_dir` if given); return the seconds it took.
+
+    A broken form raises FormDefinitionError.
+    """
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
 
     started = time.perf_counter()
-    build(load_config(config_file))
+    options = {"site_dir": site_dir} if site_dir else {}
+    build(load_config(config_file, **options))
     return time.perf_counter() - started
 
 
@@ -85,16 +96,25 @@ def _count(number: int, one: str, many: str) -> str:
 
 
 def cmd_serve(args) -> int:
+    """Build the site, then serve it with the handler; with --watch (the default) rebuild on changes."""
     from werkzeug.serving import run_simple
 
     from .app import create_app
 
     if not args.no_build:
-        build_site()
+        build_site(args.config)
     app = create_app({"PUBLIC_DIR": os.environ.get("FORMKIT_PUBLIC_DIR") or str(Path("public").resolve())})
     start_outbox_worker(app)
+    served = app
+    if args.watch:
+        from .watch import LiveReload, Watcher
+
+        watcher = Watcher(app, args.config)
+        watcher.start()
+        served = LiveReload(app, watcher.builds)
+        print(f"Bevakar {', '.join(str(f) for f in watcher.folders)}: ändringar byggs om och laddas om direkt.")
     print(f"Formulärkit kör på http://{args.host}:{args.port}/ (avsluta med Ctrl+C)")
-    run_simple(args.host, args.port, app, threaded=True, use_reloader=False)
+    run_simple(args.host, args.port, served, threaded=True, use_reloader=False)
     return 0
 
 
