@@ -38,7 +38,8 @@ TYPES = {
     "null": "null",
 }
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
-_kit_validator = Draft202012Validator(KIT_SCHEMA)
+# The format checker makes a broken regular expression in "pattern" a problem, not a crash later.
+_kit_validator = Draft202012Validator(KIT_SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
 @dataclass
@@ -212,6 +213,10 @@ def _explain(error) -> list[tuple[tuple, str]]:
         return [(pointer, f'"{name}" saknas. {hint or "Lägg till det."}') for name in missing]
     key = _keyword(pointer)
     value = _short(error.instance)
+    if not pointer and error.validator == "type":
+        return [(pointer, f"filen innehåller inte ett formulär. {KIT_SCHEMA['errorMessage']}")]
+    if error.validator == "format" and error.validator_value == "regex":
+        return [(pointer, f"{key} är inte ett giltigt mönster ({error.instance}). Rätta mönstret.")]
     if hint:
         return [(pointer, f"{key} kan inte vara{value}. {hint}" if value else f"{key} har fel form. {hint}")]
     return [(pointer, _standard(error, key, value))]
@@ -236,7 +241,8 @@ def _standard(error, key: str, value: str) -> str:
     if error.validator == "type":
         wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
         todo = "Skriv värdet utan citattecken." if isinstance(error.instance, str) else "Rätta värdet."
-        return f"{key} ska vara {' eller '.join(TYPES.get(t, t) for t in wanted)}, inte{value}. {todo}"
+        wanted = " eller ".join(TYPES.get(t, t) for t in wanted)
+        return f"{key} ska vara {wanted}{f', inte{value}' if value else ''}. {todo}"
     if error.validator in ("minimum", "exclusiveMinimum"):
         return f"{key} ska vara {error.validator_value} eller mer, inte{value}. Rätta värdet."
     if error.validator == "uniqueItems":

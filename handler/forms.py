@@ -238,7 +238,8 @@ class _Reader:
         if ref in self._expanding:
             self.problem(
                 pointer + ("$ref",),
-                f'"$ref" "{ref}" pekar på sig själv. Ett formulär kan inte ha oändligt många nivåer.',
+                f'"$ref" "{ref}" pekar på sig själv, så fältet skulle få oändligt många nivåer. '
+                "Peka på en annan del eller skriv ut fältet.",
             )
             return {k: v for k, v in schema.items() if k not in ("$ref", "properties", "items")}
         self._expanding.append(ref)

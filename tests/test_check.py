@@ -418,3 +418,28 @@ def test_what_vscode_validates_agrees_with_the_check():
     broken = mutated(lambda s: s["properties"]["namn"].update({"x-widgett": "textarea"}))
     (error,) = validator.iter_errors(broken)
     assert "x-widgett" in str(error.instance) and "errorMessage" in error.schema
+
+
+ODD = [
+    [],
+    {"properties": []},
+    {"properties": {"a": True}},
+    {"properties": {"a": {"type": "string"}}, "required": "a"},
+    {"properties": {"a": {"type": "array", "items": [{"type": "string"}]}}},
+    {"properties": {"a": {"title": 5, "type": "string"}}},
+    {"properties": {"a": {"oneOf": [1, 2]}}},
+    {"properties": {"a": {"$ref": "#"}}},
+    {"properties": {"a": {"$ref": "#/$defs/a"}}, "$defs": {"a": {"$ref": "#/$defs/a"}}},
+    {"properties": {"a": {"$ref": "other.json#/x"}}},
+    {"properties": {"a": {"type": "string"}}, "x-formkit": {"mail": {"to": [5, None]}}},
+    {"properties": {"a": {"type": "null"}}},
+    {"properties": {"a": {"type": "string", "pattern": "("}}},
+    {"properties": {"a": {"type": "string", "x-messages": 5}}},
+]
+
+
+@pytest.mark.parametrize("schema", ODD, ids=[json.dumps(s)[:40] for s in ODD])
+def test_an_odd_schema_is_a_problem_with_a_line_never_a_crash(tmp_path, schema):
+    found = problems(tmp_path, json.dumps(schema))
+
+    assert found and all(re.match(r".*anmalan\.json:\d+: ", line) and TODO.search(line) for line in found), found
