@@ -55,8 +55,16 @@ def build_site(config_file: str = "mkdocs.yml", site_dir: str | None = None) -> 
     from mkdocs.config import load_config
 
     started = time.perf_counter()
-    options = {"site_dir": site_dir} if site_dir else {}
-    build(load_config(config_file, **options))
+    options = {"site_dir": str(Path(site_dir).resolve())} if site_dir else {}
+    # The form extension's schema_dir is relative to the project, like MkDocs' own docs_dir.
+    root, cwd = Path(config_file).resolve().parent, Path.cwd()
+    if root != cwd:
+        os.chdir(root)
+    try:
+        build(load_config(str(Path(config_file).resolve()), **options))
+    finally:
+        if root != cwd:
+            os.chdir(cwd)
     return time.perf_counter() - started
 
 

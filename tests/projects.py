@@ -31,12 +31,7 @@ def build(root: Path) -> Path:
     """Build the site of a project copy into its public/, as `formkit build` does there; return public/."""
     from handler.cli import build_site
 
-    cwd = os.getcwd()
-    os.chdir(root)
-    try:
-        build_site(str(root / "mkdocs.yml"))
-    finally:
-        os.chdir(cwd)
+    build_site(str(root / "mkdocs.yml"))
     return root / "public"
 
 
