@@ -61,9 +61,9 @@ def from_pairs(form: Form, pairs: list[tuple[str, str]], lenient: bool = False) 
         if any(p.isdigit() and int(p) > MAX_INDEX for p in parts):
             raise BadSubmission(f'Fältet "{name}" har ett för stort radnummer.')
         node = form.field_at(tuple(parts))
-        if (node is None or node.kind in ("group", "list")) and lenient:
-            continue
         if node is None or node.kind in ("group", "list"):
+            if lenient:
+                continue
             raise BadSubmission(f'Formuläret har inget fält som heter "{name}".')
         _put(data, parts, _coerce(node, value))
     return _rows_to_lists(form.root, data)
