@@ -16,16 +16,18 @@ from flask import Flask, abort, current_app, jsonify, redirect, request, send_fr
 from werkzeug.exceptions import HTTPException
 
 from . import normalise, pages
+from .check import check_project
 from .document import render_docx
 from .errors import (
     BadSubmission,
     DeliveryUnavailable,
+    FormChanged,
     FormkitError,
     Invalid,
     UnknownForm,
     UnsupportedMediaType,
 )
-from .forms import Form, load_forms
+from .forms import Form
 from .mail import compose, send
 from .outbox import Outbox
 from .reference import new_reference, now
@@ -34,9 +36,11 @@ from .validation import validate
 log = logging.getLogger("formkit")
 REFERENCE = re.compile(r"^[A-Z0-9]{1,20}-\d{8}-[2-9A-Z]{4,12}$")
 HONEYPOT = "_hemsida"
+VERSION = "_version"
 
 DEFAULTS = {
     "SCHEMA_DIR": "schema",
+    "DOCS_DIR": "",
     "PUBLIC_DIR": "",
     "MAIL_DIR": "var/mail",
     "OUTBOX_DIR": "var/outbox",
@@ -65,7 +69,10 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
     app.json.ensure_ascii = False
-    app.extensions["formkit.forms"] = load_forms(app.config["SCHEMA_DIR"])
+    checked = check_project(app.config["SCHEMA_DIR"], app.config["DOCS_DIR"] or None)
+    for warning in checked.warnings:
+        log.warning("varning: %s", warning)
+    app.extensions["formkit.forms"] = checked.ok()
     app.extensions["formkit.outbox"] = outbox_for(app.config)
     app.register_error_handler(Exception, _answer_error)
     app.add_url_rule("/api/forms/<form_id>", view_func=submit, methods=["POST"])
@@ -100,9 +107,10 @@ def submit(form_id: str):
     data = normalise.clean(raw)
     try:
         validate(form, data)
-    except Invalid:
-        log.info("form=%s outcome=invalid ms=%.1f", form.id, (time.monotonic() - started) * 1000)
-        raise
+    except Invalid as error:
+        changed = _loaded_version() not in ("", form.version)
+        log.info("form=%s outcome=%s ms=%.1f", form.id, "changed" if changed else "invalid", _ms(started))
+        raise FormChanged(error.errors) if changed else error from None
     created = now()
     reference = new_reference(form.settings["reference_prefix"], created)
     if honeypot:
@@ -154,6 +162,7 @@ def _read_body(form: Form) -> tuple[dict, bool]:
     body = request.get_data()
     if mimetype == "application/json":
         data = normalise.decode_json(body)
+        data.pop(VERSION, None)
         return data, bool(str(data.pop(HONEYPOT, "") or "").strip())
     if mimetype == "application/x-www-form-urlencoded":
         try:
@@ -165,8 +174,27 @@ def _read_body(form: Form) -> tuple[dict, bool]:
         except ValueError:
             raise BadSubmission("Formuläret innehåller för många fält.") from None
         honeypot = any(name == HONEYPOT and value.strip() for name, value in pairs)
-        return normalise.from_pairs(form, pairs), honeypot
+        # A page loaded before the form changed may send fields the form no longer has: drop them.
+        loaded = next((value for name, value in pairs if name == VERSION), "")
+        return normalise.from_pairs(form, pairs, lenient=loaded not in ("", form.version)), honeypot
     raise UnsupportedMediaType("Skicka formuläret som application/x-www-form-urlencoded eller application/json.")
+
+
+def _loaded_version() -> str:
+    """Return the form version the page was built with (the hidden `_version` field), or ""."""
+    if request.mimetype == "application/json":
+        try:
+            return str(normalise.decode_json(request.get_data(cache=True)).get(VERSION) or "")
+        except FormkitError:
+            return ""
+    if request.mimetype == "application/x-www-form-urlencoded":
+        body = request.get_data(cache=True).decode("utf-8", "replace")
+        return next((v for k, v in urllib.parse.parse_qsl(body) if k == VERSION), "")
+    return ""
+
+
+def _ms(started: float) -> float:
+    return (time.monotonic() - started) * 1000
 
 
 def receipt(form_id: str, reference: str):
@@ -215,6 +243,8 @@ def _answer_error(error: Exception):
     errors = error.errors if isinstance(error, Invalid) else []
     if _wants_json():
         body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+        if isinstance(error, FormChanged):
+            body["form_changed"] = True
         if errors:
             body["errors"] = [
                 {"path": "/" + "/".join(str(p) for p in e.path), "name": e.name, "label": e.label, "message": e.message}
@@ -224,7 +254,8 @@ def _answer_error(error: Exception):
         response.status_code = status
         response.mimetype = "application/problem+json"
     elif isinstance(error, Invalid):
-        response = pages.invalid(_form(request.view_args["form_id"]), _submitted_values(), errors)
+        notice = error.detail if isinstance(error, FormChanged) else ""
+        response = pages.invalid(_form(request.view_args["form_id"]), _submitted_values(), errors, notice)
     else:
         response = pages.problem(status, title, detail)
     if status in (429, 503):
@@ -237,7 +268,7 @@ def _submitted_values() -> dict:
     try:
         form = _form(request.view_args["form_id"])
         pairs = urllib.parse.parse_qsl(request.get_data(cache=True).decode("utf-8", "replace"), keep_blank_values=True)
-        return normalise.from_pairs(form, pairs)
+        return normalise.from_pairs(form, pairs, lenient=_loaded_version() not in ("", form.version))
     except FormkitError:
         return {}
 

@@ -21,9 +21,18 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--no-build", action="store_true", help="använd den befintliga public/")
+    serve.add_argument(
+        "--watch",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="bygg om och ladda om webbläsaren när docs/, schema/ eller site/ ändras (förval; --no-watch stänger av)",
+    )
+    serve.add_argument("--config", default="mkdocs.yml")
     build = commands.add_parser("build", help="bygg webbplatsen till public/")
     build.add_argument("--config", default="mkdocs.yml")
-    commands.add_parser("check", help="kontrollera alla formulär i schema/")
+    check = commands.add_parser("check", help="kontrollera alla formulär i schema/ och sidorna som visar dem")
+    check.add_argument("--schema-dir", help="mappen med formulär (förval: FORMKIT_SCHEMA_DIR eller schema)")
+    check.add_argument("--docs-dir", help="mappen med sidor (förval: FORMKIT_DOCS_DIR eller docs bredvid schema)")
     outbox = commands.add_parser("outbox", help="utkorgen: run, status, retry")
     outbox.add_argument("action", choices=["run", "status", "retry"])
     outbox.add_argument("--once", action="store_true", help="gå igenom utkorgen en gång och avsluta")
@@ -36,18 +45,30 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def build_site(config_file: str = "mkdocs.yml") -> float:
-    """Build the MkDocs site; return the seconds it took. A broken form raises FormDefinitionError."""
+def build_site(config_file: str = "mkdocs.yml", site_dir: str | None = None) -> float:
+    """Build the MkDocs site (into `site_dir` if given); return the seconds it took.
+
+    A broken form raises FormDefinitionError.
+    """
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
 
-    from .forms import load_forms
+    from .check import check_project
 
     started = time.perf_counter()
-    # Check the forms before MkDocs loads the extension, so a broken one reads as plain lines.
-    load_forms(os.environ.get("FORMKIT_SCHEMA_DIR", "schema"))
-    build(load_config(config_file))
+    options = {"site_dir": str(Path(site_dir).resolve())} if site_dir else {}
+    # The form extension's schema_dir is relative to the project, like MkDocs' own docs_dir.
+    root, cwd = Path(config_file).resolve().parent, Path.cwd()
+    if root != cwd:
+        os.chdir(root)
+    try:
+        # Check the forms before MkDocs loads the extension, so a broken one reads as plain lines.
+        check_project(os.environ.get("FORMKIT_SCHEMA_DIR", "schema")).ok()
+        build(load_config(str(Path(config_file).resolve()), **options))
+    finally:
+        if root != cwd:
+            os.chdir(cwd)
     return time.perf_counter() - started
 
 
@@ -58,29 +79,54 @@ def cmd_build(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from .app import DEFAULTS
-    from .forms import load_forms
+    """Print every problem and warning, one line each; exit code 0 only when there is no problem."""
+    from .check import check_project
 
-    schema_dir = os.environ.get("FORMKIT_SCHEMA_DIR", DEFAULTS["SCHEMA_DIR"])
-    forms = load_forms(schema_dir)
-    for form in forms.values():
-        for warning in form.warnings:
-            print(f"varning: {warning}", file=sys.stderr)
-    print(f"{len(forms)} formulär i {schema_dir}/ är i ordning.")
+    schema_dir = args.schema_dir or os.environ.get("FORMKIT_SCHEMA_DIR") or "schema"
+    docs_dir = args.docs_dir or os.environ.get("FORMKIT_DOCS_DIR") or None
+    checked = check_project(schema_dir, docs_dir)
+    for problem in checked.problems:
+        print(problem, file=sys.stderr)
+    for warning in checked.warnings:
+        print(f"varning: {warning}", file=sys.stderr)
+    warnings = _count(len(checked.warnings), "varning", "varningar")
+    if checked.problems:
+        print(
+            f"{len(checked.problems)} problem i {schema_dir}/"
+            + (f" och {warnings}" if checked.warnings else "")
+            + ". Rätta raderna ovan och kör formkit check igen.",
+            file=sys.stderr,
+        )
+        return 1
+    note = f" ({warnings})" if checked.warnings else ""
+    print(f"{len(checked.forms)} formulär i {schema_dir}/ är i ordning{note}.")
     return 0
 
 
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
+
+
 def cmd_serve(args) -> int:
+    """Build the site, then serve it with the handler; with --watch (the default) rebuild on changes."""
     from werkzeug.serving import run_simple
 
     from .app import create_app
 
     if not args.no_build:
-        build_site()
+        build_site(args.config)
     app = create_app({"PUBLIC_DIR": os.environ.get("FORMKIT_PUBLIC_DIR") or str(Path("public").resolve())})
     start_outbox_worker(app)
+    served = app
+    if args.watch:
+        from .watch import LiveReload, Watcher
+
+        watcher = Watcher(app, args.config)
+        watcher.start()
+        served = LiveReload(app, watcher.builds)
+        print(f"Bevakar {', '.join(str(f) for f in watcher.folders)}: ändringar byggs om och laddas om direkt.")
     print(f"Formulärkit kör på http://{args.host}:{args.port}/ (avsluta med Ctrl+C)")
-    run_simple(args.host, args.port, app, threaded=True, use_reloader=False)
+    run_simple(args.host, args.port, served, threaded=True, use_reloader=False)
     return 0
 
 

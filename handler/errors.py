@@ -47,6 +47,19 @@ class Invalid(FormkitError):
         self.errors = errors
 
 
+class FormChanged(Invalid):
+    """The form changed after the page was loaded, and the answers no longer fit the new one."""
+
+    title = "Formuläret har ändrats"
+
+    def __init__(self, errors: list):
+        super().__init__(errors)
+        self.detail = (
+            "Formuläret har ändrats sedan du öppnade sidan, och några svar passar inte längre. "
+            "Det du har skrivit finns kvar. Rätta de markerade fälten och skicka igen."
+        )
+
+
 class DeliveryUnavailable(FormkitError):
     """The report could neither be queued nor delivered; the user must try again."""
 

@@ -1,36 +1,25 @@
 """Form definitions: the only reader of schema/, shared by the site build and the handler.
 
 A form is one JSON Schema file. `load_forms` reads every file, checks it against the kit's
-conventions and turns it into a tree of `Field`s that the HTML renderer, the validator, the DOCX
-writer and the mailer all walk, so none of them interprets JSON Schema on its own.
+conventions (`conventions.py`, from formkit-schema.json) and turns it into a tree of `Field`s that the
+HTML renderer, the validator, the DOCX writer and the mailer all walk, so none of them interprets JSON
+Schema on its own. Every problem is one Swedish line naming the file, the line, the field and what to do.
 """
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .conventions import FORMATS, NAME, Source, humanize, json_syntax
+from .conventions import check as check_conventions
 from .errors import FormDefinitionError
 
-NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 FORM_ID = re.compile(r"^[a-z][a-z0-9-]*$")
-FORMATS = {"email", "date"}
-WIDGETS = {"text", "textarea", "select", "radio", "checkboxes", "checkbox"}
-FIELD_KEYWORDS = {"x-widget", "x-autocomplete", "x-messages", "x-item-title", "x-placeholder"}
-SETTINGS = {
-    "reference_prefix",
-    "submit_label",
-    "allowed_domains",
-    "privacy_guard",
-    "mail",
-    "receipt",
-    "reply_form",
-    "reply_link",
-}
-MAIL_SETTINGS = {"subject", "to", "cc", "body", "receipt_to", "receipt_subject", "receipt_body", "reply_to"}
 
 
 @dataclass
@@ -73,6 +62,7 @@ class Form:
     settings: dict
     version: str
     warnings: list[str] = field(default_factory=list)
+    source: Source | None = field(default=None, repr=False)
 
     @property
     def title(self) -> str:
@@ -90,159 +80,296 @@ class Form:
 
 def load_forms(schema_dir: str | Path) -> dict[str, Form]:
     """Load and check every `*.json` form in `schema_dir`; raise FormDefinitionError listing all problems."""
-    forms, problems = {}, []
-    directory = Path(schema_dir)
-    if not directory.is_dir():
-        raise FormDefinitionError(
-            [f"{directory}: mappen med formulär finns inte. Skapa den och lägg ett schema i den."]
-        )
-    for path in sorted(directory.glob("*.json")):
-        try:
-            forms[path.stem] = load_form(path)
-        except FormDefinitionError as error:
-            problems.extend(error.problems)
+    forms, problems, _ = read_forms(schema_dir)
     if problems:
         raise FormDefinitionError(problems)
     return forms
 
 
+def read_forms(schema_dir: str | Path) -> tuple[dict[str, Form], list[str], list[str]]:
+    """Return the good forms of `schema_dir`, and every problem and warning, the forms' own and across forms."""
+    directory = Path(schema_dir)
+    if not directory.is_dir():
+        return {}, [f"{directory}: mappen med formulär finns inte. Skapa den och lägg ett schema i den."], []
+    forms, problems, warnings, ids = {}, [], [], {}
+    for path in sorted(directory.glob("*.json")):
+        form, form_problems, form_warnings = read_form(path)
+        problems.extend(form_problems)
+        warnings.extend(form_warnings)
+        if form is not None:
+            forms[form.id] = form
+            declared = form.schema.get("$id")
+            if isinstance(declared, str) and declared in ids:
+                problems.append(
+                    form.source.say(
+                        ("$id",), f'"$id" "{declared}" används redan av {ids[declared]}. Ge formuläret ett eget id.'
+                    )
+                )
+            ids.setdefault(declared, path)
+    for form in forms.values():
+        reply = form.settings.get("reply_form")
+        if isinstance(reply, str) and reply and reply not in forms and not (directory / f"{reply}.json").exists():
+            problems.append(
+                form.source.say(
+                    ("x-formkit", "reply_form"),
+                    f'svarsformuläret "{reply}" finns inte i {directory}/.{difflib_hint(reply, list(forms))} '
+                    f"Rätta namnet eller lägg till {directory}/{reply}.json.",
+                )
+            )
+    return forms, problems, warnings
+
+
 def load_form(path: Path) -> Form:
-    """Load one schema file into a Form, or raise FormDefinitionError naming the file and field."""
-    text = path.read_text(encoding="utf-8")
-    try:
-        schema = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise FormDefinitionError(
-            [f"{path}:{error.lineno}:{error.colno}: ogiltig JSON ({error.msg}). Rätta tecknet vid raden och kolumnen."]
-        ) from None
-    problems: list[str] = []
-    form_id = path.stem
-    if not FORM_ID.match(form_id):
-        problems.append(f"{path}: filnamnet ska bestå av små bokstäver a–z, siffror och bindestreck.")
-    if not isinstance(schema, dict) or schema.get("type", "object") != "object" or "properties" not in schema:
-        raise FormDefinitionError([f'{path}: schemat ska vara ett objekt med "type": "object" och "properties".'])
-    _check_meta(path, schema, problems)
-    warnings: list[str] = []
-    root = _build(schema, schema, "", (), True, path, problems, warnings)
-    root.title = schema.get("title") or form_id
-    settings = _settings(path, schema, root, problems)
+    """Load one schema file into a Form, or raise FormDefinitionError naming the file, line and field."""
+    form, problems, _ = read_form(path)
     if problems:
         raise FormDefinitionError(problems)
+    return form
+
+
+def read_form(path: Path) -> tuple[Form | None, list[str], list[str]]:
+    """Return the form in one file (None when it has problems), its problems and its warnings."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        source, schema = Source.parse(path, text)
+    except json.JSONDecodeError as error:
+        return None, [json_syntax(path, text, error)], []
+    form_id = path.stem
+    problems: list[str] = []
+    if not FORM_ID.match(form_id):
+        problems.append(
+            f"{path}:1: formuläret: filnamnet blir formulärets id och får bara innehålla små bokstäver a–z, "
+            "siffror och bindestreck. Byt namn på filen, till exempel till ny-blankett.json."
+        )
+    problems.extend(check_conventions(source, schema))
+    if not isinstance(schema, dict) or _kind(schema) != "object":  # reported above; nothing to build
+        return None, problems, []
+    reader = _Reader(source, schema)
+    root = reader.build(schema, form_id, (), (), True)
+    root.title = schema["title"] if isinstance(schema.get("title"), str) and schema["title"].strip() else form_id
+    if root.title == form_id:
+        reader.warning((), f'saknar "title", så rubriken blir "{form_id}". Lägg till en "title" överst.')
+    settings = reader.settings(root)
+    declared = schema.get("$id")
+    if isinstance(declared, str) and FORM_ID.match(declared) and declared != form_id:
+        reader.problem(
+            ("$id",),
+            f'"$id" är "{declared}" men filen heter {path.name}; formulärets id är filnamnet. '
+            f'Ändra "$id" till "{form_id}" eller ta bort raden.',
+        )
+    problems.extend(line for line in reader.problems if line not in problems)
+    if problems:
+        return None, sorted(problems, key=source.line_of), reader.warnings
     canonical = json.dumps(schema, sort_keys=True, ensure_ascii=False).encode()
     version = hashlib.sha256(canonical).hexdigest()[:12]
-    return Form(form_id, path, schema, root, settings, version, warnings)
+    return Form(form_id, path, schema, root, settings, version, reader.warnings, source), [], reader.warnings
 
 
-def _check_meta(path: Path, schema: dict, problems: list[str]) -> None:
-    from jsonschema import Draft202012Validator
-    from jsonschema.exceptions import SchemaError
-
-    try:
-        Draft202012Validator.check_schema(schema)
-    except SchemaError as error:
-        where = "/".join(str(p) for p in error.path) or "(roten)"
-        problems.append(f"{path}: {where}: följer inte JSON Schema: {error.message}")
-
-
-def _resolve(root: dict, schema: dict) -> dict:
-    ref = schema.get("$ref")
-    if not isinstance(ref, str) or not ref.startswith("#/"):
-        return schema
-    target = root
-    for part in ref[2:].split("/"):
-        target = target.get(part, {}) if isinstance(target, dict) else {}
-    return {**_resolve(root, target), **{k: v for k, v in schema.items() if k != "$ref"}}
+def difflib_hint(name: str, known: list[str]) -> str:
+    """Return ' Menade du "x"?' when a known name is close to `name`."""
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    return f' Menade du "{close[0]}"?' if close else ""
 
 
 def _choices(schema: dict) -> list[tuple[str, str]]:
-    if "oneOf" in schema and all(isinstance(o, dict) and "const" in o for o in schema["oneOf"]):
-        return [(str(o["const"]), str(o.get("title", o["const"]))) for o in schema["oneOf"]]
-    if "enum" in schema:
-        return [(str(v), str(v)) for v in schema["enum"]]
+    one_of = schema.get("oneOf")
+    if isinstance(one_of, list) and one_of and all(isinstance(o, dict) and "const" in o for o in one_of):
+        return [(_text(o["const"]), _text(o.get("title", o["const"]))) for o in one_of]
+    if isinstance(schema.get("enum"), list):
+        return [(_text(v), _text(v)) for v in schema["enum"]]
     return []
 
 
-def _build(root, schema, name, path, required, file, problems, warnings) -> Field:
-    schema = _resolve(root, schema)
-    where = f'{file}: fältet "{".".join(path) or "(roten)"}"'
-    title = schema.get("title")
-    if not title and path:
-        warnings.append(f'{where} saknar "title"; namnet "{name}" visas som etikett. Lägg till en "title".')
-    for key in schema:
-        if key.startswith("x-") and key not in FIELD_KEYWORDS and not (key == "x-formkit" and not path):
-            problems.append(
-                f'{where}: okänt nyckelord "{key}". Kontrollera stavningen; tillåtna är {sorted(FIELD_KEYWORDS)}.'
-            )
-    node = Field(name, path, "text", str(title or name), schema, str(schema.get("description", "")), required)
+def _text(value) -> str:
+    return "" if value is None else str(value)
+
+
+def _kind(schema: dict):
+    """Return the schema's type; of a list of types (`["string", "null"]`) the first that is not null."""
     kind = schema.get("type")
-    widget = schema.get("x-widget")
-    if widget is not None and widget not in WIDGETS:
-        problems.append(f'{where}: "x-widget": "{widget}" stöds inte. Välj en av {sorted(WIDGETS)}.')
-    if kind == "object":
-        node.kind = "group"
-        wanted = schema.get("required", [])
-        props = schema.get("properties", {})
-        for missing in [r for r in wanted if r not in props]:
-            problems.append(f'{where}: "required" nämner "{missing}" som inte finns bland "properties".')
-        for child_name, child in props.items():
-            if not NAME.match(child_name):
-                problems.append(
-                    f'{file}: fältnamnet "{child_name}" får bara innehålla små bokstäver a–z, siffror och _ '
-                    "och börja med en bokstav."
-                )
-                continue
-            node.children.append(
-                _build(root, child, child_name, path + (child_name,), child_name in wanted, file, problems, warnings)
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), None)
+    if kind is None and isinstance(schema.get("properties"), dict):
+        return "object"
+    return kind
+
+
+class _Reader:
+    """Build one form's Field tree, collecting problems and warnings with their place in the file."""
+
+    def __init__(self, source: Source, schema: dict):
+        self.source = source
+        self.schema = schema
+        self.problems: list[str] = []
+        self.warnings: list[str] = []
+        self._expanding: list[str] = []
+
+    def problem(self, pointer: tuple, message: str) -> None:
+        line = self.source.say(pointer, message)
+        if line not in self.problems:
+            self.problems.append(line)
+
+    def warning(self, pointer: tuple, message: str) -> None:
+        line = self.source.say(pointer, message)
+        if line not in self.warnings:
+            self.warnings.append(line)
+
+    def resolve(self, schema, pointer: tuple) -> dict:
+        """Return the schema with a local `$ref` ("#/$defs/name") merged in; say so when it cannot be."""
+        if not isinstance(schema, dict):
+            return {}
+        ref = schema.get("$ref")
+        if not isinstance(ref, str):
+            return schema
+        if not ref.startswith("#"):
+            self.problem(
+                pointer + ("$ref",),
+                f'"$ref" "{ref}" pekar utanför filen. Peka inom filen, till exempel "#/$defs/namn".',
             )
-    elif kind == "array":
-        items = _resolve(root, schema.get("items", {}))
-        if items.get("type") == "object":
-            node.kind = "list"
-            node.item = _build(root, items, "*", path + ("*",), True, file, problems, warnings)
-            node.item.title = str(schema.get("x-item-title") or items.get("title") or node.title)
-        elif _choices(items):
-            node.kind = "checkboxes"
-            node.choices = _choices(items)
-        else:
-            problems.append(f'{where}: en lista ska ha "items" som är ett objekt eller en uppräkning av val.')
-    elif kind == "boolean":
-        node.kind = "checkbox"
-    elif kind in ("integer", "number"):
-        node.kind = kind
-    elif _choices(schema):
-        node.choices = _choices(schema)
-        node.kind = widget if widget in ("radio", "select") else ("radio" if len(node.choices) <= 4 else "select")
-    elif kind in ("string", None):
-        fmt = schema.get("format")
-        if fmt is not None and fmt not in FORMATS:
-            problems.append(f'{where}: formatet "{fmt}" stöds inte. Använd "email" eller "date", eller ta bort det.')
-        node.kind = fmt if fmt in FORMATS else ("textarea" if widget == "textarea" else "text")
-    else:
-        problems.append(f'{where}: typen "{kind}" stöds inte.')
-    return node
+            return {k: v for k, v in schema.items() if k != "$ref"}
+        target = self.schema
+        for part in [p.replace("~1", "/").replace("~0", "~") for p in ref[2:].split("/") if p] if ref != "#" else []:
+            target = target.get(part) if isinstance(target, dict) else None
+        if not isinstance(target, dict):
+            self.problem(
+                pointer + ("$ref",), f'"$ref" pekar på "{ref}" som inte finns. Rätta sökvägen eller lägg till delen.'
+            )
+            return {k: v for k, v in schema.items() if k != "$ref"}
+        if ref in self._expanding:
+            self.problem(
+                pointer + ("$ref",),
+                f'"$ref" "{ref}" pekar på sig själv, så fältet skulle få oändligt många nivåer. '
+                "Peka på en annan del eller skriv ut fältet.",
+            )
+            return {k: v for k, v in schema.items() if k not in ("$ref", "properties", "items")}
+        self._expanding.append(ref)
+        try:
+            resolved = self.resolve(target, pointer)
+        finally:
+            self._expanding.pop()
+        return {**resolved, **{k: v for k, v in schema.items() if k != "$ref"}}
 
+    def build(self, schema, name: str, path: tuple, pointer: tuple, required: bool) -> Field:
+        """Return the Field for one (sub)schema, with everything below it."""
+        ref = schema.get("$ref") if isinstance(schema, dict) else None
+        schema = self.resolve(schema, pointer)
+        if isinstance(ref, str):
+            self._expanding.append(ref)
+        try:
+            return self._build(schema, name, path, pointer, required)
+        finally:
+            if isinstance(ref, str):
+                self._expanding.pop()
 
-def _settings(file: Path, schema: dict, root: Field, problems: list[str]) -> dict:
-    settings = dict(schema.get("x-formkit") or {})
-    for key in settings:
-        if key not in SETTINGS:
-            problems.append(f'{file}: x-formkit: okänd inställning "{key}". Tillåtna är {sorted(SETTINGS)}.')
-    mail = dict(settings.get("mail") or {})
-    for key in mail:
-        if key not in MAIL_SETTINGS:
-            problems.append(f'{file}: x-formkit.mail: okänd inställning "{key}". Tillåtna är {sorted(MAIL_SETTINGS)}.')
-    email_paths = {node.path for node in root.walk() if node.kind == "email"}
-    for key in ("to", "cc", "receipt_to", "reply_to"):
-        entries = mail.get(key) or []
-        for entry in [entries] if isinstance(entries, str) else entries:
-            if entry.startswith("/") and tuple(entry.strip("/").split("/")) not in email_paths:
-                problems.append(
-                    f'{file}: x-formkit.mail.{key}: sökvägen "{entry}" pekar inte på ett e-postfält '
-                    '("format": "email"). Rätta sökvägen, till exempel "/verksamheter/*/chef_epost".'
+    def _build(self, schema: dict, name: str, path: tuple, pointer: tuple, required: bool) -> Field:
+        title = schema.get("title") if isinstance(schema.get("title"), str) and schema["title"].strip() else None
+        if title is None and path and path[-1] != "*":
+            label = humanize(name)
+            self.warning(pointer, f'saknar "title", så etiketten blir "{label}". Lägg till en "title" med etiketten.')
+        description = schema.get("description")
+        node = Field(
+            name,
+            path,
+            "text",
+            title or humanize(name),
+            schema,
+            description if isinstance(description, str) else "",
+            required,
+        )
+        kind, widget = _kind(schema), schema.get("x-widget")
+        if kind == "object":
+            self._group(node, schema, pointer)
+        elif kind == "array":
+            items = self.resolve(schema.get("items"), pointer + ("items",))
+            if _kind(items) == "object":
+                node.kind = "list"
+                node.item = self.build(schema.get("items"), "*", path + ("*",), pointer + ("items",), True)
+                item_title = schema.get("x-item-title") or items.get("title") or node.title
+                node.item.title = str(item_title)
+            elif _choices(items):
+                node.kind, node.choices = "checkboxes", _choices(items)
+            else:
+                self.problem(
+                    pointer,
+                    'en lista ska ha "items" som är en grupp ("type": "object" med "properties") '
+                    'eller val ("enum" eller "oneOf" med "const" och "title"). Rätta "items".',
                 )
-    settings["mail"] = mail
-    settings.setdefault("reference_prefix", file.stem.split("-")[0].upper())
-    settings.setdefault("submit_label", "Skicka")
-    settings.setdefault("privacy_guard", True)
-    settings.setdefault("allowed_domains", [])
-    return settings
+        elif kind == "boolean":
+            node.kind = "checkbox"
+        elif kind in ("integer", "number"):
+            node.kind = kind
+        elif _choices(schema):
+            node.choices = _choices(schema)
+            node.kind = widget if widget in ("radio", "select") else ("radio" if len(node.choices) <= 4 else "select")
+        elif kind in ("string", None):
+            fmt = schema.get("format")
+            node.kind = fmt if fmt in FORMATS else ("textarea" if widget == "textarea" else "text")
+        elif kind == "null":
+            self.problem(
+                pointer + ("type",),
+                '"type": "null" kan inte fyllas i. '
+                'Använd "string", "integer", "number", "boolean", "object" eller "array".',
+            )
+        if widget in ("radio", "select") and not node.choices:
+            self.problem(
+                pointer + ("x-widget",),
+                f'"x-widget": "{widget}" behöver val. Lägg till "oneOf" med "const" och "title", eller "enum", '
+                'eller ta bort "x-widget".',
+            )
+        return node
+
+    def _group(self, node: Field, schema: dict, pointer: tuple) -> None:
+        node.kind = "group"
+        props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+        wanted = schema.get("required") if isinstance(schema.get("required"), list) else []
+        for index, missing in enumerate(wanted):
+            if isinstance(missing, str) and missing not in props:
+                self.problem(
+                    pointer + ("required", index),
+                    f'"required" nämner "{missing}", men det finns inget sådant fält i "properties".'
+                    f'{difflib_hint(missing, list(props))} Rätta namnet eller ta bort det ur "required".',
+                )
+        for child_name, child in props.items():
+            if NAME.match(child_name):  # a bad name is reported by the conventions check
+                child_pointer = pointer + ("properties", child_name)
+                node.children.append(
+                    self.build(child, child_name, node.path + (child_name,), child_pointer, child_name in wanted)
+                )
+
+    def settings(self, root: Field) -> dict:
+        """Return the x-formkit settings with defaults; check that routing paths lead to e-mail fields."""
+        raw = self.schema.get("x-formkit")
+        settings = dict(raw) if isinstance(raw, dict) else {}
+        mail = dict(settings["mail"]) if isinstance(settings.get("mail"), dict) else {}
+        email_paths = ["/" + "/".join(node.path) for node in root.walk() if node.kind == "email"]
+        # A field whose format is misspelt is already reported; do not report its routing path too.
+        misspelt = {"/" + "/".join(n.path) for n in root.walk() if n.schema.get("format") not in (None, *FORMATS)}
+        for key in ("to", "cc", "receipt_to", "reply_to"):
+            entries = mail.get(key)
+            listed = entries if isinstance(entries, list) else [entries]
+            for index, entry in enumerate(listed):
+                path = entry.rstrip("/") if isinstance(entry, str) else ""
+                if path.startswith("/") and path not in email_paths and path not in misspelt:
+                    where = ("x-formkit", "mail", key) + ((index,) if isinstance(entries, list) else ())
+                    self.problem(where, _routing_message(entry, email_paths))
+        settings["mail"] = mail
+        prefix = re.sub(r"[^A-Z0-9]", "", self.source.path.stem.split("-")[0].upper())[:20]
+        settings.setdefault("reference_prefix", prefix or "FORM")
+        settings.setdefault("submit_label", "Skicka")
+        settings.setdefault("privacy_guard", True)
+        settings.setdefault("allowed_domains", [])
+        return settings
+
+
+def _routing_message(entry: str, email_paths: list[str]) -> str:
+    if not email_paths:
+        return (
+            f'sökvägen "{entry}" pekar inte på ett e-postfält, och formuläret har inget fält med "format": "email". '
+            "Lägg till ett sådant fält eller skriv en fast adress."
+        )
+    close = difflib.get_close_matches(entry, email_paths, n=1, cutoff=0.5)
+    example = close[0] if close else email_paths[0]
+    return (
+        f'sökvägen "{entry}" pekar inte på ett e-postfält ("format": "email"). '
+        f'Rätta sökvägen, till exempel "{example}". E-postfälten är {", ".join(email_paths)}.'
+    )

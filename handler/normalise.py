@@ -47,8 +47,12 @@ def decode_json(body: bytes) -> dict:
     return data
 
 
-def from_pairs(form: Form, pairs: list[tuple[str, str]]) -> dict:
-    """Build the submission object from form-encoded (name, value) pairs by the form's field paths."""
+def from_pairs(form: Form, pairs: list[tuple[str, str]], lenient: bool = False) -> dict:
+    """Build the submission object from form-encoded (name, value) pairs by the form's field paths.
+
+    `lenient` drops names the form does not have instead of refusing them: a page loaded before the
+    form changed may still send a field that was removed or renamed.
+    """
     data: dict = {}
     for name, value in pairs:
         if name.startswith("_"):  # the kit's own fields (version, honeypot) are not answers
@@ -58,6 +62,8 @@ def from_pairs(form: Form, pairs: list[tuple[str, str]]) -> dict:
             raise BadSubmission(f'Fältet "{name}" har ett för stort radnummer.')
         node = form.field_at(tuple(parts))
         if node is None or node.kind in ("group", "list"):
+            if lenient:
+                continue
             raise BadSubmission(f'Formuläret har inget fält som heter "{name}".')
         _put(data, parts, _coerce(node, value))
     return _rows_to_lists(form.root, data)

@@ -26,9 +26,9 @@ def receipt(form: Form, reference: str):
     return _page(form.id, f"Skickat: {form.title}", body, 200)
 
 
-def invalid(form: Form, values: dict, errors: list):
-    """Return the 422 page: the form with the error summary and everything the user typed."""
-    html = render_form(form, f"/api/forms/{form.id}", values, errors)
+def invalid(form: Form, values: dict, errors: list, notice: str = ""):
+    """Return the 422 page: the form with the error summary (and `notice` above it) and what the user typed."""
+    html = render_form(form, f"/api/forms/{form.id}", values, errors, notice)
     shell = _shell(form.id)
     if shell and "<!-- formkit:start" in shell:
         page = re.sub(r"<!-- formkit:start [^>]*-->.*<!-- formkit:end [^>]*-->", lambda _: html, shell, flags=re.S)

@@ -30,8 +30,13 @@ def field_id(name: str) -> str:
     return "f-" + name.replace(".", "-")
 
 
-def render_form(form: Form, action: str, values: dict | None = None, errors: list | None = None) -> str:
-    """Return the form's HTML, with `values` filled in and `errors` (FieldError list) shown."""
+def render_form(
+    form: Form, action: str, values: dict | None = None, errors: list | None = None, notice: str = ""
+) -> str:
+    """Return the form's HTML, with `values` filled in, `errors` (FieldError list) and a `notice` shown.
+
+    Without `values` (the page as built) fields show their schema `default`, if any.
+    """
     by_name = {error.name: error for error in errors or []}
     return (
         env.get_template("form.html")
@@ -41,8 +46,9 @@ def render_form(form: Form, action: str, values: dict | None = None, errors: lis
             root=form.root,
             values=values or {},
             errors=errors or [],
+            notice=notice,
             by_name=by_name,
-            helpers=Helpers(by_name),
+            helpers=Helpers(by_name, initial=values is None),
         )
         .strip()
     )
@@ -51,8 +57,9 @@ def render_form(form: Form, action: str, values: dict | None = None, errors: lis
 class Helpers:
     """Small functions the template needs: concrete names, ids, values and attributes."""
 
-    def __init__(self, by_name: dict):
+    def __init__(self, by_name: dict, initial: bool = False):
         self.by_name = by_name
+        self.initial = initial
 
     @staticmethod
     def name(node: Field, rows: tuple) -> str:
@@ -65,8 +72,13 @@ class Helpers:
     def id(name: str) -> str:
         return field_id(name)
 
+    def value(self, values, node: Field, rows: tuple):
+        if self.initial and "default" in node.schema and node.kind not in ("group", "list"):
+            return node.schema["default"]
+        return self.answer(values, node, rows)
+
     @staticmethod
-    def value(values, node: Field, rows: tuple):
+    def answer(values, node: Field, rows: tuple):
         current, index = values, iter(rows)
         for part in node.path:
             key = next(index) if part == "*" else part
@@ -80,7 +92,7 @@ class Helpers:
 
     @staticmethod
     def row_count(values, node: Field, rows: tuple) -> int:
-        filled = Helpers.value(values, node, rows)
+        filled = Helpers.answer(values, node, rows)
         count = len(filled) if isinstance(filled, list) else 0
         minimum = int(node.schema.get("minItems", 0))
         maximum = int(node.schema.get("maxItems", 50))

@@ -31,7 +31,8 @@
 
   function rowOf(element) { return element.closest("[data-formkit-row]"); }
   function rowIndex(row) { return Number(row.getAttribute("data-formkit-row")); }
-  function rowMinimum(row) { return Math.max(Number(row.parentNode.getAttribute("data-min")) || 0, 1); }
+  /* Rows below the list's minItems must be filled; a list without minItems may be left empty. */
+  function rowMinimum(row) { return Number(row.parentNode.getAttribute("data-min")) || 0; }
 
   function rowIsBlank(row) {
     return $(row, "[data-formkit-field]").every(function (w) { return valueOf(w) === ""; });
@@ -242,13 +243,23 @@
     }, this);
     this.summary.hidden = true;
     this.summary.querySelector("ul").innerHTML = "";
+    this.showNotice("");
     document.title = this.baseTitle;
   };
 
-  /* Show errors: [{name, message, summary}] in form order. */
-  Form.prototype.showErrors = function (errors) {
+  /* A notice above the error list, e.g. that the form changed after the page was loaded. */
+  Form.prototype.showNotice = function (text) {
+    var notice = this.summary.querySelector("[data-formkit-notice]");
+    if (!notice) return;
+    notice.textContent = text;
+    notice.hidden = !text;
+  };
+
+  /* Show errors: [{name, message, summary}] in form order, and an optional notice above them. */
+  Form.prototype.showErrors = function (errors, notice) {
     var self = this;
     this.clearErrors();
+    this.showNotice(notice || "");
     var list = this.summary.querySelector("ul");
     errors.forEach(function (error) {
       var id = "f-" + error.name.replace(/\./g, "-");
@@ -340,7 +351,7 @@
       if (result.status === 422 && result.data.errors) {
         return self.showErrors(result.data.errors.map(function (e) {
           return { name: e.name, message: e.message, summary: e.summary || e.message };
-        }));
+        }), result.data.form_changed ? result.data.detail : "");
       }
       self.showProblem(result.data.detail || "Formuläret kunde inte skickas.", result.retryAfter);
     }).catch(function () {

@@ -1,0 +1,126 @@
+"""The whole-project check: every form in schema/, and the pages in docs/ that place them.
+
+One function, `check_project`, serves `formkit check`, the site build (the Markdown extension) and the
+handler's start (`create_app`), so all three accept and refuse the same things.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import FormDefinitionError
+from .forms import Form, difflib_hint, read_forms
+
+DIRECTIVE = re.compile(r"^\[\[form\s+([^\]\s]+)\s*\]\]\s*$")
+log = logging.getLogger("formkit.check")
+
+
+@dataclass
+class Checked:
+    """What a check found: the good forms, every problem and warning, and where each form is placed."""
+
+    forms: dict[str, Form]
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    pages: dict[str, list[tuple[Path, int]]] = field(default_factory=dict)
+
+    def ok(self) -> dict[str, Form]:
+        """Return the forms, or raise FormDefinitionError listing every problem."""
+        if self.problems:
+            raise FormDefinitionError(self.problems)
+        return self.forms
+
+
+def docs_dir_for(schema_dir: str | Path, docs_dir: str | Path | None = None) -> Path:
+    """Return the pages folder: the one given, else `docs` beside the schema folder."""
+    return Path(docs_dir) if docs_dir else Path(schema_dir).parent / "docs"
+
+
+def check_project(schema_dir: str | Path, docs_dir: str | Path | None = None) -> Checked:
+    """Check every form and the pages that place them; `docs_dir` defaults to `docs` beside `schema_dir`.
+
+    Without a pages folder (a handler deployed with schema/ only) the placement check is left out,
+    unless the folder was named explicitly.
+    """
+    forms, problems, warnings = read_forms(schema_dir)
+    checked = Checked(forms, problems, warnings)
+    docs = docs_dir_for(schema_dir, docs_dir)
+    if docs.is_dir():
+        checked.pages = placements(docs)
+        checked.problems.extend(_placement_problems(Path(schema_dir), docs, forms, checked.pages))
+    elif docs_dir:
+        checked.problems.append(f"{docs}: mappen med sidor finns inte. Ange rätt mapp, till exempel docs.")
+    return checked
+
+
+def placements(docs_dir: Path) -> dict[str, list[tuple[Path, int]]]:
+    """Return, for each form id named by a `[[form id]]` line, the pages and lines that name it."""
+    found: dict[str, list[tuple[Path, int]]] = {}
+    for page in sorted(docs_dir.rglob("*.md")):
+        for number, line in enumerate(page.read_text(encoding="utf-8").splitlines(), start=1):
+            match = DIRECTIVE.match(line)
+            if match:
+                found.setdefault(match.group(1), []).append((page, number))
+    return found
+
+
+def _placement_problems(schema_dir: Path, docs: Path, forms: dict[str, Form], pages) -> list[str]:
+    """Each form on exactly one page; each placed form exists. A linked reply form may be on none."""
+    problems = []
+    known = sorted(path.stem for path in schema_dir.glob("*.json"))
+    for form_id, places in pages.items():
+        if form_id not in known:
+            for page, line in places:
+                problems.append(
+                    f'{page}:{line}: sidan placerar formuläret "{form_id}", som inte finns i {schema_dir}/.'
+                    f"{difflib_hint(form_id, known)} Rätta namnet eller lägg till {schema_dir}/{form_id}.json."
+                )
+        for page, line in places[1:]:
+            first_page, first_line = places[0]
+            problems.append(
+                f'{page}:{line}: formuläret "{form_id}" står redan på {first_page}:{first_line}. '
+                f"Ett formulär får bara finnas på en sida; ta bort raden [[form {form_id}]] från den ena sidan."
+            )
+    replies = {_reply_form(path) for path in schema_dir.glob("*.json")}
+    for form_id, form in forms.items():
+        if form_id not in pages and form_id not in replies:
+            problems.append(
+                form.source.say(
+                    (),
+                    f'"{form_id}" står inte på någon sida i {docs}/. Lägg raden [[form {form_id}]] på den sida '
+                    "där formuläret ska finnas, eller ta bort filen.",
+                )
+            )
+    return problems
+
+
+def _reply_form(path: Path) -> str | None:
+    """Return the reply form a schema file names, read leniently (the file may have other problems)."""
+    try:
+        settings = json.loads(path.read_text(encoding="utf-8")).get("x-formkit")
+        return settings.get("reply_form") if isinstance(settings, dict) else None
+    except (ValueError, AttributeError):
+        return None
+
+
+_cache: dict = {}
+
+
+def cached_check(schema_dir: str | Path, docs_dir: str | Path | None = None) -> Checked:
+    """Return `check_project`, run again only when a schema or page changed (the build asks once per page)."""
+    schemas, docs = Path(schema_dir), docs_dir_for(schema_dir, docs_dir)
+    stamp = tuple(
+        (str(p), p.stat().st_mtime_ns)
+        for p in [*sorted(schemas.glob("*.json")), *(sorted(docs.rglob("*.md")) if docs.is_dir() else [])]
+    )
+    key = (str(schemas.resolve()), str(docs_dir or ""))
+    if _cache.get(key, (None,))[0] != stamp:
+        checked = check_project(schema_dir, docs_dir)
+        for warning in checked.warnings:
+            log.warning("varning: %s", warning)
+        _cache[key] = (stamp, checked)
+    return _cache[key][1]
