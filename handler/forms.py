@@ -29,7 +29,10 @@ SETTINGS = {
     "receipt",
     "reply_form",
     "reply_link",
+    "receipt_title",
 }
+REPLY_LINK_SETTINGS = {"answer_to", "deadline_months"}
+TOKEN = "token"  # a mail routing entry meaning: the address carried by the answer link's token
 MAIL_SETTINGS = {"subject", "to", "cc", "body", "receipt_to", "receipt_subject", "receipt_body", "reply_to"}
 
 
@@ -101,9 +104,38 @@ def load_forms(schema_dir: str | Path) -> dict[str, Form]:
             forms[path.stem] = load_form(path)
         except FormDefinitionError as error:
             problems.extend(error.problems)
+    _link_replies(forms, problems)
     if problems:
         raise FormDefinitionError(problems)
     return forms
+
+
+def _link_replies(forms: dict[str, Form], problems: list[str]) -> None:
+    """Check each `reply_form` names a form; with a `reply_link`, mark it `reply_of` (answers then need a token)."""
+    for form in forms.values():
+        reply = form.settings.get("reply_form")
+        if not reply:
+            continue
+        if reply not in forms:
+            problems.append(
+                f'{form.path}: x-formkit.reply_form: formuläret "{reply}" finns inte. '
+                f"Lägg till schema/{reply}.json eller rätta namnet."
+            )
+            continue
+        if form.settings.get("reply_link"):
+            forms[reply].settings["reply_of"] = form.id
+    for form in forms.values():
+        uses_token = any(TOKEN in _entries(form.settings["mail"].get(key)) for key in ("to", "cc", "receipt_to"))
+        if uses_token and not form.settings.get("reply_of"):
+            problems.append(
+                f'{form.path}: x-formkit.mail: "{TOKEN}" betyder adressen i svarslänken, men inget formulär har '
+                f'"reply_form": "{form.id}" och "reply_link". Lägg till dem i rapportformulärets x-formkit '
+                f'eller ta bort "{TOKEN}".'
+            )
+
+
+def _entries(entries) -> list[str]:
+    return [entries] if isinstance(entries, str) else list(entries or [])
 
 
 def load_form(path: Path) -> Form:
@@ -233,16 +265,38 @@ def _settings(file: Path, schema: dict, root: Field, problems: list[str]) -> dic
             problems.append(f'{file}: x-formkit.mail: okänd inställning "{key}". Tillåtna är {sorted(MAIL_SETTINGS)}.')
     email_paths = {node.path for node in root.walk() if node.kind == "email"}
     for key in ("to", "cc", "receipt_to", "reply_to"):
-        entries = mail.get(key) or []
-        for entry in [entries] if isinstance(entries, str) else entries:
+        for entry in _entries(mail.get(key)):
             if entry.startswith("/") and tuple(entry.strip("/").split("/")) not in email_paths:
                 problems.append(
                     f'{file}: x-formkit.mail.{key}: sökvägen "{entry}" pekar inte på ett e-postfält '
                     '("format": "email"). Rätta sökvägen, till exempel "/verksamheter/*/chef_epost".'
                 )
+    link = settings.get("reply_link")
+    if link is not None:
+        _check_reply_link(file, link, settings, email_paths, problems)
     settings["mail"] = mail
     settings.setdefault("reference_prefix", file.stem.split("-")[0].upper())
     settings.setdefault("submit_label", "Skicka")
     settings.setdefault("privacy_guard", True)
     settings.setdefault("allowed_domains", [])
     return settings
+
+
+def _check_reply_link(file: Path, link, settings: dict, email_paths: set, problems: list[str]) -> None:
+    where = f"{file}: x-formkit.reply_link"
+    if not isinstance(link, dict):
+        problems.append(f'{where} ska vara ett objekt, till exempel {{"answer_to": "/beskrivning/chef/epost"}}.')
+        return
+    for key in set(link) - REPLY_LINK_SETTINGS:
+        problems.append(f'{where}: okänd inställning "{key}". Tillåtna är {sorted(REPLY_LINK_SETTINGS)}.')
+    if not settings.get("reply_form"):
+        problems.append(f'{where} kräver "reply_form": namnet på formuläret som svaret fylls i på.')
+    answer_to = link.get("answer_to")
+    if not isinstance(answer_to, str) or tuple(answer_to.strip("/").split("/")) not in email_paths:
+        problems.append(
+            f"{where}.answer_to: ange sökvägen till e-postfältet dit svaret ska skickas, "
+            'till exempel "/beskrivning/chef/epost".'
+        )
+    months = link.get("deadline_months", 2)
+    if not isinstance(months, int) or isinstance(months, bool) or not 1 <= months <= 24:
+        problems.append(f"{where}.deadline_months: ange antalet månader som ett heltal mellan 1 och 24.")

@@ -30,8 +30,19 @@ def field_id(name: str) -> str:
     return "f-" + name.replace(".", "-")
 
 
-def render_form(form: Form, action: str, values: dict | None = None, errors: list | None = None) -> str:
-    """Return the form's HTML, with `values` filled in and `errors` (FieldError list) shown."""
+def render_form(
+    form: Form,
+    action: str,
+    values: dict | None = None,
+    errors: list | None = None,
+    hidden: dict | None = None,
+    shown: list | None = None,
+) -> str:
+    """Return the form's HTML, with `values` filled in and `errors` (FieldError list) shown.
+
+    `hidden`: extra hidden fields (an answer link's token); `shown`: (label, value) pairs shown
+    read-only at the top and never sent (the reference of the report being answered).
+    """
     by_name = {error.name: error for error in errors or []}
     return (
         env.get_template("form.html")
@@ -43,6 +54,8 @@ def render_form(form: Form, action: str, values: dict | None = None, errors: lis
             errors=errors or [],
             by_name=by_name,
             helpers=Helpers(by_name),
+            hidden=hidden or {},
+            shown=shown or [],
         )
         .strip()
     )
