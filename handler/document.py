@@ -103,12 +103,12 @@ def render_docx(
         if form.settings.get("reply_link"):
             rows.append(("Svara senast", deadline(form, created).isoformat()))
         body.meta(rows)
-    _section(body, form.root, data, level=1)
+    _section(body, form.root, data, level=2 if linked else 1)  # an answer is one section: section 4
     if reply is not None:  # on its own page, as on the paper form, for a unit that answers in Word
         _sub(body.heading(reply.title, 1).find(qn("w:pPr")), "w:pageBreakBefore")
         if reply.root.description:
             body.paragraph(reply.root.description, italic=True)
-        _section(body, reply.root, None, level=1, blank=True)
+        _section(body, reply.root, None, level=2, blank=True)
     return _template().package(body, title, shown_reference, form, created)
 
 
