@@ -69,6 +69,7 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
     app.json.ensure_ascii = False
+    app.config["SECRET_KEY"] = app.config["SECRET_KEY"] or reply.INSECURE_KEY
     if app.config["SECRET_KEY"] == reply.INSECURE_KEY and not app.testing:
         log.warning("FORMKIT_SECRET_KEY is not set: answer links are signed with an insecure development key")
     app.extensions["formkit.forms"] = load_forms(app.config["SCHEMA_DIR"])

@@ -87,7 +87,8 @@ def url(config, reply_form: str, token: str) -> str:
 
 def _serializer(config, reply_form: str, issued_at: float | None = None) -> URLSafeTimedSerializer:
     # Oldest key first: itsdangerous signs with the last and accepts all, so keys can be rotated.
-    keys = [*(config.get("SECRET_KEY_FALLBACKS") or []), config["SECRET_KEY"]]
+    fallbacks = config.get("SECRET_KEY_FALLBACKS") or []
+    keys = [*([fallbacks] if isinstance(fallbacks, str) else fallbacks), config["SECRET_KEY"]]
     if issued_at is None:
         return URLSafeTimedSerializer(keys, salt=f"formkit.reply.{reply_form}")
     return URLSafeTimedSerializer(

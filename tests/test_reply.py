@@ -338,3 +338,19 @@ def test_a_broken_answer_loop_setting_is_named_in_plain_words(tmp_path, report_s
         load_forms(write_forms(tmp_path, report_settings, reply_mail))
 
     assert problem in str(error.value)
+
+
+def test_the_key_the_base_url_and_the_lifetime_come_from_formkit_variables(monkeypatch, config):
+    from handler.app import create_app
+
+    monkeypatch.setenv("FORMKIT_SECRET_KEY", "a-long-random-production-key")
+    monkeypatch.setenv("FORMKIT_BASE_URL", "https://bus.example.se")
+    monkeypatch.setenv("FORMKIT_REPLY_TOKEN_DAYS", "30")
+    settings = create_app(config).config
+
+    assert (settings["BASE_URL"], settings["REPLY_TOKEN_DAYS"]) == ("https://bus.example.se", 30)
+    token = reply.issue(settings, REPLY, LINKED, issued_at=time.time() - 31 * 86400)
+    with pytest.raises(ExpiredLink):
+        reply.verify(settings, REPLY, token)
+    with pytest.raises(BadLink):
+        reply.verify(settings, REPLY, reply.issue({"SECRET_KEY": reply.INSECURE_KEY}, REPLY, LINKED))
