@@ -201,7 +201,11 @@ def answer_page(form_id: str):
     if not form.settings.get("reply_of"):
         abort(404)
     token = request.args.get("token", "").strip()
-    return pages.answer(form, token, reply.verify(current_app.config, form.id, token))
+    response = pages.answer(form, token, reply.verify(current_app.config, form.id, token))
+    # The address holds the token: keep it out of caches and out of other sites' Referer headers.
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
 
 
 def static_page(path: str):

@@ -148,6 +148,7 @@ def test_the_answer_page_shows_the_reference_read_only_and_carries_the_token(cli
     page = client.get(link.removeprefix("http://127.0.0.1:8000"))
 
     assert page.status_code == 200
+    assert page.headers["Cache-Control"] == "private, no-store"
     assert re.search(rf'<input[^>]*id="f-_shown-1" value="{reference}" readonly>', page.text)
     assert f'<input type="hidden" name="_token" value="{token_of(link)}">' in page.text
     assert 'action="/api/forms/bus-avvikelse-svar"' in page.text
