@@ -44,12 +44,8 @@ def answer(form: Form, token: str, linked: LinkedReport):
 
 def bad_link(form: Form, values: dict, token: str, status: int, title: str, detail: str):
     """Return the form again with what the user typed, under a message saying why the link does not work."""
-    html = (
-        '<div class="formkit-summary" role="alert" tabindex="-1" autofocus>'
-        f'<h2 class="formkit-summary-title">{escape(title)}</h2><p>{escape(detail)}</p>'
-        "<p>Det du har skrivit finns kvar nedan, så att du kan kopiera det.</p></div>"
-    )
-    return _form_page(form, values, [], status, "Fel: ", token, None, Markup(html))
+    notice = env.get_template("link_problem.html").render(title=title, detail=detail)
+    return _form_page(form, values, [], status, "Fel: ", token, None, Markup(notice))
 
 
 def _form_page(form, values, errors, status, prefix, token, linked, notice=""):
