@@ -15,10 +15,16 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-# Debian's Chromium drives the browser tests (Playwright's own browser download cannot work here).
+# Debian's Chromium drives the browser tests (Playwright's own browser download cannot work here);
+# LibreOffice, poppler and Carlito (metric-compatible with Calibri) check the Word documents.
+# Each entry is "command or file that shows it is there:Debian package".
+SYSTEM_PACKAGES = chromium:chromium soffice:libreoffice-writer-nogui pdftotext:poppler-utils \
+  /usr/share/fonts/truetype/crosextra/Carlito-Regular.ttf:fonts-crosextra-carlito
 system-packages:
-	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
-	  $(SUDO) apt-get install -y -qq --no-install-recommends chromium; }
+	@missing=$$(for entry in $(SYSTEM_PACKAGES); do need=$${entry%%:*}; \
+	  command -v $$need >/dev/null 2>&1 || [ -e $$need ] || echo $${entry#*:}; done); \
+	[ -z "$$missing" ] || { $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; }
 
 serve: $(STAMP)
 	$(BIN)/formkit serve --host 127.0.0.1 --port 8000

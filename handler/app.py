@@ -12,13 +12,14 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from flask import Flask, abort, current_app, jsonify, redirect, request, send_from_directory
+from flask import Flask, abort, current_app, g, jsonify, redirect, request, send_from_directory
 from werkzeug.exceptions import HTTPException
 
-from . import normalise, pages
+from . import normalise, pages, reply
 from .check import check_project
 from .document import render_docx
 from .errors import (
+    BadLink,
     BadSubmission,
     DeliveryUnavailable,
     FormChanged,
@@ -58,6 +59,9 @@ DEFAULTS = {
     "MAX_CONTENT_LENGTH": 256 * 1024,
     "OUTBOX_RETRY_BASE": 30,
     "OUTBOX_MAX_AGE": 3 * 86400,
+    "SECRET_KEY": reply.INSECURE_KEY,
+    "BASE_URL": "http://127.0.0.1:8000",
+    "REPLY_TOKEN_DAYS": 180,
 }
 
 
@@ -69,6 +73,9 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
     app.json.ensure_ascii = False
+    app.config["SECRET_KEY"] = app.config["SECRET_KEY"] or reply.INSECURE_KEY
+    if app.config["SECRET_KEY"] == reply.INSECURE_KEY and not app.testing:
+        log.warning("FORMKIT_SECRET_KEY is not set: answer links are signed with an insecure development key")
     checked = check_project(app.config["SCHEMA_DIR"], app.config["DOCS_DIR"] or None)
     for warning in checked.warnings:
         log.warning("varning: %s", warning)
@@ -77,6 +84,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_error_handler(Exception, _answer_error)
     app.add_url_rule("/api/forms/<form_id>", view_func=submit, methods=["POST"])
     app.add_url_rule("/api/forms/<form_id>/kvitto/<reference>", view_func=receipt, methods=["GET"])
+    app.add_url_rule(f"/api/forms/<form_id>/{reply.ROUTE}", view_func=answer_page, methods=["GET"])
     if app.config["PUBLIC_DIR"]:
         app.add_url_rule("/", view_func=static_page, defaults={"path": ""})
         app.add_url_rule("/<path:path>", view_func=static_page)
@@ -103,7 +111,11 @@ def submit(form_id: str):
     """Receive one submission; answer 201/303 only once its mail is handed over or safely queued."""
     started = time.monotonic()
     form = _form(form_id)
-    raw, honeypot = _read_body(form)
+    raw, honeypot, token = _read_body(form)
+    linked = None
+    if form.settings.get("reply_of"):  # an answer: its link's token says which report and where it goes
+        g.token = token
+        linked = g.linked = reply.verify(current_app.config, form.id, token)
     data = normalise.clean(raw)
     try:
         validate(form, data)
@@ -117,8 +129,10 @@ def submit(form_id: str):
         log.info("form=%s reference=%s outcome=honeypot", form.id, reference)
         return _accepted(form, reference)
     forms = current_app.extensions["formkit.forms"]
-    attachment = render_docx(form, data, reference, created, forms.get(form.settings.get("reply_form", "")))
-    messages = compose(form, data, reference, created, attachment, current_app.config)
+    reply_form = forms.get(form.settings.get("reply_form", ""))
+    report = forms.get(form.settings.get("reply_of", ""))
+    attachment = render_docx(form, data, reference, created, reply_form, linked, report)
+    messages = compose(form, data, reference, created, attachment, current_app.config, linked)
     _hand_over(messages)
     log.info("form=%s reference=%s outcome=accepted ms=%.1f", form.id, reference, (time.monotonic() - started) * 1000)
     return _accepted(form, reference)
@@ -148,7 +162,9 @@ def _hand_over(messages) -> None:
 
 def _accepted(form: Form, reference: str):
     if _wants_json():
-        response = jsonify(reference=reference, receipt=form.settings.get("receipt", ""))
+        response = jsonify(
+            reference=reference, receipt=form.settings.get("receipt", ""), title=form.settings.get("receipt_title", "")
+        )
         response.status_code = 201
         response.headers["Location"] = f"/api/forms/{form.id}/kvitto/{reference}"
     else:
@@ -156,14 +172,15 @@ def _accepted(form: Form, reference: str):
     return response
 
 
-def _read_body(form: Form) -> tuple[dict, bool]:
-    """Return the submission as an object, and whether the honeypot field was filled."""
+def _read_body(form: Form) -> tuple[dict, bool, str]:
+    """Return the submission as an object, whether the honeypot field was filled, and the answer link's token."""
     mimetype = request.mimetype
     body = request.get_data()
     if mimetype == "application/json":
         data = normalise.decode_json(body)
         data.pop(VERSION, None)
-        return data, bool(str(data.pop(HONEYPOT, "") or "").strip())
+        token = data.pop(reply.FIELD, "")
+        return data, bool(str(data.pop(HONEYPOT, "") or "").strip()), token if isinstance(token, str) else ""
     if mimetype == "application/x-www-form-urlencoded":
         try:
             pairs = urllib.parse.parse_qsl(
@@ -174,9 +191,10 @@ def _read_body(form: Form) -> tuple[dict, bool]:
         except ValueError:
             raise BadSubmission("Formuläret innehåller för många fält.") from None
         honeypot = any(name == HONEYPOT and value.strip() for name, value in pairs)
+        token = next((value.strip() for name, value in pairs if name == reply.FIELD), "")
         # A page loaded before the form changed may send fields the form no longer has: drop them.
         loaded = next((value for name, value in pairs if name == VERSION), "")
-        return normalise.from_pairs(form, pairs, lenient=loaded not in ("", form.version)), honeypot
+        return normalise.from_pairs(form, pairs, lenient=loaded not in ("", form.version)), honeypot, token
     raise UnsupportedMediaType("Skicka formuläret som application/x-www-form-urlencoded eller application/json.")
 
 
@@ -203,6 +221,19 @@ def receipt(form_id: str, reference: str):
     if not REFERENCE.match(reference):
         abort(404)
     return pages.receipt(form, reference)
+
+
+def answer_page(form_id: str):
+    """Show the answer form for the report its link's token names (the link in the report e-mail)."""
+    form = _form(form_id)
+    if not form.settings.get("reply_of"):
+        abort(404)
+    token = request.args.get("token", "").strip()
+    response = pages.answer(form, token, reply.verify(current_app.config, form.id, token))
+    # The address holds the token: keep it out of caches and out of other sites' Referer headers.
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
 
 
 def static_page(path: str):
@@ -254,8 +285,12 @@ def _answer_error(error: Exception):
         response.status_code = status
         response.mimetype = "application/problem+json"
     elif isinstance(error, Invalid):
+        form = _form(request.view_args["form_id"])
         notice = error.detail if isinstance(error, FormChanged) else ""
-        response = pages.invalid(_form(request.view_args["form_id"]), _submitted_values(), errors, notice)
+        response = pages.invalid(form, _submitted_values(), errors, notice, g.get("token", ""), g.get("linked"))
+    elif isinstance(error, BadLink) and request.method == "POST":  # keep what was typed, say what is wrong
+        form = _form(request.view_args["form_id"])
+        response = pages.bad_link(form, _submitted_values(), g.get("token", ""), status, title, detail)
     else:
         response = pages.problem(status, title, detail)
     if status in (429, 503):

@@ -65,3 +65,23 @@ class DeliveryUnavailable(FormkitError):
 
     status = 503
     title = "Tjänsten är tillfälligt otillgänglig"
+
+
+class BadLink(FormkitError):
+    """The answer link's token was altered, forged or signed with another key: the answer cannot be routed."""
+
+    status = 403
+    title = "Länken fungerar inte"
+
+
+class MissingLink(BadLink):
+    """An answer was sent without the token from the report e-mail's link."""
+
+    status = 400
+    title = "Länken saknas"
+
+
+class ExpiredLink(BadLink):
+    """The answer link is older than its lifetime (FORMKIT_REPLY_TOKEN_DAYS)."""
+
+    title = "Länken har gått ut"

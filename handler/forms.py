@@ -20,6 +20,7 @@ from .conventions import check as check_conventions
 from .errors import FormDefinitionError
 
 FORM_ID = re.compile(r"^[a-z][a-z0-9-]*$")
+TOKEN = "token"  # a mail routing entry meaning: the address carried by the answer link's token
 
 
 @dataclass
@@ -116,7 +117,30 @@ def read_forms(schema_dir: str | Path) -> tuple[dict[str, Form], list[str], list
                     f"Rätta namnet eller lägg till {directory}/{reply}.json.",
                 )
             )
+    _link_replies(forms, problems)
     return forms, problems, warnings
+
+
+def _link_replies(forms: dict[str, Form], problems: list[str]) -> None:
+    """Check each `reply_form` names a form; with a `reply_link`, mark it `reply_of` (answers then need a token)."""
+    for form in forms.values():
+        reply = form.settings.get("reply_form")
+        if not reply or reply not in forms:  # a missing reply form is reported by read_forms
+            continue
+        if form.settings.get("reply_link"):
+            forms[reply].settings["reply_of"] = form.id
+    for form in forms.values():
+        uses_token = any(TOKEN in _entries(form.settings["mail"].get(key)) for key in ("to", "cc", "receipt_to"))
+        if uses_token and not form.settings.get("reply_of"):
+            problems.append(
+                f'{form.path}: x-formkit.mail: "{TOKEN}" betyder adressen i svarslänken, men inget formulär har '
+                f'"reply_form": "{form.id}" och "reply_link". Lägg till dem i rapportformulärets x-formkit '
+                f'eller ta bort "{TOKEN}".'
+            )
+
+
+def _entries(entries) -> list[str]:
+    return [entries] if isinstance(entries, str) else list(entries or [])
 
 
 def load_form(path: Path) -> Form:
@@ -352,6 +376,8 @@ class _Reader:
                 if path.startswith("/") and path not in email_paths and path not in misspelt:
                     where = ("x-formkit", "mail", key) + ((index,) if isinstance(entries, list) else ())
                     self.problem(where, _routing_message(entry, email_paths))
+        if "reply_link" in settings:
+            self.reply_link(settings, email_paths)
         settings["mail"] = mail
         prefix = re.sub(r"[^A-Z0-9]", "", self.source.path.stem.split("-")[0].upper())[:20]
         settings.setdefault("reference_prefix", prefix or "FORM")
@@ -359,6 +385,22 @@ class _Reader:
         settings.setdefault("privacy_guard", True)
         settings.setdefault("allowed_domains", [])
         return settings
+
+
+    def reply_link(self, settings: dict, email_paths: list[str]) -> None:
+        """Check the link to the reply form: it needs the reply form and a path to the address to answer to."""
+        link, where = settings["reply_link"], ("x-formkit", "reply_link")
+        if not isinstance(link, dict):
+            return  # the kit's own schema already says what it should be
+        if not settings.get("reply_form"):
+            self.problem(where, 'kräver "reply_form": namnet på formuläret som svaret fylls i på.')
+        answer_to = link.get("answer_to")
+        if not isinstance(answer_to, str) or answer_to.rstrip("/") not in email_paths:
+            self.problem(
+                where + ("answer_to",),
+                "ange sökvägen till e-postfältet dit svaret ska skickas, "
+                f'till exempel "{email_paths[0] if email_paths else "/beskrivning/chef/epost"}".',
+            )
 
 
 def _routing_message(entry: str, email_paths: list[str]) -> str:

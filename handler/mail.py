@@ -1,8 +1,10 @@
 """Compose the e-mails of a submission from the form's `x-formkit.mail` block, and send one.
 
-Routing is data: each entry of `to`, `cc`, `receipt_to` is a fixed address or a path into the
-submission (`/verksamheter/*/chef_epost`). The transport is SMTP when a host is configured, else
-`.eml` files in the mail folder, so a fresh checkout works with nothing else running.
+Routing is data: each entry of `to`, `cc`, `receipt_to` is a fixed address, a path into the
+submission (`/verksamheter/*/chef_epost`) or "token" (the address in an answer link's token). A
+form with a `reply_link` gets the link, "Svara senast" and a calendar reminder in its report e-mail.
+The transport is SMTP when a host is configured, else `.eml` files in the mail folder, so a fresh
+checkout works with nothing else running.
 """
 
 from __future__ import annotations
@@ -16,18 +18,28 @@ from email.message import EmailMessage
 from email.utils import formataddr, getaddresses, parseaddr
 from pathlib import Path
 
-from .forms import Form
-from .reference import add_months
+from icalendar import Alarm, Calendar, Event
+
+from . import reply
+from .forms import TOKEN, Form
+from .reply import LinkedReport
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
+# A reminder a week before the deadline, at 09:00: an all-day event starts at midnight.
+REMINDER = datetime.timedelta(days=-7, hours=9)
 
 
-def resolve(data, entries) -> list[str]:
-    """Return the addresses named by fixed entries and `/path/*/to/field` entries, without repeats."""
+def resolve(data, entries, linked: LinkedReport | None = None) -> list[str]:
+    """Return the addresses named by fixed, `/path/*/to/field` and "token" entries, without repeats."""
     found: list[str] = []
     for entry in [entries] if isinstance(entries, str) else entries or []:
-        values = _at(data, entry.strip("/").split("/")) if entry.startswith("/") else [entry]
+        if entry == TOKEN:
+            values = [linked.answer_to] if linked else []
+        elif entry.startswith("/"):
+            values = _at(data, entry.strip("/").split("/"))
+        else:
+            values = [entry]
         for value in values:
             if isinstance(value, str) and value and value.lower() not in (f.lower() for f in found):
                 found.append(value)
@@ -50,39 +62,76 @@ def fill(template: str, values: dict) -> str:
     return _PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), m.group(0))), template)
 
 
-def placeholders(form: Form, reference: str, created: datetime.datetime) -> dict:
+def placeholders(
+    form: Form, reference: str, created: datetime.datetime, linked: LinkedReport | None = None, link: str = ""
+) -> dict:
     """Return the values an editor may use in subjects and bodies."""
-    return {
+    values = {
         "reference": reference,
         "form": form.title,
         "date": created.strftime("%Y-%m-%d"),
-        "deadline": add_months(created.date(), 2).isoformat(),
+        "deadline": reply.deadline(form, created).isoformat(),
+        "reply_link": link,
     }
+    if linked:
+        values.update(report_reference=linked.reference, report_date=linked.date, answer_to=linked.answer_to)
+    return values
+
+
+def answer_link(form: Form, data: dict, reference: str, created: datetime.datetime, config) -> str:
+    """Return the signed link for answering this report, or "" when the form has no reply loop."""
+    settings = form.settings.get("reply_link")
+    answer_to = resolve(data, settings["answer_to"]) if settings else []
+    if not answer_to:
+        return ""
+    linked = LinkedReport(reference, created.date().isoformat(), answer_to[0])
+    return reply.url(config, form.settings["reply_form"], reply.issue(config, form.settings["reply_form"], linked))
 
 
 def compose(
-    form: Form, data: dict, reference: str, created: datetime.datetime, attachment: bytes, config
+    form: Form,
+    data: dict,
+    reference: str,
+    created: datetime.datetime,
+    attachment: bytes,
+    config,
+    linked: LinkedReport | None = None,
 ) -> list[EmailMessage]:
-    """Return the report message to the recipients and, when the form names one, the receipt."""
+    """Return the message to the recipients and, when the form names one, the receipt.
+
+    A report with a reply loop carries the answer link and a calendar reminder of the deadline; an
+    answer (`linked`) goes where its link's token says and names the report it answers.
+    """
     mail = form.settings["mail"]
-    values = placeholders(form, reference, created)
-    to = resolve(data, mail.get("to")) or [config["DEFAULT_TO"]]
-    cc = [a for a in resolve(data, mail.get("cc")) if a.lower() not in map(str.lower, to)]
-    body = mail.get("body") or "Ett nytt ärende från formuläret {form} har kommit in med referens {reference}.\n"
-    messages = [
-        _message(
-            config,
-            reference,
-            "report",
-            fill(mail.get("subject") or "{form} {reference}", values),
-            fill(body, values),
-            to,
-            cc,
-            attachment,
-            resolve(data, mail.get("reply_to")),
-        )
-    ]
-    receipt_to = resolve(data, mail.get("receipt_to"))
+    link = answer_link(form, data, reference, created, config)
+    values = placeholders(form, reference, created, linked, link)
+    to = resolve(data, mail.get("to"), linked) or [config["DEFAULT_TO"]]
+    cc = [a for a in resolve(data, mail.get("cc"), linked) if a.lower() not in map(str.lower, to)]
+    body = fill(
+        mail.get("body") or "Ett nytt ärende från formuläret {form} har kommit in med referens {reference}.\n", values
+    )
+    if link and link not in body:  # the editor's text forgot {reply_link}: the link must still reach them
+        body += f"\nSvara här senast {values['deadline']}:\n{link}\n"
+    name = f"{linked.reference}-svar.docx" if linked else f"{reference}.docx"
+    attachments = [(name, attachment, DOCX)]
+    if link:
+        reminder = calendar(form, reference, created, link, config)
+        attachments.append((f"{reference}-svara-senast.ics", reminder, "text/calendar"))
+    report = _message(
+        config,
+        reference,
+        "report",
+        fill(mail.get("subject") or "{form} {reference}", values),
+        body,
+        to,
+        cc,
+        attachments,
+        resolve(data, mail.get("reply_to"), linked),
+    )
+    if linked:  # thread the answer with the report in the recipients' mail programs
+        report["In-Reply-To"] = report["References"] = f"<{linked.reference}.report@{config['MAIL_DOMAIN']}>"
+    messages = [report]
+    receipt_to = resolve(data, mail.get("receipt_to"), linked)
     if receipt_to:
         default = "Tack! Vi har tagit emot ditt ärende med referens {reference}. En kopia finns bifogad.\n"
         messages.append(
@@ -94,14 +143,43 @@ def compose(
                 fill(mail.get("receipt_body") or default, values),
                 receipt_to,
                 [],
-                attachment,
+                [(name, attachment, DOCX)],
                 [],
             )
         )
     return messages
 
 
-def _message(config, reference, kind, subject, body, to, cc, attachment, reply_to) -> EmailMessage:
+def calendar(form: Form, reference: str, created: datetime.datetime, link: str, config) -> bytes:
+    """Return an iCalendar file with the answer deadline as an all-day event and a reminder a week before."""
+    due = reply.deadline(form, created)
+    summary = f"Svara senast: {form.title} {reference}"
+    event = Event()
+    event.add("uid", f"{reference}.deadline@{config['MAIL_DOMAIN']}")
+    event.add("dtstamp", created.astimezone(datetime.UTC))
+    event.add("dtstart", due)
+    event.add("dtend", due + datetime.timedelta(days=1))
+    event.add("summary", summary)
+    event.add(
+        "description",
+        f"Sista dag att svara på {form.title} {reference}, rapporterad {created:%Y-%m-%d}.\nSvara här: {link}",
+    )
+    event.add("url", link)
+    event.add("transp", "TRANSPARENT")
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", summary)
+    alarm.add("trigger", REMINDER)
+    event.add_component(alarm)
+    calendar = Calendar()
+    calendar.add("prodid", "-//Formulärtjänsten//formkit//SV")
+    calendar.add("version", "2.0")
+    calendar.add("method", "PUBLISH")
+    calendar.add_component(event)
+    return calendar.to_ical()
+
+
+def _message(config, reference, kind, subject, body, to, cc, attachments, reply_to) -> EmailMessage:
     message = EmailMessage()
     redirect = config.get("MAIL_REDIRECT")
     if redirect:  # staging: everything goes to one mailbox, the real recipients are named in a header
@@ -118,7 +196,13 @@ def _message(config, reference, kind, subject, body, to, cc, attachment, reply_t
     message["Date"] = datetime.datetime.now(datetime.UTC)
     message["X-Formkit-Reference"] = reference
     message.set_content(body)
-    message.add_attachment(attachment, maintype="application", subtype=DOCX.split("/")[1], filename=f"{reference}.docx")
+    for name, content, mimetype in attachments:
+        maintype, subtype = mimetype.split("/")
+        if maintype == "text":
+            params = {"method": "PUBLISH"} if subtype == "calendar" else {}
+            message.add_attachment(content.decode("utf-8"), subtype=subtype, filename=name, params=params)
+        else:
+            message.add_attachment(content, maintype=maintype, subtype=subtype, filename=name)
     return message
 
 

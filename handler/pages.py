@@ -7,6 +7,7 @@ content swapped, so it looks like the rest of the site; otherwise a small standa
 from __future__ import annotations
 
 import re
+import urllib.parse
 from functools import lru_cache
 from pathlib import Path
 
@@ -15,9 +16,14 @@ from markupsafe import Markup, escape
 
 from .forms import Form
 from .render import env, render_form
+from .reply import FIELD, LinkedReport
 
 ARTICLE = re.compile(r'(<article class="md-content__inner md-typeset">)(.*)(</article>)', re.S)
 TITLE = re.compile(r"<title>(.*?)</title>", re.S)
+FORM_BLOCK = re.compile(r"<!-- formkit:start [^>]*-->.*<!-- formkit:end [^>]*-->", re.S)
+# The built pages link to the site relatively ("../assets/…"); the handler serves them from /api/…
+RELATIVE = re.compile(r'((?:href|src)="|"base": ")(\.\.?(?:/[^"]*)?)(")')
+CANONICAL = re.compile(r'<link rel="canonical" href="([^"]*)"')
 
 
 def receipt(form: Form, reference: str):
@@ -26,15 +32,35 @@ def receipt(form: Form, reference: str):
     return _page(form.id, f"Skickat: {form.title}", body, 200)
 
 
-def invalid(form: Form, values: dict, errors: list, notice: str = ""):
-    """Return the 422 page: the form with the error summary (and `notice` above it) and what the user typed."""
-    html = render_form(form, f"/api/forms/{form.id}", values, errors, notice)
+def invalid(
+    form: Form, values: dict, errors: list, notice: str = "", token: str = "", linked: LinkedReport | None = None
+):
+    """Return the 422 page: the form with the error summary (and `notice` in it) and everything the user typed."""
+    return _form_page(form, values, errors, 422, "Fel: ", token, linked, notice=notice)
+
+
+def answer(form: Form, token: str, linked: LinkedReport):
+    """Return the answer page: the reply form carrying the link's token, the report's reference shown read-only."""
+    return _form_page(form, {}, [], 200, "", token, linked)
+
+
+def bad_link(form: Form, values: dict, token: str, status: int, title: str, detail: str):
+    """Return the form again with what the user typed, under a message saying why the link does not work."""
+    banner = env.get_template("link_problem.html").render(title=title, detail=detail)
+    return _form_page(form, values, [], status, "Fel: ", token, None, banner=Markup(banner))
+
+
+def _form_page(form, values, errors, status, prefix, token, linked, notice="", banner=""):
+    """Return a page with the form (in its own built page when there is one), filled in as given."""
+    hidden = {FIELD: token} if token else {}
+    shown = [("Referens", linked.reference), ("Rapportens datum", linked.date)] if linked else []
+    html = banner + Markup(render_form(form, f"/api/forms/{form.id}", values, errors, notice, hidden, shown))
     shell = _shell(form.id)
     if shell and "<!-- formkit:start" in shell:
-        page = re.sub(r"<!-- formkit:start [^>]*-->.*<!-- formkit:end [^>]*-->", lambda _: html, shell, flags=re.S)
-        page = TITLE.sub(lambda m: f"<title>Fel: {m.group(1)}</title>", page, count=1)
-        return _response(page, 422)
-    return _page(form.id, f"Fel: {form.title}", Markup(f"<h1>{escape(form.title)}</h1>") + Markup(html), 422)
+        page = FORM_BLOCK.sub(lambda _: html, shell, count=1)
+        page = TITLE.sub(lambda m: f"<title>{prefix}{m.group(1)}</title>", page, count=1)
+        return _response(page, status)
+    return _page(form.id, f"{prefix}{form.title}", Markup(f"<h1>{escape(form.title)}</h1>") + html, status)
 
 
 def problem(status: int, title: str, detail: str):
@@ -91,6 +117,14 @@ def _find_shell(public: str, form_id: str, stamp: float) -> str | None:
     for page in pages:
         text = page.read_text(encoding="utf-8")
         if form_id and marker in text:
-            return text
+            folder = page.parent.relative_to(public).as_posix()
+            return _absolute_links(text, "/" if folder == "." else f"/{folder}/")
     start = Path(public) / "index.html"
-    return start.read_text(encoding="utf-8") if start.is_file() else None
+    return _absolute_links(start.read_text(encoding="utf-8"), "/") if start.is_file() else None
+
+
+def _absolute_links(html: str, fallback: str) -> str:
+    """Make the page's relative links absolute, so they still work when the handler serves it from /api/."""
+    canonical = CANONICAL.search(html)
+    base = urllib.parse.urlsplit(canonical.group(1)).path if canonical else fallback
+    return RELATIVE.sub(lambda m: m.group(1) + urllib.parse.urljoin(base, m.group(2)) + m.group(3), html)

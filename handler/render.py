@@ -31,11 +31,19 @@ def field_id(name: str) -> str:
 
 
 def render_form(
-    form: Form, action: str, values: dict | None = None, errors: list | None = None, notice: str = ""
+    form: Form,
+    action: str,
+    values: dict | None = None,
+    errors: list | None = None,
+    notice: str = "",
+    hidden: dict | None = None,
+    shown: list | None = None,
 ) -> str:
     """Return the form's HTML, with `values` filled in, `errors` (FieldError list) and a `notice` shown.
 
     Without `values` (the page as built) fields show their schema `default`, if any.
+    `hidden`: extra hidden fields (an answer link's token); `shown`: (label, value) pairs shown
+    read-only at the top and never sent (the reference of the report being answered).
     """
     by_name = {error.name: error for error in errors or []}
     return (
@@ -49,6 +57,8 @@ def render_form(
             notice=notice,
             by_name=by_name,
             helpers=Helpers(by_name, initial=values is None),
+            hidden=hidden or {},
+            shown=shown or [],
         )
         .strip()
     )

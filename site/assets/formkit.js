@@ -381,7 +381,7 @@
     panel.setAttribute("data-formkit-receipt", "");
     var heading = document.createElement("h2");
     heading.tabIndex = -1;
-    heading.textContent = "Tack, din rapport är skickad";
+    heading.textContent = data.title || "Tack, din rapport är skickad";
     var reference = document.createElement("p");
     reference.className = "formkit-receipt-reference";
     reference.appendChild(document.createTextNode("Referens: "));
