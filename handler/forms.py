@@ -386,7 +386,6 @@ class _Reader:
         settings.setdefault("allowed_domains", [])
         return settings
 
-
     def reply_link(self, settings: dict, email_paths: list[str]) -> None:
         """Check the link to the reply form: it needs the reply form and a path to the address to answer to."""
         link, where = settings["reply_link"], ("x-formkit", "reply_link")
