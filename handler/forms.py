@@ -18,7 +18,7 @@ from .errors import FormDefinitionError
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 FORM_ID = re.compile(r"^[a-z][a-z0-9-]*$")
 FORMATS = {"email", "date"}
-WIDGETS = {"text", "textarea", "select", "radio", "checkboxes", "checkbox"}
+WIDGETS = {"text", "textarea", "tel", "select", "radio", "checkboxes", "checkbox"}
 FIELD_KEYWORDS = {"x-widget", "x-autocomplete", "x-messages", "x-item-title", "x-placeholder"}
 SETTINGS = {
     "reference_prefix",
