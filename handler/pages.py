@@ -7,9 +7,9 @@ content swapped, so it looks like the rest of the site; otherwise a small standa
 from __future__ import annotations
 
 import re
-import urllib.parse
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urljoin
 
 from flask import current_app, make_response
 from markupsafe import Markup, escape
@@ -21,9 +21,10 @@ from .reply import FIELD, LinkedReport
 ARTICLE = re.compile(r'(<article class="md-content__inner md-typeset">)(.*)(</article>)', re.S)
 TITLE = re.compile(r"<title>(.*?)</title>", re.S)
 FORM_BLOCK = re.compile(r"<!-- formkit:start [^>]*-->.*<!-- formkit:end [^>]*-->", re.S)
-# The built pages link to the site relatively ("../assets/…"); the handler serves them from /api/…
-RELATIVE = re.compile(r'((?:href|src)="|"base": ")(\.\.?(?:/[^"]*)?)(")')
-CANONICAL = re.compile(r'<link rel="canonical" href="([^"]*)"')
+# Relative addresses in a built page (href="../assets/…", Material's config "base": "..") and a test for
+# addresses that are already absolute: a scheme, a path from the root or a fragment.
+RELATIVE = re.compile(r'(\s(?:href|src)="|"(?:base|search)": ")([^"]*)"')
+ABSOLUTE = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|/|#)")
 
 
 def receipt(form: Form, reference: str):
@@ -111,20 +112,27 @@ def _stamp(public: str) -> float:
 
 @lru_cache(maxsize=32)
 def _find_shell(public: str, form_id: str, stamp: float) -> str | None:
-    """Return the built page that holds the form (or the start page); re-read when the site is rebuilt."""
+    """Return the built page that holds the form (or a general one); re-read when the site is rebuilt."""
     pages = sorted(Path(public).rglob("index.html"))
     marker = f'data-formkit="{form_id}"'
     for page in pages:
         text = page.read_text(encoding="utf-8")
         if form_id and marker in text:
-            folder = page.parent.relative_to(public).as_posix()
-            return _absolute_links(text, "/" if folder == "." else f"/{folder}/")
-    start = Path(public) / "index.html"
-    return _absolute_links(start.read_text(encoding="utf-8"), "/") if start.is_file() else None
+            return _absolute(text, page, public)
+    # Pages not about one form use the site's 404 page: the site's header and menu, no other page's contents list.
+    for shell in (Path(public) / "404.html", Path(public) / "index.html"):
+        if shell.is_file():
+            return _absolute(shell.read_text(encoding="utf-8"), shell, public)
+    return None
 
 
-def _absolute_links(html: str, fallback: str) -> str:
-    """Make the page's relative links absolute, so they still work when the handler serves it from /api/."""
-    canonical = CANONICAL.search(html)
-    base = urllib.parse.urlsplit(canonical.group(1)).path if canonical else fallback
-    return RELATIVE.sub(lambda m: m.group(1) + urllib.parse.urljoin(base, m.group(2)) + m.group(3), html)
+def _absolute(html: str, page: Path, public: str) -> str:
+    """Make the page's relative addresses absolute, since the handler serves it from /api/forms/…."""
+    base = "/" + page.parent.relative_to(public).as_posix().strip(".") + "/"
+    base = base.replace("//", "/")
+
+    def fix(match: re.Match) -> str:
+        address = match.group(2)
+        return match.group(0) if ABSOLUTE.match(address) else f'{match.group(1)}{urljoin(base, address)}"'
+
+    return RELATIVE.sub(fix, html)

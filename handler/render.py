@@ -110,6 +110,8 @@ class Helpers:
 
     @staticmethod
     def input_type(node: Field) -> str:
+        if node.schema.get("x-widget") == "tel":  # a telephone keypad on phones; still text to the server
+            return "tel"
         return INPUT_TYPES.get(node.kind, "text")
 
     @staticmethod

@@ -402,6 +402,63 @@
     heading.focus();
   };
 
-  function start() { $(document, "[data-formkit]").forEach(function (c) { new Form(c); }); }
+  /* ---- the theme's menu and search buttons ----
+   * Material opens its menu (on narrow screens and when zoomed) and its search with <label>s for hidden
+   * checkboxes, which the keyboard cannot reach. Make them buttons: focusable, named, saying whether they are
+   * open, working with Enter and Space. What they open takes the focus and gives it back on Escape; the menu
+   * also closes when the focus leaves it. */
+  function enhanceThemeToggles() {
+    var sidebar = document.querySelector(".md-sidebar--primary");
+    [["__drawer", "Meny"], ["__search", "Sök"]].forEach(function (pair) {
+      var toggle = document.getElementById(pair[0]);
+      var label = document.querySelector(".md-header label.md-header__button[for='" + pair[0] + "']");
+      if (!toggle || !label) return;
+      label.setAttribute("role", "button");
+      label.setAttribute("aria-label", pair[1]);
+      label.tabIndex = 0;
+      function update() { label.setAttribute("aria-expanded", String(toggle.checked)); }
+      toggle.addEventListener("change", update);
+      label.addEventListener("click", function () { window.setTimeout(update, 0); });
+      label.addEventListener("keydown", function (event) {
+        if (event.key !== "Enter" && event.key !== " ") return;
+        event.preventDefault();
+        event.stopPropagation();  // Material's own Enter handler for labels would toggle it back
+        label.click();
+        if (!toggle.checked) return;
+        var inside = pair[0] === "__drawer" ? sidebar && sidebar.querySelector("a[href]")
+          : document.querySelector(".md-search__input");
+        if (inside) inside.focus();
+      });
+      // Material closes its search on Escape and drops the focus; give it back to the button that opened it.
+      document.addEventListener("keydown", function (event) {
+        if (event.key !== "Escape" || !toggle.checked) return;
+        window.setTimeout(function () {
+          update();
+          if (!toggle.checked && label.offsetParent && document.activeElement === document.body) label.focus();
+        }, 0);
+      }, true);
+      update();
+    });
+    var drawer = document.getElementById("__drawer");
+    var menu = document.querySelector(".md-header label.md-header__button[for='__drawer']");
+    if (!drawer || !menu || !sidebar) return;
+    function close(returnFocus) {
+      if (!drawer.checked) return;
+      drawer.checked = false;
+      drawer.dispatchEvent(new Event("change"));
+      if (returnFocus) menu.focus();
+    }
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") close(sidebar.contains(document.activeElement));
+    });
+    document.addEventListener("focusin", function (event) {
+      if (!sidebar.contains(event.target) && event.target !== menu) close(false);
+    });
+  }
+
+  function start() {
+    enhanceThemeToggles();
+    $(document, "[data-formkit]").forEach(function (c) { new Form(c); });
+  }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start); else start();
 })();

@@ -4,6 +4,8 @@ import shutil
 
 import pytest
 
+from browser.a11y import ARTIFACTS, RECORD, same_origin
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [
     "--no-sandbox",
@@ -24,3 +26,45 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "locale": "sv-SE"}
+
+
+@pytest.fixture
+def open_context(browser, browser_context_args, live_server):
+    """Open browser contexts that block every request leaving the site's origin.
+
+    `.foreign` lists the blocked requests and `.broken` the styles, scripts and images that failed to load;
+    both must stay empty.
+    """
+    contexts, foreign, broken = [], [], []
+
+    def leave(route):
+        foreign.append(f"{route.request.method} {route.request.url}")
+        route.abort()
+
+    def check(response):
+        if response.status >= 400 and response.request.resource_type in ("stylesheet", "script", "image", "font"):
+            broken.append(f"{response.status} {response.url}")
+
+    def open_(**kwargs):
+        context = browser.new_context(**{**browser_context_args, **kwargs})
+        context.route(lambda url: not same_origin(url, live_server.url), leave)
+        context.on("response", check)
+        contexts.append(context)
+        return context
+
+    open_.foreign, open_.broken = foreign, broken
+    yield open_
+    for context in contexts:
+        context.close()
+    assert foreign == [], "requests left the site's origin"
+    assert broken == [], "parts of pages failed to load"
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print which pages and states axe-core checked and how many rules ran; keep a copy in test-artifacts/."""
+    if RECORD.states:
+        summary = RECORD.summary()
+        terminalreporter.write_sep("-", "accessibility")
+        terminalreporter.write_line(summary)
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / "axe-summary.txt").write_text(summary + "\n", encoding="utf-8")
