@@ -162,7 +162,7 @@ def messages(node: Field, validator: str, value) -> str:
     if validator == "minLength":
         return f"{title} måste vara minst {value} tecken"
     if validator == "minItems":
-        return f"Lägg till minst {value} rad{'er' if value != 1 else ''} under {label}"
+        return f"Lägg till minst {'en rad' if value == 1 else f'{value} rader'} under {label}"
     if validator == "maxItems":
         return f"Du kan ange högst {value} rader under {label}"
     if validator in ("minimum", "exclusiveMinimum"):

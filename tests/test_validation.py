@@ -1,0 +1,93 @@
+"""Validation: one plain Swedish message per field, in the form's order, never raw validator text."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from handler.errors import Invalid
+from handler.forms import load_forms
+from handler.validation import validate
+
+FIXTURES = Path(__file__).parent / "fixtures"
+VALID = {
+    "namn": "Ann",
+    "epost": "ann@solna.se",
+    "datum": "2026-11-22",
+    "antal": 2,
+    "val": "a",
+    "rader": [{"enhet": "Skolan"}],
+}
+
+
+@pytest.fixture(scope="module")
+def form(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("schema")
+    shutil.copy(FIXTURES / "every-check.json", folder / "prov.json")
+    return load_forms(folder)["prov"]
+
+
+def errors_of(form, data) -> dict[str, str]:
+    with pytest.raises(Invalid) as raised:
+        validate(form, data)
+    return {error.name: error.message for error in raised.value.errors}
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"namn": None}, "namn", "Ange namn"),
+        ({"val": None}, "val", "Välj verksamhetstyp"),
+        ({"rader": None}, "rader", "Lägg till minst en rad under verksamheter"),
+        ({"namn": 7}, "namn", "Ange namn som text"),
+        ({"antal": "tre"}, "antal", "Antal barn måste vara ett heltal, till exempel 12"),
+        ({"namn": "A"}, "namn", "Namn måste vara minst 2 tecken"),
+        ({"namn": "Abcdefg"}, "namn", "Namn får vara högst 5 tecken. Korta texten."),
+        ({"epost": "ann@"}, "epost", "Ange e-postadressen i rätt format, till exempel namn@kommun.se"),
+        ({"epost": "ann solna@solna.se"}, "epost", "Ange e-postadressen i rätt format, till exempel namn@kommun.se"),
+        ({"datum": "2026-02-30"}, "datum", "Datum måste vara ett riktigt datum, till exempel 2026-03-15"),
+        ({"datum": "22/11/2026"}, "datum", "Datum måste vara ett riktigt datum, till exempel 2026-03-15"),
+        ({"antal": 0}, "antal", "Antal barn måste vara 1 eller mer"),
+        ({"antal": 10}, "antal", "Antal barn måste vara 9 eller mindre"),
+        ({"val": "c"}, "val", "Välj ett av alternativen för verksamhetstyp"),
+        ({"farg": "grön"}, "farg", "Välj ett av alternativen för färg"),
+        ({"kod": "12"}, "kod", "Ange postnumret med fem siffror, till exempel 123 45"),
+        ({"rader": []}, "rader", "Lägg till minst en rad under verksamheter"),
+        ({"rader": [{"enhet": "a"}] * 3}, "rader", "Du kan ange högst 2 rader under verksamheter"),
+        ({"rader": [{}]}, "rader.0.enhet", "Ange enhet"),
+        ({"okand": "x"}, "okand", 'Formuläret har inget fält som heter "okand". Ta bort det.'),
+    ],
+)
+def test_each_failed_keyword_becomes_one_plain_swedish_message_on_its_field(form, change, field, message):
+    data = {**VALID, **change}
+    data = {key: value for key, value in data.items() if value is not None}
+
+    assert errors_of(form, data) == {field: message}
+
+
+def test_a_missing_field_is_blamed_on_itself_not_on_its_parent(form):
+    assert "rader.0.enhet" in errors_of(form, {**VALID, "rader": [{}]})
+
+
+def test_errors_come_one_per_field_in_the_forms_order_row_by_row(form):
+    data = {"antal": "x", "namn": "", "rader": [{}, {}], "datum": "nej", "epost": "x"}
+
+    names = list(errors_of(form, data))
+
+    assert names == ["namn", "epost", "datum", "antal", "val", "rader.0.enhet", "rader.1.enhet"]
+
+
+def test_no_raw_validator_text_reaches_a_user(form):
+    data = {"namn": ["x"], "epost": 5, "datum": None, "antal": 1.5, "val": {}, "rader": "x", "farg": 3}
+
+    for message in errors_of(form, data).values():
+        assert "is not" not in message and "'" not in message and "None" not in message
+
+
+def test_the_bus_forms_manager_email_has_the_editors_own_message():
+    form = load_forms(Path(__file__).parent.parent / "schema")["bus-avvikelse"]
+    rows = [{"enhet": "Skolan", "verksamhetstyp": "grundskola", "huvudman": "solna", "chef_epost": "rektor"}]
+
+    assert errors_of(form, {"verksamheter": rows})["verksamheter.0.chef_epost"] == (
+        "Ange chefens e-postadress, till exempel namn@kommun.se"
+    )
