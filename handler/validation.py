@@ -19,6 +19,10 @@ from .forms import Field, Form
 from .privacy import find_identity_number
 
 format_checker = FormatChecker(formats=())
+PRIVACY_MESSAGE = (
+    "Ta bort personnumret. Barnet får inte kunna identifieras i rapporten. "
+    "Ange i stället en kontaktperson som kan lämna barnets uppgifter på begäran."
+)
 
 
 @format_checker.checks("email")
@@ -135,7 +139,10 @@ def client_messages(node: Field) -> dict[str, str]:
     for keyword in ("maxLength", "minLength", "pattern", "minimum", "maximum"):
         if keyword in node.schema:
             checks[keyword] = node.schema[keyword]
-    return {keyword: message_for(node, keyword, value) for keyword, value in checks.items()}
+    messages = {keyword: message_for(node, keyword, value) for keyword, value in checks.items()}
+    if node.kind in ("text", "textarea"):
+        messages["privacy"] = PRIVACY_MESSAGE  # used only where the form's privacy guard is on
+    return messages
 
 
 def _label(node: Field) -> str:
@@ -217,8 +224,7 @@ def _privacy_errors(form: Form, data: dict):
                 FieldError(
                     path,
                     node.title,
-                    "Ta bort personnumret. Barnet får inte kunna identifieras i rapporten. "
-                    "Ange i stället en kontaktperson som kan lämna barnets uppgifter på begäran.",
+                    PRIVACY_MESSAGE,
                     _context(form, path),
                 ),
             )

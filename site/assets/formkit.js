@@ -6,8 +6,58 @@
 (function () {
   "use strict";
 
-  var EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
   var DATE = /^\d{4}-\d{2}-\d{2}$/;
+  /* E-mail: the syntax rules of the server's email-validator for plain ASCII addresses (dot-atom local
+   * part, hostname labels, a domain ending in a letter, no special-use domain); other addresses get a
+   * basic shape check and the server decides. */
+  var ATEXT = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]";
+  var LOCAL = new RegExp("^" + ATEXT + "+(?:\\." + ATEXT + "+)*$");
+  var LABEL = /^(?:[A-Za-z0-9][A-Za-z0-9-]*)?[A-Za-z0-9]$/;
+  var SPECIAL_USE = ["arpa", "invalid", "local", "localhost", "onion", "test"];
+  /* Personnummer and samordningsnummer, as handler/privacy.py finds them. */
+  var IDENTITY = /(?<![\d-])(\d{6}|\d{8})([-+ ]?)(\d{4})(?!\d)/g;
+
+  function isEmail(value) {
+    if (/[^\x00-\x7f]/.test(value)) return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value);
+    var at = value.lastIndexOf("@");
+    if (at < 1 || value.length > 254) return false;
+    var domain = value.slice(at + 1).toLowerCase();
+    var labels = domain.split(".");
+    if (!LOCAL.test(value.slice(0, at)) || labels.length < 2 || !/[a-z]$/.test(domain)) return false;
+    if (!labels.every(function (l) { return l.length <= 63 && LABEL.test(l); })) return false;
+    return !SPECIAL_USE.some(function (s) { return domain === s || domain.slice(-s.length - 1) === "." + s; });
+  }
+
+  function luhn(digits) {
+    var sum = 0;
+    for (var i = 0; i < digits.length; i++) {
+      var d = Number(digits.charAt(digits.length - 1 - i));
+      if (i % 2 === 1) { d *= 2; if (d > 9) d -= 9; }
+      sum += d;
+    }
+    return sum % 10 === 0;
+  }
+
+  function hasIdentityNumber(text) {
+    var match;
+    IDENTITY.lastIndex = 0;
+    while ((match = IDENTITY.exec(text))) {
+      var date = match[1], separator = match[2];
+      if (!separator && date.length === 6 && date.slice(0, 2) === "07") continue; // a mobile number
+      if (!luhn(date.slice(-6) + match[3])) continue;
+      var month = Number(date.slice(-4, -2)), day = Number(date.slice(-2));
+      if (day > 60) day -= 60; // samordningsnummer
+      var yy = Number(date.slice(0, 2));
+      var years = date.length === 8 ? [Number(date.slice(0, 4))] : [1900 + yy, 2000 + yy];
+      if (years.some(function (year) { return isRealDay(year, month, day); })) return true;
+    }
+    return false;
+  }
+
+  function isRealDay(year, month, day) {
+    var d = new Date(Date.UTC(year, month - 1, day));
+    return d.getUTCFullYear() === year && d.getUTCMonth() === month - 1 && d.getUTCDate() === day;
+  }
 
   function $(root, selector) { return Array.prototype.slice.call(root.querySelectorAll(selector)); }
 
@@ -18,8 +68,7 @@
   function isRealDate(value) {
     if (!DATE.test(value)) return false;
     var parts = value.split("-").map(Number);
-    var d = new Date(Date.UTC(parts[0], parts[1] - 1, parts[2]));
-    return d.getUTCFullYear() === parts[0] && d.getUTCMonth() === parts[1] - 1 && d.getUTCDate() === parts[2];
+    return isRealDay(parts[0], parts[1], parts[2]);
   }
 
   function valueOf(wrapper) {
@@ -48,14 +97,15 @@
     var required = wrapper.hasAttribute("data-required");
     if (required && row) required = rowIndex(row) < rowMinimum(row) || !rowIsBlank(row);
     if (value === "") return required ? messages.required || "Fyll i fältet" : "";
-    if (control.type === "email" && !EMAIL.test(value)) return messages.format || "";
+    // In the server's order: format, pattern, minLength, maxLength, then the privacy guard.
+    if (control.type === "email" && !isEmail(value)) return messages.format || "";
     if (control.type === "date" && !isRealDate(value)) return messages.format || "";
-    var max = control.getAttribute("maxlength");
-    if (max && value.length > Number(max)) return messages.maxLength || "";
+    var pattern = control.getAttribute("pattern");
+    if (pattern && !new RegExp(pattern, "u").test(value)) return messages.pattern || ""; // JSON Schema: a search
     var min = control.getAttribute("minlength");
     if (min && value.length < Number(min)) return messages.minLength || "";
-    var pattern = control.getAttribute("pattern");
-    if (pattern && !new RegExp("^(?:" + pattern.replace(/^\^|\$$/g, "") + ")$").test(value)) return messages.pattern || "";
+    var max = control.getAttribute("maxlength") || control.getAttribute("data-maxlength");
+    if (max && value.length > Number(max)) return messages.maxLength || "";
     if (control.type === "number") {
       if (!/^[+-]?\d+([.,]\d+)?$/.test(value)) return messages.type || "";
       var number = Number(value.replace(",", "."));
@@ -63,6 +113,8 @@
       if (control.hasAttribute("max") && number > Number(control.getAttribute("max"))) return messages.maximum || "";
       if (control.getAttribute("inputmode") === "numeric" && !/^[+-]?\d+$/.test(value)) return messages.type || "";
     }
+    var guarded = wrapper.closest("form[data-privacy-guard]") && (control.tagName === "TEXTAREA" || control.type === "text");
+    if (guarded && messages.privacy && hasIdentityNumber(value)) return messages.privacy;
     return "";
   }
 
@@ -76,6 +128,11 @@
     this.summary.addEventListener("click", this.onSummaryClick.bind(this));
     $(container, "[data-formkit-list]").forEach(this.enhanceList.bind(this));
     $(container, "textarea[data-formkit-count]").forEach(this.enhanceCount.bind(this));
+    // Pasted text is not cut silently at maxlength: the check says how much too long it is (GOV.UK).
+    $(container, "input[maxlength]").forEach(function (input) {
+      input.setAttribute("data-maxlength", input.getAttribute("maxlength"));
+      input.removeAttribute("maxlength");
+    });
     if (!this.summary.hidden) { document.title = "Fel: " + this.baseTitle; this.summary.focus(); }
   }
 
