@@ -3,6 +3,7 @@ and the browser's checks giving the same verdict as the server's on generated va
 
 import re
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from playwright.sync_api import Page, expect
@@ -135,44 +136,27 @@ def ready(page: Page, live_server) -> None:
     page.route("**/api/forms/**", lambda route: route.abort())  # the browser's verdict alone
 
 
-def test_email_verdicts_agree(page: Page, live_server, smtp_server):
+REPORTER, MANAGER = "Kontaktuppgifter till rapporterande verksamhet", "Ansvarig chef vid rapporterande verksamhet"
+LONG = st.integers(min_value=195, max_value=205).map(lambda n: "x" * n)
+FIELDS = {
+    "e-mail": (REPORTER, "E-post", "beskrivning.rapporterande.epost", EMAILS),
+    "telephone": (REPORTER, "Telefonnummer", "beskrivning.rapporterande.telefon", PHONES),
+    "text": (MANAGER, "Enhet", "beskrivning.chef.enhet", TEXTS | LONG),
+}
+
+
+@pytest.mark.parametrize("kind", FIELDS)
+def test_the_browser_and_the_server_give_the_same_verdict_on_generated_values(
+    page: Page, live_server, smtp_server, kind
+):
+    group, label, name, values = FIELDS[kind]
     ready(page, live_server)
-    label = page.get_by_role("group", name="Kontaktuppgifter till rapporterande verksamhet").get_by_label("E-post")
+    field = page.get_by_role("group", name=group).get_by_label(label, exact=True)
 
     @AGREE
-    @given(value=EMAILS)
+    @given(value=values)
     def agree(value):
-        client, server = verdicts(page, live_server, "beskrivning.rapporterande.epost", label, value)
-        assert client == server, value
-
-    agree()
-
-
-def test_telephone_pattern_verdicts_agree(page: Page, live_server, smtp_server):
-    ready(page, live_server)
-    label = page.get_by_role("group", name="Kontaktuppgifter till rapporterande verksamhet").get_by_label(
-        "Telefonnummer"
-    )
-
-    @AGREE
-    @given(value=PHONES)
-    def agree(value):
-        client, server = verdicts(page, live_server, "beskrivning.rapporterande.telefon", label, value)
-        assert client == server, value
-
-    agree()
-
-
-def test_text_length_and_personnummer_verdicts_agree(page: Page, live_server, smtp_server):
-    ready(page, live_server)
-    label = page.get_by_role("group", name="Ansvarig chef vid rapporterande verksamhet").get_by_label(
-        "Enhet", exact=True
-    )
-
-    @AGREE
-    @given(value=TEXTS | st.integers(min_value=195, max_value=205).map(lambda n: "x" * n))
-    def agree(value):
-        client, server = verdicts(page, live_server, "beskrivning.chef.enhet", label, value)
+        client, server = verdicts(page, live_server, name, field, value)
         assert client == server, value
 
     agree()
