@@ -15,7 +15,7 @@ from pathlib import Path
 from flask import Flask, abort, current_app, jsonify, redirect, request, send_from_directory
 from werkzeug.exceptions import HTTPException
 
-from . import normalise, pages
+from . import limits, normalise, pages
 from .document import render_docx
 from .errors import (
     BadSubmission,
@@ -27,13 +27,14 @@ from .errors import (
 )
 from .forms import Form, load_forms
 from .mail import compose, send
-from .outbox import Outbox
+from .outbox import Outbox, describe
 from .reference import new_reference, now
 from .validation import validate
 
 log = logging.getLogger("formkit")
 REFERENCE = re.compile(r"^[A-Z0-9]{1,20}-\d{8}-[2-9A-Z]{4,12}$")
 HONEYPOT = "_hemsida"
+RETRY_AFTER_UNAVAILABLE = 30  # seconds; a mail server or disk usually recovers in about that time
 
 DEFAULTS = {
     "SCHEMA_DIR": "schema",
@@ -53,7 +54,14 @@ DEFAULTS = {
     "DEFAULT_TO": "formular@formkit.localhost",
     "MAX_CONTENT_LENGTH": 256 * 1024,
     "OUTBOX_RETRY_BASE": 30,
+    "OUTBOX_RETRY_MAX": 3600,
     "OUTBOX_MAX_AGE": 3 * 86400,
+    "OUTBOX_CLAIM_TIMEOUT": 300,
+    "OUTBOX_INTERVAL": 5,
+    "RATELIMIT": "10 per minute",
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "ALLOWED_ORIGINS": "",
+    "TRUSTED_PROXIES": 0,
 }
 
 
@@ -69,6 +77,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["formkit.outbox"] = outbox_for(app.config)
     app.register_error_handler(Exception, _answer_error)
     app.add_url_rule("/api/forms/<form_id>", view_func=submit, methods=["POST"])
+    limits.init_app(app)
     app.add_url_rule("/api/forms/<form_id>/kvitto/<reference>", view_func=receipt, methods=["GET"])
     if app.config["PUBLIC_DIR"]:
         app.add_url_rule("/", view_func=static_page, defaults={"path": ""})
@@ -81,7 +90,11 @@ def outbox_for(config) -> Outbox | None:
     if not config.get("OUTBOX_DIR"):
         return None
     return Outbox(
-        config["OUTBOX_DIR"], retry_base=float(config["OUTBOX_RETRY_BASE"]), max_age=float(config["OUTBOX_MAX_AGE"])
+        config["OUTBOX_DIR"],
+        retry_base=float(config["OUTBOX_RETRY_BASE"]),
+        retry_max=float(config["OUTBOX_RETRY_MAX"]),
+        max_age=float(config["OUTBOX_MAX_AGE"]),
+        claim_timeout=float(config["OUTBOX_CLAIM_TIMEOUT"]),
     )
 
 
@@ -111,31 +124,56 @@ def submit(form_id: str):
     forms = current_app.extensions["formkit.forms"]
     attachment = render_docx(form, data, reference, created, forms.get(form.settings.get("reply_form", "")))
     messages = compose(form, data, reference, created, attachment, current_app.config)
-    _hand_over(messages)
-    log.info("form=%s reference=%s outcome=accepted ms=%.1f", form.id, reference, (time.monotonic() - started) * 1000)
+    rendered = time.monotonic()
+    delivery = _hand_over(form, reference, messages)
+    finished = time.monotonic()
+    log.info(
+        "form=%s reference=%s outcome=accepted delivery=%s ms=%.1f render_ms=%.1f deliver_ms=%.1f",
+        form.id,
+        reference,
+        delivery,
+        (finished - started) * 1000,
+        (rendered - started) * 1000,
+        (finished - rendered) * 1000,
+    )
     return _accepted(form, reference)
 
 
-def _hand_over(messages) -> None:
+def _hand_over(form: Form, reference: str, messages) -> str:
+    """Hand the messages over; return "sent" or "queued", or raise DeliveryUnavailable (503)."""
     config = current_app.config
     outbox = current_app.extensions["formkit.outbox"]
-    if outbox is None:  # serverless: nothing is kept, so the SMTP server must take it now
-        try:
-            for message in messages:
-                send(message, config)
-        except Exception as error:
-            log.error("delivery failed outcome=unavailable error=%s", type(error).__name__)
-            raise DeliveryUnavailable("E-posten kunde inte skickas just nu. Försök igen om en stund.") from None
-        return
+    if outbox is None:  # serverless: nothing is kept, so the SMTP server must take the report now
+        _send_now(form, reference, messages)
+        return "sent"
+    names: list[str] = []
     try:
-        names = [outbox.put(message) for message in messages]
+        for message in messages:
+            names.append(outbox.put(message))
     except OSError as error:
-        log.error("outbox not writable outcome=unavailable error=%s", error)
+        for name in names:  # the user is told it failed, so nothing of it may go out
+            outbox.discard(name)
+        log.error("form=%s reference=%s outcome=unavailable outbox not writable: %s", form.id, reference, error)
         raise DeliveryUnavailable("Rapporten kunde inte sparas just nu. Försök igen om en stund.") from None
     # The report is safe on disk; try once now with a short timeout, the worker retries the rest.
     quick = {**config, "SMTP_TIMEOUT": min(float(config["SMTP_TIMEOUT"]), float(config["SMTP_QUICK_TIMEOUT"]))}
-    for name in names:
-        outbox.deliver(name, lambda message: send(message, quick))
+    for name, message in zip(names, messages):
+        if not outbox.deliver(name, lambda message: send(message, quick), message):
+            return "queued"  # the server is unwell: leave the rest to the worker instead of waiting again
+    return "sent"
+
+
+def _send_now(form: Form, reference: str, messages) -> None:
+    """Send synchronously; raise DeliveryUnavailable when the report (the first message) is not taken."""
+    for index, message in enumerate(messages):
+        try:
+            send(message, current_app.config)
+        except Exception as error:
+            if index == 0:
+                log.error("form=%s reference=%s outcome=unavailable error=%s", form.id, reference, describe(error))
+                raise DeliveryUnavailable("Rapporten kunde inte skickas just nu. Försök igen om en stund.") from None
+            # The report went out; answering 503 now would make the user send it twice: the receipt is lost.
+            log.error("form=%s reference=%s receipt not sent error=%s", form.id, reference, describe(error))
 
 
 def _accepted(form: Form, reference: str):
@@ -225,10 +263,12 @@ def _answer_error(error: Exception):
         response.mimetype = "application/problem+json"
     elif isinstance(error, Invalid):
         response = pages.invalid(_form(request.view_args["form_id"]), _submitted_values(), errors)
+    elif isinstance(error, DeliveryUnavailable):  # the form again, with everything typed, to try again
+        response = pages.unavailable(_form(request.view_args["form_id"]), _submitted_values(), title, detail)
     else:
         response = pages.problem(status, title, detail)
     if status in (429, 503):
-        response.headers["Retry-After"] = "30" if status == 503 else response.headers.get("Retry-After", "60")
+        response.headers["Retry-After"] = str(limits.retry_after() if status == 429 else RETRY_AFTER_UNAVAILABLE)
     return response
 
 

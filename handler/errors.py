@@ -52,3 +52,10 @@ class DeliveryUnavailable(FormkitError):
 
     status = 503
     title = "Tjänsten är tillfälligt otillgänglig"
+
+
+class ForeignOrigin(FormkitError):
+    """The submission comes from a web site that is not allowed to post to this handler."""
+
+    status = 403
+    title = "Otillåten webbplats"

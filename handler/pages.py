@@ -7,6 +7,7 @@ content swapped, so it looks like the rest of the site; otherwise a small standa
 from __future__ import annotations
 
 import re
+import urllib.parse
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from .render import env, render_form
 
 ARTICLE = re.compile(r'(<article class="md-content__inner md-typeset">)(.*)(</article>)', re.S)
 TITLE = re.compile(r"<title>(.*?)</title>", re.S)
+RELATIVE_LINK = re.compile(r'\b(href|src)="(?![a-z][a-z0-9+.-]*:|/|#)([^"]*)"', re.I)
 
 
 def receipt(form: Form, reference: str):
@@ -28,13 +30,24 @@ def receipt(form: Form, reference: str):
 
 def invalid(form: Form, values: dict, errors: list):
     """Return the 422 page: the form with the error summary and everything the user typed."""
-    html = render_form(form, f"/api/forms/{form.id}", values, errors)
+    return _form_page(form, render_form(form, f"/api/forms/{form.id}", values, errors), "Fel", 422)
+
+
+def unavailable(form: Form, values: dict, title: str, detail: str):
+    """Return the 503 page: why it could not be sent, then the form with everything typed, to send again."""
+    notice = env.get_template("unavailable.html").render(form=form, title=title, detail=detail)
+    html = notice + render_form(form, f"/api/forms/{form.id}", values, [])
+    return _form_page(form, html, "Inte skickat", 503)
+
+
+def _form_page(form: Form, html: str, prefix: str, status: int):
     shell = _shell(form.id)
     if shell and "<!-- formkit:start" in shell:
         page = re.sub(r"<!-- formkit:start [^>]*-->.*<!-- formkit:end [^>]*-->", lambda _: html, shell, flags=re.S)
-        page = TITLE.sub(lambda m: f"<title>Fel: {m.group(1)}</title>", page, count=1)
-        return _response(page, 422)
-    return _page(form.id, f"Fel: {form.title}", Markup(f"<h1>{escape(form.title)}</h1>") + Markup(html), 422)
+        page = TITLE.sub(lambda m: f"<title>{prefix}: {m.group(1)}</title>", page, count=1)
+        return _response(page, status)
+    body = Markup(f"<h1>{escape(form.title)}</h1>") + Markup(html)
+    return _page(form.id, f"{prefix}: {form.title}", body, status)
 
 
 def problem(status: int, title: str, detail: str):
@@ -91,6 +104,16 @@ def _find_shell(public: str, form_id: str, stamp: float) -> str | None:
     for page in pages:
         text = page.read_text(encoding="utf-8")
         if form_id and marker in text:
-            return text
+            folder = page.parent.relative_to(public).as_posix()
+            return _absolute_links(text, "/" if folder == "." else f"/{folder}/")
     start = Path(public) / "index.html"
-    return start.read_text(encoding="utf-8") if start.is_file() else None
+    return _absolute_links(start.read_text(encoding="utf-8"), "/") if start.is_file() else None
+
+
+def _absolute_links(html: str, page_url: str) -> str:
+    """Make the page's relative links absolute: the handler serves it from /api/forms/..., not from its folder."""
+
+    def absolute(match):
+        return f'{match.group(1)}="{urllib.parse.urljoin(page_url, match.group(2))}"'
+
+    return RELATIVE_LINK.sub(absolute, html)
