@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import logging
-import math
 import time
 import urllib.parse
 
@@ -44,16 +43,17 @@ def init_app(app: Flask) -> Limiter:
         swallow_errors=True,  # a shared store that is down must not turn submissions into 500s
     )
     app.after_request(add_cors_headers)
+    app.extensions["formkit.limiter"] = limiter
     return limiter
 
 
 def retry_after() -> int:
     """Return the seconds until the client's rate limit lets it post again (for the 429 answer)."""
-    limiter: Limiter | None = current_app.extensions.get("limiter")
+    limiter: Limiter | None = current_app.extensions.get("formkit.limiter")
     current = limiter.current_limit if limiter else None
     if current is None:
         return 60
-    return max(1, math.ceil(current.reset_at - time.time()))
+    return max(1, int(current.reset_at - time.time()))
 
 
 def allowed_origins() -> set[str]:

@@ -177,6 +177,8 @@ def messages(node: Field, validator: str, value) -> str:
         return f"Ange {label} som text"
     if validator == "pattern":
         return f"{title} har fel format"
+    if validator == "allowed_domains":
+        return f"Ange en adress i en av domänerna {', '.join(value)}"
     if validator == "additionalProperties":
         return f'Formuläret har inget fält som heter "{node.name}". Ta bort det.'
     return f"Kontrollera {label}"
@@ -232,11 +234,8 @@ def _domain_errors(form: Form, data: dict):
         if node.kind == "email" and "@" in text:
             domain = text.rsplit("@", 1)[1].lower()
             if not any(domain == d or domain.endswith("." + d) for d in domains):
-                allowed = ", ".join(domains)
-                yield (
-                    path,
-                    FieldError(path, node.title, f"Ange en adress i en av domänerna {allowed}", _context(form, path)),
-                )
+                message = message_for(node, "allowed_domains", domains)
+                yield path, FieldError(path, node.title, message, _context(form, path))
 
 
 def _order(form: Form):
