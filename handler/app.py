@@ -73,6 +73,7 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
     app.json.ensure_ascii = False
+    _log_to_stderr_unless_configured()
     app.extensions["formkit.forms"] = load_forms(app.config["SCHEMA_DIR"])
     app.extensions["formkit.outbox"] = outbox_for(app.config)
     app.register_error_handler(Exception, _answer_error)
@@ -83,6 +84,16 @@ def create_app(config: dict | None = None) -> Flask:
         app.add_url_rule("/", view_func=static_page, defaults={"path": ""})
         app.add_url_rule("/<path:path>", view_func=static_page)
     return app
+
+
+def _log_to_stderr_unless_configured() -> None:
+    """Under gunicorn nobody configures Python logging: without this, outcomes would go unlogged."""
+    if logging.getLogger().handlers or log.handlers:
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
 
 
 def outbox_for(config) -> Outbox | None:
@@ -149,7 +160,7 @@ def _hand_over(form: Form, reference: str, messages) -> str:
     names: list[str] = []
     try:
         for message in messages:
-            names.append(outbox.put(message))
+            names.append(outbox.put(message, claim=True))  # held by this process: delivered just below
     except OSError as error:
         for name in names:  # the user is told it failed, so nothing of it may go out
             outbox.discard(name)
@@ -157,9 +168,11 @@ def _hand_over(form: Form, reference: str, messages) -> str:
         raise DeliveryUnavailable("Rapporten kunde inte sparas just nu. Försök igen om en stund.") from None
     # The report is safe on disk; try once now with a short timeout, the worker retries the rest.
     quick = {**config, "SMTP_TIMEOUT": min(float(config["SMTP_TIMEOUT"]), float(config["SMTP_QUICK_TIMEOUT"]))}
-    for name, message in zip(names, messages):
-        if not outbox.deliver(name, lambda message: send(message, quick), message):
-            return "queued"  # the server is unwell: leave the rest to the worker instead of waiting again
+    for index, (name, message) in enumerate(zip(names, messages)):
+        if not outbox.deliver(name, lambda message: send(message, quick), message, held=True):
+            for rest in names[index + 1 :]:  # the server is unwell: the worker sends the rest, with back-off
+                outbox.release(rest)
+            return "queued"
     return "sent"
 
 

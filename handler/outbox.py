@@ -70,24 +70,36 @@ class Outbox:
         except OSError as error:  # the handler still starts, and answers 503 until this is fixed
             log.error("outbox not usable directory=%s error=%s", self.root, error)
 
-    def put(self, message: EmailMessage) -> str:
-        """Write `message` durably (temp file, fsync, atomic rename) and return its name in the outbox."""
+    def put(self, message: EmailMessage, claim: bool = False) -> str:
+        """Write `message` durably (temp file, fsync, atomic rename) and return its name in the outbox.
+
+        With `claim`, it lands in cur/ held by this process, which means to deliver it at once:
+        no other sender can take it meanwhile, and if this process dies the claim is released.
+        """
         stem = "".join(c for c in message["Message-ID"] if c.isalnum() or c in ".-") or "message"
         name = f"{time.time_ns()}.{stem}.eml"
-        _write_durably(self.root / "tmp" / name, self.root / "new" / name, message.as_bytes())
+        final = self._own_claim(name) if claim else self.root / "new" / name
+        _write_durably(self.root / "tmp" / name, final, message.as_bytes())
         return name
+
+    def release(self, name: str) -> None:
+        """Give back a message this process holds but will not deliver now: the worker takes it."""
+        with contextlib.suppress(FileNotFoundError):
+            os.rename(self._own_claim(name), self.root / "new" / name)
 
     def discard(self, name: str) -> None:
         """Remove a message that was queued but never acknowledged to anyone (its request failed)."""
-        (self.root / "new" / name).unlink(missing_ok=True)
+        for path in (self._own_claim(name), self.root / "new" / name):
+            path.unlink(missing_ok=True)
 
-    def deliver(self, name: str, send, message: EmailMessage | None = None) -> bool:
+    def deliver(self, name: str, send, message: EmailMessage | None = None, held: bool = False) -> bool:
         """Claim one message and hand it to `send`; return True when it was delivered.
 
-        `message` saves reading the file back when the caller still holds what it queued.
+        `held` says the caller queued it with `put(claim=True)`; `message` saves reading the file
+        back when the caller still has what it queued.
         """
-        claimed = self._claim(name)
-        if claimed is None:
+        claimed = self._own_claim(name) if held else self._claim(name)
+        if claimed is None or not claimed.exists():
             return False  # another process has it, or it is already delivered
         state = self._state(name)
         started = time.monotonic()
@@ -98,7 +110,7 @@ class Outbox:
         except Exception as error:  # any failure of the transport means: try again later
             self._failed_attempt(name, claimed, state, error)
             return False
-        claimed.unlink()
+        claimed.unlink(missing_ok=True)
         self._state_path(name).unlink(missing_ok=True)
         log.info(
             "delivered message=%s attempts=%d age_s=%.1f ms=%.1f",
@@ -190,13 +202,16 @@ class Outbox:
         return released
 
     def _claim(self, name: str) -> Path | None:
-        claimed = self.root / "cur" / f"{name}~{_HOST}~{os.getpid()}~{_TOKEN}"
+        claimed = self._own_claim(name)
         try:
             os.rename(self.root / "new" / name, claimed)
         except FileNotFoundError:
             return None
         os.utime(claimed)  # the claim's time, so a claim that hangs is released after claim_timeout
         return claimed
+
+    def _own_claim(self, name: str) -> Path:
+        return self.root / "cur" / f"{name}~{_HOST}~{os.getpid()}~{_TOKEN}"
 
     def _failed_attempt(self, name: str, claimed: Path, state: dict, error: Exception) -> None:
         state["attempts"] += 1

@@ -4,6 +4,7 @@ misbehaves, SIGKILL, and an outbox that cannot be written. Nothing acknowledged 
 from __future__ import annotations
 
 import asyncio
+import http.client
 import json
 import os
 import resource
@@ -255,6 +256,36 @@ def test_a_handler_killed_during_delivery_loses_nothing_after_a_restart(tmp_path
         wait_until(lambda: outbox_is_empty(outbox), what="the outbox to empty")
 
     assert set(inbox.delivered_ids()) == expected_ids(references)
+
+
+def test_a_handler_killed_before_it_could_answer_still_delivers_what_it_had_queued(tmp_path, handlers):
+    inbox = Misbehaving(["block"])  # the quick attempt before answering hangs
+    outbox = tmp_path / "outbox"
+    with Smtp(inbox) as smtp:
+        slow = {"SMTP_TIMEOUT": 10, "SMTP_QUICK_TIMEOUT": 10}  # so the kill surely comes first
+        handler = handlers.start(tmp_path, smtp.port, outbox, env=slow)
+        answer = []
+        sender = threading.Thread(target=lambda: answer.append(_submit_or_error(handler)))
+        sender.start()
+        assert inbox.blocking.wait(10), handler.logs()
+        handler.kill()
+        sender.join(10)
+        inbox.release.set()
+        handlers.start(tmp_path, smtp.port, outbox)
+
+        inbox.wait_for(2, timeout=20)
+        wait_until(lambda: outbox_is_empty(outbox), what="the outbox to empty")
+
+    assert answer == ["no answer"]  # the user was not told it was sent, yet nothing is lost
+    [reference] = {message["X-Formkit-Reference"] for message in inbox.messages}
+    assert set(inbox.delivered_ids()) == expected_ids([reference])
+
+
+def _submit_or_error(handler: Handler) -> str:
+    try:
+        return str(handler.submit()[0])
+    except (OSError, http.client.HTTPException):
+        return "no answer"
 
 
 def _limit_file_size():

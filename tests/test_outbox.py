@@ -235,3 +235,20 @@ def test_an_error_description_never_carries_an_e_mail_address():
 
     assert "@" not in describe(refused)
     assert describe(temporary) == "SMTPDataError: 451 4.3.0 <<address>> try later"
+
+
+def test_a_message_queued_for_immediate_delivery_is_left_alone_by_the_worker(tmp_path, smtp_server):
+    outbox = Outbox(tmp_path)
+    held = outbox.put(message(1), claim=True)
+    waiting = outbox.put(message(2), claim=True)
+
+    assert outbox.run_once(lambda m: send(m, smtp(smtp_server.port))) == 0  # the worker does not see them
+    assert outbox.deliver(held, lambda m: send(m, smtp(smtp_server.port)), held=True)
+    outbox.release(waiting)  # not sent now: the worker takes it
+    assert outbox.run_once(lambda m: send(m, smtp(smtp_server.port))) == 1
+
+    assert [m["Message-ID"] for m in smtp_server.inbox.wait_for(2)] == [
+        "<BUS-20261120-ABC001.report@formkit.localhost>",
+        "<BUS-20261120-ABC002.report@formkit.localhost>",
+    ]
+    assert outbox.entries() == []
