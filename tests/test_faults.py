@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
 
 from support import Inbox, free_port, valid_answers
 
@@ -112,12 +113,32 @@ def handlers():
         handler.stop()
 
 
+class MidDataDropper(SMTP):
+    """The SMTP protocol, except that it hangs up in the middle of the message data while the
+    handler's `drops_left` lasts."""
+
+    async def smtp_DATA(self, arg: str) -> None:
+        handler = self.event_handler
+        if getattr(handler, "drops_left", 0) > 0 and self.envelope and self.envelope.rcpt_tos and not arg:
+            handler.drops_left -= 1
+            await self.push("354 End data with <CR><LF>.<CR><LF>")
+            await self._reader.readuntil(b"\r\n\r\n")  # the headers have arrived, the body has not
+            self.transport.close()
+            return
+        await super().smtp_DATA(arg)
+
+
+class DroppingController(Controller):
+    def factory(self):
+        return MidDataDropper(self.handler, **self.SMTP_kwargs)
+
+
 class Smtp:
     """A real SMTP server on loopback (aiosmtpd) whose handler decides each answer."""
 
     def __init__(self, handler, port: int | None = None):
         self.handler = handler
-        self.controller = Controller(handler, hostname="127.0.0.1", port=port or free_port())
+        self.controller = DroppingController(handler, hostname="127.0.0.1", port=port or free_port())
         self.port = self.controller.port
 
     def __enter__(self):
@@ -137,19 +158,18 @@ class Misbehaving(Inbox):
         self.attempts: Counter = Counter()
         self.blocking = threading.Event()
         self.release = threading.Event()
+        self.drops_left = behaviour.count("mid-data")  # see MidDataDropper
 
     async def handle_DATA(self, server, session, envelope):
         message_id = _message_id(envelope.content)
         attempt = self.attempts[message_id]
         self.attempts[message_id] += 1
-        action = self.behaviour[attempt] if attempt < len(self.behaviour) else "accept"
+        actions = [action for action in self.behaviour if action != "mid-data"]
+        action = actions[attempt] if attempt < len(actions) else "accept"
         if action == "4xx":
             return "451 4.3.0 Temporary failure, try again later"
         if action == "5xx":
             return "554 5.3.0 Transaction failed"
-        if action == "drop":  # hang up after the data, before answering it
-            server.transport.close()
-            return "421 4.4.2 Connection dropped"
         if action == "slow":  # answer long after the sender's timeout
             await asyncio.sleep(QUICK_TIMEOUT * 4)
         if action == "block":  # hold the delivery until the test releases it; the sender is gone by then
@@ -209,7 +229,7 @@ def test_reports_acknowledged_while_the_mail_server_is_down_are_delivered_once_i
 
 @pytest.mark.parametrize(
     "behaviour",
-    [["4xx", "5xx"], ["drop"], ["slow"]],
+    [["4xx", "5xx"], ["mid-data", "mid-data"], ["slow"]],
     ids=["answers-4xx-then-5xx-then-accepts", "closes-the-connection-mid-data", "slower-than-the-timeout"],
 )
 def test_a_misbehaving_mail_server_gets_every_acknowledged_report_in_the_end(tmp_path, handlers, behaviour):
@@ -233,6 +253,8 @@ def test_a_misbehaving_mail_server_gets_every_acknowledged_report_in_the_end(tmp
     if behaviour == ["4xx", "5xx"]:
         assert all(inbox.attempts[message_id] == 3 for message_id in delivered)
         assert "451" in handler.logs() and "554" in handler.logs()
+    if "mid-data" in behaviour:
+        assert inbox.drops_left == 0 and "SMTPServerDisconnected" in handler.logs()
 
 
 def test_a_handler_killed_during_delivery_loses_nothing_after_a_restart(tmp_path, handlers):
