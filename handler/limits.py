@@ -19,6 +19,7 @@ import urllib.parse
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from limits import parse_many
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .errors import ForeignOrigin
@@ -30,6 +31,13 @@ CORS_MAX_AGE = 3600
 
 def init_app(app: Flask) -> Limiter:
     """Register the rate limit, the origin check and the CORS answers on the submission endpoint."""
+    rate = app.config.get("RATELIMIT")
+    try:
+        parse_many(rate or "1 per second")
+    except ValueError:
+        raise ValueError(
+            f'FORMKIT_RATELIMIT="{rate}" is not a rate limit. Write it like "10 per minute" or "5/minute; 50/hour".'
+        ) from None
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies)

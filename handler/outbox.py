@@ -90,7 +90,8 @@ class Outbox:
     def discard(self, name: str) -> None:
         """Remove a message that was queued but never acknowledged to anyone (its request failed)."""
         for path in (self._own_claim(name), self.root / "new" / name):
-            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                path.unlink()
 
     def deliver(self, name: str, send, message: EmailMessage | None = None, held: bool = False) -> bool:
         """Claim one message and hand it to `send`; return True when it was delivered.
@@ -108,10 +109,16 @@ class Outbox:
                 message = BytesParser(policy=policy.default).parsebytes(claimed.read_bytes())
             send(message)
         except Exception as error:  # any failure of the transport means: try again later
-            self._failed_attempt(name, claimed, state, error)
+            try:
+                self._failed_attempt(name, claimed, state, error)
+            except OSError as trouble:  # a full disk must not turn a queued report into an error page
+                log.error("could not record a failed attempt message=%s error=%s", name, trouble)
+                with contextlib.suppress(OSError):
+                    os.rename(claimed, self.root / "new" / name)
             return False
         claimed.unlink(missing_ok=True)
-        self._state_path(name).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            self._state_path(name).unlink(missing_ok=True)
         log.info(
             "delivered message=%s attempts=%d age_s=%.1f ms=%.1f",
             name,
@@ -240,7 +247,7 @@ class Outbox:
     def _state(self, name: str) -> dict:
         try:
             return json.loads(self._state_path(name).read_text())
-        except (FileNotFoundError, ValueError):
+        except (OSError, ValueError):  # none yet (or unreadable): a message never tried
             stamp = name.split(".", 1)[0]
             created = int(stamp) / 1e9 if stamp.isdigit() else time.time()
             return {"attempts": 0, "last_error": "", "next_attempt": 0, "created": created}

@@ -353,3 +353,8 @@ def test_logs_carry_form_reference_outcome_and_timings_but_never_the_content(con
         assert secret not in handler_logs
     for part in ("Zebrafinken", "Plummonen", "Östermalmsson", "987 65", "kvarg", "zebrarektor", "@"):
         assert part not in handler_logs
+
+
+def test_a_rate_limit_that_cannot_be_read_stops_the_start_with_a_plain_message(config):
+    with pytest.raises(ValueError, match='FORMKIT_RATELIMIT="ten a minute" is not a rate limit'):
+        create_app({**config, "RATELIMIT": "ten a minute"})

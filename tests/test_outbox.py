@@ -252,3 +252,15 @@ def test_a_message_queued_for_immediate_delivery_is_left_alone_by_the_worker(tmp
         "<BUS-20261120-ABC002.report@formkit.localhost>",
     ]
     assert outbox.entries() == []
+
+
+def test_a_failed_attempt_that_cannot_be_recorded_still_leaves_the_message_waiting(tmp_path, caplog):
+    outbox = Outbox(tmp_path)
+    name = outbox.put(message(), claim=True)
+    (tmp_path / "state").rmdir()
+    (tmp_path / "state").write_text("")  # now no state can be written, as on a full disk
+
+    assert outbox.deliver(name, lambda m: send(m, smtp(free_port())), held=True) is False
+
+    assert files(outbox, "new") == [name]
+    assert "could not record a failed attempt" in caplog.text
