@@ -15,7 +15,7 @@ from pathlib import Path
 from flask import Flask, abort, current_app, g, jsonify, redirect, request, send_from_directory
 from werkzeug.exceptions import HTTPException
 
-from . import normalise, pages, reply
+from . import limits, normalise, pages, reply
 from .check import check_project
 from .document import render_docx
 from .errors import (
@@ -30,7 +30,7 @@ from .errors import (
 )
 from .forms import Form
 from .mail import compose, send
-from .outbox import Outbox
+from .outbox import Outbox, describe
 from .reference import new_reference, now
 from .validation import validate
 
@@ -38,6 +38,7 @@ log = logging.getLogger("formkit")
 REFERENCE = re.compile(r"^[A-Z0-9]{1,20}-\d{8}-[2-9A-Z]{4,12}$")
 HONEYPOT = "_hemsida"
 VERSION = "_version"
+RETRY_AFTER_UNAVAILABLE = 30  # seconds; a mail server or disk usually recovers in about that time
 
 DEFAULTS = {
     "SCHEMA_DIR": "schema",
@@ -58,10 +59,17 @@ DEFAULTS = {
     "DEFAULT_TO": "formular@formkit.localhost",
     "MAX_CONTENT_LENGTH": 256 * 1024,
     "OUTBOX_RETRY_BASE": 30,
+    "OUTBOX_RETRY_MAX": 3600,
     "OUTBOX_MAX_AGE": 3 * 86400,
     "SECRET_KEY": reply.INSECURE_KEY,
     "BASE_URL": "http://127.0.0.1:8000",
     "REPLY_TOKEN_DAYS": 180,
+    "OUTBOX_CLAIM_TIMEOUT": 300,
+    "OUTBOX_INTERVAL": 5,
+    "RATELIMIT": "30 per minute; 300 per hour",
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "ALLOWED_ORIGINS": "",
+    "TRUSTED_PROXIES": 0,
 }
 
 
@@ -73,6 +81,7 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
     app.json.ensure_ascii = False
+    _log_to_stderr_unless_configured()
     app.config["SECRET_KEY"] = app.config["SECRET_KEY"] or reply.INSECURE_KEY
     if app.config["SECRET_KEY"] == reply.INSECURE_KEY and not app.testing:
         log.warning("FORMKIT_SECRET_KEY is not set: answer links are signed with an insecure development key")
@@ -83,6 +92,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["formkit.outbox"] = outbox_for(app.config)
     app.register_error_handler(Exception, _answer_error)
     app.add_url_rule("/api/forms/<form_id>", view_func=submit, methods=["POST"])
+    limits.init_app(app)
     app.add_url_rule("/api/forms/<form_id>/kvitto/<reference>", view_func=receipt, methods=["GET"])
     app.add_url_rule(f"/api/forms/<form_id>/{reply.ROUTE}", view_func=answer_page, methods=["GET"])
     if app.config["PUBLIC_DIR"]:
@@ -91,12 +101,26 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
+def _log_to_stderr_unless_configured() -> None:
+    """Under gunicorn nobody configures Python logging: without this, outcomes would go unlogged."""
+    if logging.getLogger().handlers or log.handlers:
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+
+
 def outbox_for(config) -> Outbox | None:
     """Return the configured outbox, or None in serverless mode (FORMKIT_OUTBOX_DIR set empty)."""
     if not config.get("OUTBOX_DIR"):
         return None
     return Outbox(
-        config["OUTBOX_DIR"], retry_base=float(config["OUTBOX_RETRY_BASE"]), max_age=float(config["OUTBOX_MAX_AGE"])
+        config["OUTBOX_DIR"],
+        retry_base=float(config["OUTBOX_RETRY_BASE"]),
+        retry_max=float(config["OUTBOX_RETRY_MAX"]),
+        max_age=float(config["OUTBOX_MAX_AGE"]),
+        claim_timeout=float(config["OUTBOX_CLAIM_TIMEOUT"]),
     )
 
 
@@ -133,31 +157,58 @@ def submit(form_id: str):
     report = forms.get(form.settings.get("reply_of", ""))
     attachment = render_docx(form, data, reference, created, reply_form, linked, report)
     messages = compose(form, data, reference, created, attachment, current_app.config, linked)
-    _hand_over(messages)
-    log.info("form=%s reference=%s outcome=accepted ms=%.1f", form.id, reference, (time.monotonic() - started) * 1000)
+    rendered = time.monotonic()
+    delivery = _hand_over(form, reference, messages)
+    finished = time.monotonic()
+    log.info(
+        "form=%s reference=%s outcome=accepted delivery=%s ms=%.1f render_ms=%.1f deliver_ms=%.1f",
+        form.id,
+        reference,
+        delivery,
+        (finished - started) * 1000,
+        (rendered - started) * 1000,
+        (finished - rendered) * 1000,
+    )
     return _accepted(form, reference)
 
 
-def _hand_over(messages) -> None:
+def _hand_over(form: Form, reference: str, messages) -> str:
+    """Hand the messages over; return "sent" or "queued", or raise DeliveryUnavailable (503)."""
     config = current_app.config
     outbox = current_app.extensions["formkit.outbox"]
-    if outbox is None:  # serverless: nothing is kept, so the SMTP server must take it now
-        try:
-            for message in messages:
-                send(message, config)
-        except Exception as error:
-            log.error("delivery failed outcome=unavailable error=%s", type(error).__name__)
-            raise DeliveryUnavailable("E-posten kunde inte skickas just nu. Försök igen om en stund.") from None
-        return
+    if outbox is None:  # serverless: nothing is kept, so the SMTP server must take the report now
+        _send_now(form, reference, messages)
+        return "sent"
+    names: list[str] = []
     try:
-        names = [outbox.put(message) for message in messages]
+        for message in messages:
+            names.append(outbox.put(message, claim=True))  # held by this process: delivered just below
     except OSError as error:
-        log.error("outbox not writable outcome=unavailable error=%s", error)
+        for name in names:  # the user is told it failed, so nothing of it may go out
+            outbox.discard(name)
+        log.error("form=%s reference=%s outcome=unavailable outbox not writable: %s", form.id, reference, error)
         raise DeliveryUnavailable("Rapporten kunde inte sparas just nu. Försök igen om en stund.") from None
     # The report is safe on disk; try once now with a short timeout, the worker retries the rest.
     quick = {**config, "SMTP_TIMEOUT": min(float(config["SMTP_TIMEOUT"]), float(config["SMTP_QUICK_TIMEOUT"]))}
-    for name in names:
-        outbox.deliver(name, lambda message: send(message, quick))
+    for index, (name, message) in enumerate(zip(names, messages)):
+        if not outbox.deliver(name, lambda message: send(message, quick), message, held=True):
+            for rest in names[index + 1 :]:  # the server is unwell: the worker sends the rest, with back-off
+                outbox.release(rest)
+            return "queued"
+    return "sent"
+
+
+def _send_now(form: Form, reference: str, messages) -> None:
+    """Send synchronously; raise DeliveryUnavailable when the report (the first message) is not taken."""
+    for index, message in enumerate(messages):
+        try:
+            send(message, current_app.config)
+        except Exception as error:
+            if index == 0:
+                log.error("form=%s reference=%s outcome=unavailable error=%s", form.id, reference, describe(error))
+                raise DeliveryUnavailable("Rapporten kunde inte skickas just nu. Försök igen om en stund.") from None
+            # The report went out; answering 503 now would make the user send it twice: the receipt is lost.
+            log.error("form=%s reference=%s receipt not sent error=%s", form.id, reference, describe(error))
 
 
 def _accepted(form: Form, reference: str):
@@ -291,10 +342,13 @@ def _answer_error(error: Exception):
     elif isinstance(error, BadLink) and request.method == "POST":  # keep what was typed, say what is wrong
         form = _form(request.view_args["form_id"])
         response = pages.bad_link(form, _submitted_values(), g.get("token", ""), status, title, detail)
+    elif isinstance(error, DeliveryUnavailable):  # the form again, with everything typed, to try again
+        form = _form(request.view_args["form_id"])
+        response = pages.unavailable(form, _submitted_values(), title, detail, g.get("token", ""))
     else:
         response = pages.problem(status, title, detail)
     if status in (429, 503):
-        response.headers["Retry-After"] = "30" if status == 503 else response.headers.get("Retry-After", "60")
+        response.headers["Retry-After"] = str(limits.retry_after() if status == 429 else RETRY_AFTER_UNAVAILABLE)
     return response
 
 

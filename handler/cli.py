@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--docs-dir", help="mappen med sidor (förval: FORMKIT_DOCS_DIR eller docs bredvid schema)")
     outbox = commands.add_parser("outbox", help="utkorgen: run, status, retry")
     outbox.add_argument("action", choices=["run", "status", "retry"])
-    outbox.add_argument("--once", action="store_true", help="gå igenom utkorgen en gång och avsluta")
+    outbox.add_argument("--once", action="store_true", help="run: leverera det som väntar en gång och avsluta")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
@@ -130,23 +130,19 @@ def cmd_serve(args) -> int:
     return 0
 
 
-def start_outbox_worker(app, interval: float = 5.0) -> threading.Thread | None:
-    """Start a daemon thread that retries the outbox every `interval` seconds."""
+def start_outbox_worker(app) -> threading.Thread | None:
+    """Start a daemon thread that delivers what waits in the outbox, with back-off (FORMKIT_OUTBOX_INTERVAL)."""
     outbox = app.extensions["formkit.outbox"]
     if outbox is None:
         return None
+    from .mail import send
 
-    def loop():
-        from .mail import send
-
-        while True:
-            try:
-                outbox.run_once(lambda message: send(message, app.config))
-            except Exception:  # keep the worker alive whatever one round does
-                logging.getLogger("formkit.outbox").exception("outbox round failed")
-            time.sleep(interval)
-
-    thread = threading.Thread(target=loop, name="formkit-outbox", daemon=True)
+    thread = threading.Thread(
+        target=outbox.run_forever,
+        args=(lambda message: send(message, app.config), float(app.config["OUTBOX_INTERVAL"])),
+        name="formkit-outbox",
+        daemon=True,
+    )
     thread.start()
     return thread
 
@@ -160,26 +156,56 @@ def cmd_outbox(args) -> int:
     if outbox is None:
         print("Ingen utkorg: FORMKIT_OUTBOX_DIR är tom (serverlöst läge).", file=sys.stderr)
         return 1
+
+    def deliver(message):
+        send(message, app.config)
+
     if args.action == "status":
-        entries = outbox.entries()
-        if not entries:
-            print("Utkorgen är tom.")
-        for entry in entries:
-            minutes = entry.age / 60
-            print(f"{entry.folder:6} {minutes:8.1f} min  försök {entry.attempts:3}  {entry.name}  {entry.last_error}")
+        print_status(outbox.entries())
         return 0
     if args.action == "retry":
         print(f"{outbox.retry_now()} meddelanden försöks igen nu.")
-        delivered = outbox.run_once(lambda message: send(message, app.config))
-        print(f"{delivered} levererade.")
+        print(f"{outbox.run_once(deliver)} levererade.")
+        print_status(outbox.entries())
         return 0
-    while True:
-        delivered = outbox.run_once(lambda message: send(message, app.config))
-        if delivered:
-            print(f"{delivered} levererade.")
-        if args.once:
-            return 0
-        time.sleep(5)
+    if args.once:
+        print(f"{outbox.run_once(deliver)} levererade.")
+        return 0
+    print(f"Utkorgen {outbox.root} levereras (avsluta med Ctrl+C).")
+    try:
+        outbox.run_forever(deliver, float(app.config["OUTBOX_INTERVAL"]))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+FOLDER_NAMES = {"new": "väntar", "cur": "skickas", "failed": "misslyckad"}
+
+
+def print_status(entries) -> None:
+    """Print what waits in the outbox: state, age, attempts, next attempt and last error, oldest first."""
+    if not entries:
+        print("Utkorgen är tom.")
+        return
+    print(f"{len(entries)} meddelanden i utkorgen:")
+    print(f"{'LÄGE':10} {'ÅLDER':>8} {'FÖRSÖK':>6} {'NÄSTA':>8}  MEDDELANDE  SENASTE FEL")
+    now = time.time()
+    for entry in entries:
+        upcoming = "-" if entry.folder != "new" else _duration(max(0.0, entry.next_attempt - now))
+        print(
+            f"{FOLDER_NAMES[entry.folder]:10} {_duration(entry.age):>8} {entry.attempts:>6} {upcoming:>8}"
+            f"  {entry.name}  {entry.last_error or '-'}"
+        )
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172800:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} d"
 
 
 if __name__ == "__main__":

@@ -85,3 +85,10 @@ class ExpiredLink(BadLink):
     """The answer link is older than its lifetime (FORMKIT_REPLY_TOKEN_DAYS)."""
 
     title = "Länken har gått ut"
+
+
+class ForeignOrigin(FormkitError):
+    """The submission comes from a web site that is not allowed to post to this handler."""
+
+    status = 403
+    title = "Otillåten webbplats"

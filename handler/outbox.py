@@ -1,18 +1,28 @@
 """A durable outbox of e-mail messages, shared safely by several processes (maildir style).
 
 `put` writes a message to tmp/, fsyncs it and renames it into new/, so an acknowledged report
-survives a crash. A sender claims a message by renaming it into cur/ (only one rename can win),
-delivers it, and removes it; on failure it goes back to new/ with its retry state, and after
-`max_age` seconds of failures into failed/, where an operator finds it. Nothing is deleted
-before it was delivered.
+survives a crash. A sender claims a message by renaming it into cur/ under its own name (only one
+rename can win), delivers it and removes it; on failure the message goes back to new/ and its retry
+state (state/<name>.json) says when to try again, with a delay that doubles each time. A message that
+keeps failing for longer than `max_age` seconds is moved to failed/ and logged as an error; nothing
+is deleted before it was delivered. A claim whose process died (same host, process gone) is released
+at once; any other claim older than `claim_timeout` seconds is released too, so a crash never
+strands a message. Delivery is at-least-once: a message may be sent twice after a crash, and its
+stable Message-ID makes the duplicate recognisable.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import re
+import smtplib
+import socket
+import threading
 import time
+import uuid
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
@@ -20,7 +30,12 @@ from email.parser import BytesParser
 from pathlib import Path
 
 log = logging.getLogger("formkit.outbox")
-FOLDERS = ("tmp", "new", "cur", "failed")
+FOLDERS = ("tmp", "new", "cur", "failed", "state")
+_ADDRESS = re.compile(r"[^\s<>()\"',;:]+@[^\s<>()\"',;:]+")
+# Who holds a claim: host, process and a token unique to this process's life (a restarted
+# process may get the same pid, as pid 1 in a container does).
+_HOST = re.sub(r"[^A-Za-z0-9.-]", "", socket.gethostname()) or "host"
+_TOKEN = uuid.uuid4().hex[:12]
 
 
 @dataclass
@@ -44,60 +59,116 @@ class Outbox:
         retry_base: float = 30,
         retry_max: float = 3600,
         max_age: float = 3 * 86400,
-        stale_claim: float = 300,
+        claim_timeout: float = 300,
     ):
         self.root = Path(directory)
-        self.retry_base, self.retry_max, self.max_age, self.stale_claim = retry_base, retry_max, max_age, stale_claim
-        for folder in FOLDERS:
-            (self.root / folder).mkdir(parents=True, exist_ok=True)
+        self.retry_base, self.retry_max, self.max_age = retry_base, retry_max, max_age
+        self.claim_timeout = claim_timeout
+        try:
+            for folder in FOLDERS:
+                (self.root / folder).mkdir(parents=True, exist_ok=True)
+        except OSError as error:  # the handler still starts, and answers 503 until this is fixed
+            log.error("outbox not usable directory=%s error=%s", self.root, error)
 
-    def put(self, message: EmailMessage) -> str:
-        """Write `message` durably (temp file, fsync, atomic rename) and return its name in the outbox."""
+    def put(self, message: EmailMessage, claim: bool = False) -> str:
+        """Write `message` durably (temp file, fsync, atomic rename) and return its name in the outbox.
+
+        With `claim`, it lands in cur/ held by this process, which means to deliver it at once:
+        no other sender can take it meanwhile, and if this process dies the claim is released.
+        """
         stem = "".join(c for c in message["Message-ID"] if c.isalnum() or c in ".-") or "message"
         name = f"{time.time_ns()}.{stem}.eml"
-        _write_durably(self.root / "tmp" / name, self.root / "new" / name, message.as_bytes())
+        final = self._own_claim(name) if claim else self.root / "new" / name
+        _write_durably(self.root / "tmp" / name, final, message.as_bytes())
         return name
 
-    def deliver(self, name: str, send) -> bool:
-        """Claim one message and hand it to `send`; return True when it was delivered."""
-        claimed = self._claim(name)
-        if claimed is None:
+    def release(self, name: str) -> None:
+        """Give back a message this process holds but will not deliver now: the worker takes it."""
+        with contextlib.suppress(FileNotFoundError):
+            os.rename(self._own_claim(name), self.root / "new" / name)
+
+    def discard(self, name: str) -> None:
+        """Remove a message that was queued but never acknowledged to anyone (its request failed)."""
+        for path in (self._own_claim(name), self.root / "new" / name):
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+    def deliver(self, name: str, send, message: EmailMessage | None = None, held: bool = False) -> bool:
+        """Claim one message and hand it to `send`; return True when it was delivered.
+
+        `held` says the caller queued it with `put(claim=True)`; `message` saves reading the file
+        back when the caller still has what it queued.
+        """
+        claimed = self._own_claim(name) if held else self._claim(name)
+        if claimed is None or not claimed.exists():
             return False  # another process has it, or it is already delivered
         state = self._state(name)
-        message = BytesParser(policy=policy.default).parsebytes(claimed.read_bytes())
         started = time.monotonic()
         try:
+            if message is None:
+                message = BytesParser(policy=policy.default).parsebytes(claimed.read_bytes())
             send(message)
         except Exception as error:  # any failure of the transport means: try again later
-            self._failed_attempt(name, claimed, state, error)
+            try:
+                self._failed_attempt(name, claimed, state, error)
+            except OSError as trouble:  # a full disk must not turn a queued report into an error page
+                log.error("could not record a failed attempt message=%s error=%s", name, trouble)
+                with contextlib.suppress(OSError):
+                    os.rename(claimed, self.root / "new" / name)
             return False
-        claimed.unlink()
-        self._state_path(name).unlink(missing_ok=True)
+        claimed.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            self._state_path(name).unlink(missing_ok=True)
         log.info(
-            "delivered message=%s attempts=%d ms=%.1f", name, state["attempts"] + 1, (time.monotonic() - started) * 1000
+            "delivered message=%s attempts=%d age_s=%.1f ms=%.1f",
+            name,
+            state["attempts"] + 1,
+            time.time() - state["created"],
+            (time.monotonic() - started) * 1000,
         )
         return True
 
     def run_once(self, send, now: float | None = None) -> int:
         """Deliver every message that is due; return how many were delivered."""
         now = time.time() if now is None else now
-        self._release_stale_claims(now)
+        self.release_stale_claims(now)
         delivered = 0
         for path in sorted((self.root / "new").glob("*.eml")):
             if self._state(path.name)["next_attempt"] <= now:
                 delivered += self.deliver(path.name, send)
         return delivered
 
+    def next_due(self) -> float | None:
+        """Return when the next waiting message is due (a Unix time), or None when nothing waits."""
+        due = [self._state(path.name)["next_attempt"] for path in (self.root / "new").glob("*.eml")]
+        return min(due, default=None)
+
+    def run_forever(self, send, interval: float = 5.0, stop: threading.Event | None = None) -> None:
+        """Deliver what is due, then sleep until the next message is due (at most `interval` seconds)."""
+        stop = stop or threading.Event()
+        while not stop.is_set():
+            try:
+                self.run_once(send)
+                due = self.next_due()
+            except Exception:  # keep the worker alive whatever one round meets (a full disk, a bad file)
+                log.exception("outbox round failed")
+                due = None
+            wait = interval if due is None else min(interval, max(0.05, due - time.time()))
+            stop.wait(wait)
+
     def entries(self) -> list[Entry]:
-        """Return what waits or failed, oldest first."""
+        """Return what waits, is being sent or failed, oldest first."""
         now = time.time()
         found = []
         for folder in ("new", "cur", "failed"):
-            for path in sorted((self.root / folder).glob("*.eml")):
-                state = self._state(path.name)
+            for path in (self.root / folder).glob("*.eml*"):
+                name = path.name.split("~", 1)[0]
+                if not name.endswith(".eml"):
+                    continue
+                state = self._state(name)
                 found.append(
                     Entry(
-                        path.name,
+                        name,
                         folder,
                         now - state["created"],
                         state["attempts"],
@@ -105,80 +176,132 @@ class Outbox:
                         state["next_attempt"],
                     )
                 )
-        return found
+        return sorted(found, key=lambda entry: -entry.age)
 
     def retry_now(self) -> int:
-        """Make every waiting message due at once, and put failed ones back in the queue; return the count."""
+        """Make every waiting message due at once and put failed ones back in the queue; return the count."""
         count = 0
         for folder in ("new", "failed"):
             for path in (self.root / folder).glob("*.eml"):
                 state = self._state(path.name)
-                state["next_attempt"], state["created"] = 0, time.time() if folder == "failed" else state["created"]
+                state["next_attempt"] = 0
+                if folder == "failed":  # a fresh start: it may fail for max_age again before giving up
+                    state["created"] = time.time()
                 self._save_state(path.name, state)
                 if folder == "failed":
                     os.replace(path, self.root / "new" / path.name)
                 count += 1
         return count
 
+    def release_stale_claims(self, now: float | None = None) -> int:
+        """Put back into new/ the claims of processes that died or took too long; return the count."""
+        now = time.time() if now is None else now
+        released = 0
+        for path in (self.root / "cur").glob("*.eml~*"):
+            name, _, owner = path.name.partition("~")
+            try:
+                if _owner_is_gone(owner) or now - path.stat().st_mtime > self.claim_timeout:
+                    os.rename(path, self.root / "new" / name)
+                    log.warning("released claim message=%s owner=%s", name, owner)
+                    released += 1
+            except FileNotFoundError:  # delivered or released by someone else meanwhile
+                continue
+        return released
+
     def _claim(self, name: str) -> Path | None:
-        claimed = self.root / "cur" / name
+        claimed = self._own_claim(name)
         try:
             os.rename(self.root / "new" / name, claimed)
         except FileNotFoundError:
             return None
-        os.utime(claimed)  # the claim's time, so a crashed claimer's message is released later
+        os.utime(claimed)  # the claim's time, so a claim that hangs is released after claim_timeout
         return claimed
+
+    def _own_claim(self, name: str) -> Path:
+        return self.root / "cur" / f"{name}~{_HOST}~{os.getpid()}~{_TOKEN}"
 
     def _failed_attempt(self, name: str, claimed: Path, state: dict, error: Exception) -> None:
         state["attempts"] += 1
-        state["last_error"] = f"{type(error).__name__}: {error}"[:500]
+        state["last_error"] = describe(error)
         delay = min(self.retry_max, self.retry_base * 2 ** (state["attempts"] - 1))
         state["next_attempt"] = time.time() + delay
         self._save_state(name, state)
         if time.time() - state["created"] > self.max_age:
             os.replace(claimed, self.root / "failed" / name)
-            log.error("gave up message=%s attempts=%d error=%s", name, state["attempts"], state["last_error"])
+            log.error(
+                "gave up message=%s attempts=%d moved_to=failed/ error=%s", name, state["attempts"], state["last_error"]
+            )
         else:
             os.replace(claimed, self.root / "new" / name)
             log.warning(
-                "delivery failed message=%s attempts=%d retry_in=%.0fs error=%s",
+                "delivery failed message=%s attempts=%d retry_in_s=%.1f error=%s",
                 name,
                 state["attempts"],
                 delay,
                 state["last_error"],
             )
 
-    def _release_stale_claims(self, now: float) -> None:
-        for path in (self.root / "cur").glob("*.eml"):
-            try:
-                if now - path.stat().st_mtime > self.stale_claim:
-                    os.rename(path, self.root / "new" / path.name)
-            except FileNotFoundError:
-                continue
-
     def _state_path(self, name: str) -> Path:
-        return self.root / "new" / f"{name}.state"
+        return self.root / "state" / f"{name}.json"
 
     def _state(self, name: str) -> dict:
         try:
             return json.loads(self._state_path(name).read_text())
-        except (FileNotFoundError, ValueError):
-            created = int(name.split(".", 1)[0]) / 1e9 if name.split(".", 1)[0].isdigit() else time.time()
+        except (OSError, ValueError):  # none yet (or unreadable): a message never tried
+            stamp = name.split(".", 1)[0]
+            created = int(stamp) / 1e9 if stamp.isdigit() else time.time()
             return {"attempts": 0, "last_error": "", "next_attempt": 0, "created": created}
 
     def _save_state(self, name: str, state: dict) -> None:
         path = self._state_path(name)
-        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         temporary.write_text(json.dumps(state))
         os.replace(temporary, path)
 
 
+def describe(error: Exception) -> str:
+    """Return what went wrong in a line an operator can act on, without any e-mail address in it."""
+    text = str(error)
+    if isinstance(error, smtplib.SMTPResponseException):
+        reply = error.smtp_error
+        text = f"{error.smtp_code} {reply.decode('utf-8', 'replace') if isinstance(reply, bytes) else reply}"
+    elif isinstance(error, OSError) and error.strerror:
+        text = error.strerror  # not the file name or address that str() may add
+    return _ADDRESS.sub("<address>", f"{type(error).__name__}: {text}")[:300]
+
+
+def _owner_is_gone(owner: str) -> bool:
+    """Return True when the claim's owner is a process of this host that no longer runs."""
+    host, _, rest = owner.partition("~")
+    pid_text, _, token = rest.partition("~")
+    if host != _HOST or not pid_text.isdigit():
+        return False  # another machine's process: only the claim timeout can tell
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return token != _TOKEN  # an earlier life of a process that got the same pid
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    try:  # a killed process that nobody reaped yet still answers kill(); /proc knows better
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except (OSError, IndexError):
+        return False
+
+
 def _write_durably(temporary: Path, final: Path, content: bytes) -> None:
-    with open(temporary, "wb") as handle:
-        handle.write(content)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, final)
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, final)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temporary.unlink()  # never leave half a message behind
+        raise
     directory = os.open(final.parent, os.O_RDONLY)
     try:
         os.fsync(directory)

@@ -51,6 +51,12 @@ def bad_link(form: Form, values: dict, token: str, status: int, title: str, deta
     return _form_page(form, values, [], status, "Fel: ", token, None, banner=Markup(banner))
 
 
+def unavailable(form: Form, values: dict, title: str, detail: str, token: str = ""):
+    """Return the 503 page: why it could not be sent, then the form with everything typed, to send again."""
+    banner = env.get_template("unavailable.html").render(form=form, title=title, detail=detail)
+    return _form_page(form, values, [], 503, "Inte skickat: ", token, None, banner=Markup(banner))
+
+
 def _form_page(form, values, errors, status, prefix, token, linked, notice="", banner=""):
     """Return a page with the form (in its own built page when there is one), filled in as given."""
     hidden = {FIELD: token} if token else {}

@@ -56,7 +56,7 @@ def render_form(
             errors=errors or [],
             notice=notice,
             by_name=by_name,
-            helpers=Helpers(by_name, initial=values is None),
+            helpers=Helpers(by_name, initial=values is None, domains=form.settings.get("allowed_domains") or ()),
             hidden=hidden or {},
             shown=shown or [],
         )
@@ -67,9 +67,10 @@ def render_form(
 class Helpers:
     """Small functions the template needs: concrete names, ids, values and attributes."""
 
-    def __init__(self, by_name: dict, initial: bool = False):
+    def __init__(self, by_name: dict, initial: bool = False, domains=()):
         self.by_name = by_name
         self.initial = initial
+        self.domains = domains
 
     @staticmethod
     def name(node: Field, rows: tuple) -> str:
@@ -123,10 +124,9 @@ class Helpers:
         title = node.item.title if node.item else node.title
         return title[:1].lower() + title[1:] if not title[1:2].isupper() else title
 
-    @staticmethod
-    def messages(node: Field) -> str:
+    def messages(self, node: Field) -> str:
         """Return the field's Swedish messages as JSON for formkit.js, so both sides say the same."""
-        return json.dumps(client_messages(node), ensure_ascii=False)
+        return json.dumps(client_messages(node, self.domains), ensure_ascii=False)
 
     def error(self, name: str):
         return self.by_name.get(name)

@@ -131,8 +131,11 @@ def message_for(node: Field, validator: str, value=None) -> str:
     return override.get(validator) or messages(node, validator, value)
 
 
-def client_messages(node: Field) -> dict[str, str]:
-    """Return the messages the browser shows for the checks it can make, identical to the server's."""
+def client_messages(node: Field, domains: list[str] | tuple = ()) -> dict[str, str]:
+    """Return the messages the browser shows for the checks it can make, identical to the server's.
+
+    `domains`: the form's `allowed_domains`, for the message on e-mail fields.
+    """
     checks = {"required": None, "type": None}
     if node.kind in ("email", "date"):
         checks["format"] = None
@@ -142,6 +145,8 @@ def client_messages(node: Field) -> dict[str, str]:
     messages = {keyword: message_for(node, keyword, value) for keyword, value in checks.items()}
     if node.kind in ("text", "textarea"):
         messages["privacy"] = PRIVACY_MESSAGE  # used only where the form's privacy guard is on
+    if node.kind == "email" and domains:
+        messages["allowed_domains"] = message_for(node, "allowed_domains", [d.lower() for d in domains])
     return messages
 
 
@@ -184,6 +189,8 @@ def messages(node: Field, validator: str, value) -> str:
         return f"Ange {label} som text"
     if validator == "pattern":
         return f"{title} har fel format"
+    if validator == "allowed_domains":
+        return f"Ange en adress i en av domänerna {', '.join(value)}"
     if validator == "additionalProperties":
         return f'Formuläret har inget fält som heter "{node.name}". Ta bort det.'
     return f"Kontrollera {label}"
@@ -238,11 +245,8 @@ def _domain_errors(form: Form, data: dict):
         if node.kind == "email" and "@" in text:
             domain = text.rsplit("@", 1)[1].lower()
             if not any(domain == d or domain.endswith("." + d) for d in domains):
-                allowed = ", ".join(domains)
-                yield (
-                    path,
-                    FieldError(path, node.title, f"Ange en adress i en av domänerna {allowed}", _context(form, path)),
-                )
+                message = message_for(node, "allowed_domains", domains)
+                yield path, FieldError(path, node.title, message, _context(form, path))
 
 
 def _order(form: Form):

@@ -28,6 +28,16 @@
     return !SPECIAL_USE.some(function (s) { return domain === s || domain.slice(-s.length - 1) === "." + s; });
   }
 
+  /* The form's allowed_domains: an entry allows itself and its subdomains ("se" allows every .se). */
+  function isAllowedDomain(wrapper, value) {
+    var form = wrapper.closest("form[data-allowed-domains]");
+    if (!form) return true;
+    var domain = value.slice(value.lastIndexOf("@") + 1).toLowerCase();
+    return form.getAttribute("data-allowed-domains").toLowerCase().split(" ").some(function (allowed) {
+      return domain === allowed || domain.slice(-allowed.length - 1) === "." + allowed;
+    });
+  }
+
   function luhn(digits) {
     var sum = 0;
     for (var i = 0; i < digits.length; i++) {
@@ -99,6 +109,7 @@
     if (value === "") return required ? messages.required || "Fyll i fältet" : "";
     // In the server's order: format, pattern, minLength, maxLength, then the privacy guard.
     if (control.type === "email" && !isEmail(value)) return messages.format || "";
+    if (control.type === "email" && !isAllowedDomain(wrapper, value)) return messages.allowed_domains || "";
     if (control.type === "date" && !isRealDate(value)) return messages.format || "";
     var pattern = control.getAttribute("pattern");
     if (pattern && !new RegExp(pattern, "u").test(value)) return messages.pattern || ""; // JSON Schema: a search

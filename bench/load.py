@@ -1,0 +1,284 @@
+"""Load benchmark: the handler under gunicorn, a real SMTP sink on loopback, many clients at once.
+
+    .venv/bin/python bench/load.py [--submissions 600] [--clients 4] [--concurrency 4] [--runs 3]
+
+Starts an aiosmtpd sink (in this process), gunicorn with `handler.app:create_app()` and a
+`formkit outbox run` worker (as in production), all sharing a temporary outbox. Each run sends
+submissions one at a time (the latency of one submission), then N valid submissions from several
+client processes at once, and waits until every acknowledged report and receipt has arrived at
+the sink. Prints, per run and as the median of the runs: submissions per second, p50/p95/p99
+latency to 201, and delivered = acknowledged, plus the handler's own timings from its log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+from support import valid_answers  # noqa: E402  (the same valid report the tests send)
+
+BIN = Path(sys.executable).parent
+PATH = "/api/forms/bus-avvikelse"
+MESSAGE_ID = re.compile(rb"^Message-ID:\s*(\S+)", re.I | re.M)
+TIMINGS = re.compile(r"outcome=accepted delivery=(\w+) ms=([\d.]+) render_ms=([\d.]+) deliver_ms=([\d.]+)")
+
+
+class Sink:
+    """An aiosmtpd handler that only remembers the Message-IDs it accepted."""
+
+    def __init__(self):
+        self.ids: list[str] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        found = MESSAGE_ID.search(envelope.content)
+        with self.lock:
+            self.ids.append(found.group(1).decode() if found else "")
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def submit(port: int, body: bytes) -> tuple[float, int, str]:
+    """Send one submission as formkit.js does; return (seconds, status, reference)."""
+    started = time.perf_counter()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        connection.request(
+            "POST",
+            PATH,
+            body,
+            {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
+        )
+        response = connection.getresponse()
+        data = response.read()
+    finally:
+        connection.close()
+    elapsed = time.perf_counter() - started
+    reference = json.loads(data).get("reference", "") if response.status == 201 else ""
+    return elapsed, response.status, reference
+
+
+def client_process(port: int, count: int, concurrency: int, start_at: float, results) -> None:
+    """One client process: `concurrency` threads sending `count` submissions between them."""
+    body = urllib.parse.urlencode(valid_answers()).encode()
+    mine: list[tuple[float, int, str]] = []
+    lock = threading.Lock()
+    remaining = [count]
+
+    def worker():
+        while True:
+            with lock:
+                if remaining[0] == 0:
+                    return
+                remaining[0] -= 1
+            try:
+                outcome = submit(port, body)
+            except OSError as error:
+                outcome = (0.0, 0, type(error).__name__)
+            with lock:
+                mine.append(outcome)
+
+    time.sleep(max(0.0, start_at - time.time()))  # all client processes start together
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    results.put(mine)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            sys.exit(f"gunicorn stopped:\n{log.read_text()}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    sys.exit("gunicorn did not start")
+
+
+def one_run(port: int, sink: Sink, args, number: int) -> dict:
+    body = urllib.parse.urlencode(valid_answers()).encode()
+    single = [submit(port, body) for _ in range(args.single)]
+    assert all(status == 201 for _, status, _ in single), single
+    single_p50 = statistics.median(seconds for seconds, _, _ in single) * 1000
+
+    results = multiprocessing.Queue()
+    per_client = [args.submissions // args.clients + (i < args.submissions % args.clients) for i in range(args.clients)]
+    start_at = time.time() + 0.5
+    clients = [
+        multiprocessing.Process(target=client_process, args=(port, n, args.concurrency, start_at, results))
+        for n in per_client
+    ]
+    for client in clients:
+        client.start()
+    outcomes = [outcome for _ in clients for outcome in results.get()]
+    finished = time.time()
+    for client in clients:
+        client.join()
+    seconds = finished - start_at
+
+    acknowledged = [reference for _, status, reference in outcomes if status == 201] + [r for *_, r in single]
+    latencies = [elapsed * 1000 for elapsed, status, _ in outcomes if status == 201]
+    expected = {
+        f"<{reference}.{kind}@formkit.localhost>" for reference in acknowledged for kind in ("report", "receipt")
+    }
+    deadline = time.monotonic() + args.delivery_timeout
+    while time.monotonic() < deadline and not expected <= set(sink.ids):
+        time.sleep(0.1)
+    arrived = set(sink.ids) & expected
+    failures = [status for _, status, _ in outcomes if status != 201]
+    figures = {
+        "single_p50_ms": single_p50,
+        "per_second": len(latencies) / seconds,
+        "p50_ms": percentile(latencies, 0.50),
+        "p95_ms": percentile(latencies, 0.95),
+        "p99_ms": percentile(latencies, 0.99),
+        "acknowledged": len(acknowledged),
+        "delivered": len({i.split(".")[0] for i in arrived if i.endswith(".report@formkit.localhost>")}),
+        "lost_messages": len(expected - arrived),
+        "errors": len(failures),
+    }
+    print(
+        f"run {number}: one at a time p50 {figures['single_p50_ms']:.1f} ms | {len(outcomes)} at once "
+        f"({args.clients} processes x {args.concurrency}): {figures['per_second']:.1f}/s, "
+        f"p50 {figures['p50_ms']:.1f} ms, p95 {figures['p95_ms']:.1f} ms, p99 {figures['p99_ms']:.1f} ms | "
+        f"acknowledged {figures['acknowledged']}, delivered {figures['delivered']}, "
+        f"lost messages {figures['lost_messages']}, errors {figures['errors']} {sorted(set(failures))[:5]}",
+        flush=True,
+    )
+    return figures
+
+
+def handler_timings(log: Path) -> dict[str, float]:
+    found = TIMINGS.findall(log.read_text(errors="replace"))
+    if not found:
+        return {}
+    return {
+        "total_ms": statistics.median(float(f[1]) for f in found),
+        "parse_validate_render_compose_ms": statistics.median(float(f[2]) for f in found),
+        "queue_and_deliver_ms": statistics.median(float(f[3]) for f in found),
+        "sent_inline_share": sum(f[0] == "sent" for f in found) / len(found),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--submissions", type=int, default=600, help="submissions per run, sent at once")
+    parser.add_argument("--clients", type=int, default=4, help="client processes")
+    parser.add_argument("--concurrency", type=int, default=4, help="connections per client process")
+    parser.add_argument("--single", type=int, default=30, help="submissions sent one at a time per run")
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1), help="gunicorn workers")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--delivery-timeout", type=float, default=120)
+    args = parser.parse_args()
+
+    sink = Sink()
+    smtp = Controller(sink, hostname="127.0.0.1", port=free_port())
+    smtp.start()
+    port = free_port()
+    work = Path(tempfile.mkdtemp(prefix="formkit-bench-"))
+    env = {
+        **os.environ,
+        "FORMKIT_SCHEMA_DIR": str(ROOT / "schema"),
+        "FORMKIT_OUTBOX_DIR": str(work / "outbox"),
+        "FORMKIT_SMTP_HOST": "127.0.0.1",
+        "FORMKIT_SMTP_PORT": str(smtp.port),
+        "FORMKIT_RATELIMIT": "",  # every client here is 127.0.0.1
+        "FORMKIT_OUTBOX_RETRY_BASE": "1",
+        "FORMKIT_OUTBOX_INTERVAL": "1",
+    }
+    log = work / "handler.log"
+    with open(log, "wb") as output:
+        gunicorn = subprocess.Popen(
+            [
+                str(BIN / "gunicorn"),
+                "--workers",
+                str(args.workers),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--backlog",
+                "2048",
+                "handler.app:create_app()",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        worker = subprocess.Popen(
+            [str(BIN / "formkit"), "outbox", "run"], cwd=work, env=env, stdout=output, stderr=subprocess.STDOUT
+        )
+    try:
+        wait_for_port(port, gunicorn, log)
+        body = urllib.parse.urlencode(valid_answers()).encode()
+        for _ in range(4 * args.workers):  # warm every worker: imports, caches, first DOCX
+            submit(port, body)
+        print(
+            f"gunicorn {args.workers} workers, SMTP sink on loopback, {os.cpu_count()} CPUs; "
+            f"{args.runs} runs of {args.single} single + {args.submissions} concurrent submissions",
+            flush=True,
+        )
+        runs = [one_run(port, sink, args, number + 1) for number in range(args.runs)]
+    finally:
+        for process in (worker, gunicorn):
+            process.terminate()
+            process.wait(timeout=30)
+        smtp.stop()
+
+    def median(key):
+        return statistics.median(run[key] for run in runs)
+
+    acknowledged, delivered = sum(r["acknowledged"] for r in runs), sum(r["delivered"] for r in runs)
+    print(
+        f"\nmedian of {args.runs} runs: one submission p50 {median('single_p50_ms'):.1f} ms; under load "
+        f"{median('per_second'):.1f} submissions/s, p50 {median('p50_ms'):.1f} ms, p95 {median('p95_ms'):.1f} ms, "
+        f"p99 {median('p99_ms'):.1f} ms"
+    )
+    lost = sum(r["lost_messages"] for r in runs)
+    print(
+        f"delivered = acknowledged: {delivered} = {acknowledged} ({'yes' if delivered == acknowledged else 'NO'}), "
+        f"lost messages {lost}, errors {sum(r['errors'] for r in runs)}"
+    )
+    timings = handler_timings(log)
+    if timings:
+        print(
+            "handler's own timings (median, from its log): total {total_ms:.1f} ms = parse, validate, DOCX and "
+            "compose {parse_validate_render_compose_ms:.1f} ms + queue durably and deliver "
+            "{queue_and_deliver_ms:.1f} ms; delivered before answering: {sent_inline_share:.0%}".format(**timings)
+        )
+    return 0 if delivered == acknowledged and lost == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
