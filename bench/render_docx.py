@@ -1,6 +1,6 @@
 """Time DOCX rendering: N renders of a typical report (and of one with the longest answers allowed).
 
-Run: .venv/bin/python bench/docx.py [N]   (default N = 300). Prints median and p95 in milliseconds.
+Run: .venv/bin/python bench/render_docx.py [N]   (default N = 300). Prints median and p95 in milliseconds.
 The target is a median under 15 ms for the typical report.
 """
 
