@@ -190,8 +190,8 @@ def _hand_over(form: Form, reference: str, messages) -> str:
         raise DeliveryUnavailable("Rapporten kunde inte sparas just nu. Försök igen om en stund.") from None
     # The report is safe on disk; try once now with a short timeout, the worker retries the rest.
     quick = {**config, "SMTP_TIMEOUT": min(float(config["SMTP_TIMEOUT"]), float(config["SMTP_QUICK_TIMEOUT"]))}
-    for index, (name, message) in enumerate(zip(names, messages)):
-        if not outbox.deliver(name, lambda message: send(message, quick), message, held=True):
+    for index, name in enumerate(names):
+        if not outbox.deliver(name, lambda message: send(message, quick), held=True):
             for rest in names[index + 1 :]:  # the server is unwell: the worker sends the rest, with back-off
                 outbox.release(rest)
             return "queued"

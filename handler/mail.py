@@ -14,8 +14,10 @@ import os
 import re
 import smtplib
 import ssl
+from email import policy
 from email.message import EmailMessage
-from email.utils import formataddr, getaddresses, parseaddr
+from email.parser import BytesHeaderParser
+from email.utils import getaddresses, parseaddr
 from pathlib import Path
 
 from icalendar import Alarm, Calendar, Event
@@ -216,29 +218,28 @@ def recipients(message: EmailMessage) -> list[str]:
     return [address for _, address in getaddresses(fields) if address]
 
 
-def send(message: EmailMessage, config) -> None:
-    """Hand one message to the SMTP server, or write it to the mail folder when none is configured."""
+def send(message: EmailMessage | bytes, config) -> None:
+    """Hand one message (or its bytes, as the outbox keeps them) to the SMTP server, or write it to the
+    mail folder when none is configured. Bytes go out exactly as they were queued."""
+    raw = message if isinstance(message, bytes) else message.as_bytes()
+    headers = BytesHeaderParser(policy=policy.default).parsebytes(raw)
     if not config.get("SMTP_HOST"):
-        _write_eml(message, Path(config["MAIL_DIR"]))
+        _write_eml(raw, headers["Message-ID"], Path(config["MAIL_DIR"]))
         return
-    sender = parseaddr(message["From"])[1]
+    sender = parseaddr(headers["From"])[1]
     timeout = float(config.get("SMTP_TIMEOUT") or 10)
     with smtplib.SMTP(config["SMTP_HOST"], int(config.get("SMTP_PORT") or 25), timeout=timeout) as smtp:
         if config.get("SMTP_STARTTLS"):
             smtp.starttls(context=ssl.create_default_context())
         if config.get("SMTP_USER"):
             smtp.login(config["SMTP_USER"], config.get("SMTP_PASSWORD") or "")
-        smtp.send_message(message, from_addr=sender, to_addrs=recipients(message))
+        # SMTP wants CRLF line ends; smtplib fixes them for text but sends bytes as they are.
+        smtp.sendmail(sender, recipients(headers), re.sub(rb"\r?\n", b"\r\n", raw))
 
 
-def _write_eml(message: EmailMessage, directory: Path) -> None:
+def _write_eml(raw: bytes, message_id: str | None, directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
-    name = re.sub(r"[^A-Za-z0-9.-]", "", message["Message-ID"] or "message") + ".eml"
+    name = re.sub(r"[^A-Za-z0-9.-]", "", message_id or "message") + ".eml"
     temporary = directory / f".{name}.{os.getpid()}.tmp"
-    temporary.write_bytes(message.as_bytes())
+    temporary.write_bytes(raw)
     os.replace(temporary, directory / name)
-
-
-def sender_address(name: str, address: str) -> str:
-    """Return a From header value."""
-    return formataddr((name, address))

@@ -24,9 +24,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from email import policy
 from email.message import EmailMessage
-from email.parser import BytesParser
 from pathlib import Path
 
 log = logging.getLogger("formkit.outbox")
@@ -93,11 +91,10 @@ class Outbox:
             with contextlib.suppress(OSError):
                 path.unlink()
 
-    def deliver(self, name: str, send, message: EmailMessage | None = None, held: bool = False) -> bool:
-        """Claim one message and hand it to `send`; return True when it was delivered.
+    def deliver(self, name: str, send, held: bool = False) -> bool:
+        """Claim one message and hand its bytes to `send`; return True when it was delivered.
 
-        `held` says the caller queued it with `put(claim=True)`; `message` saves reading the file
-        back when the caller still has what it queued.
+        `held` says the caller queued it with `put(claim=True)` and holds the claim already.
         """
         claimed = self._own_claim(name) if held else self._claim(name)
         if claimed is None or not claimed.exists():
@@ -105,9 +102,8 @@ class Outbox:
         state = self._state(name)
         started = time.monotonic()
         try:
-            if message is None:
-                message = BytesParser(policy=policy.default).parsebytes(claimed.read_bytes())
-            send(message)
+            # The bytes as queued: parsing and serialising the whole message again would only cost time.
+            send(claimed.read_bytes())
         except Exception as error:  # any failure of the transport means: try again later
             try:
                 self._failed_attempt(name, claimed, state, error)

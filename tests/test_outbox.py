@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from email.message import EmailMessage
+from email.parser import BytesHeaderParser
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -102,8 +103,8 @@ def test_a_claim_is_a_rename_so_only_one_sender_gets_a_message(tmp_path):
     name = outbox.put(message())
     sent = []
 
-    def nested_send(m):
-        sent.append(m["Message-ID"])
+    def nested_send(raw):
+        sent.append(BytesHeaderParser().parsebytes(raw)["Message-ID"])
         # While this sender holds it, nobody else can claim it.
         assert outbox.deliver(name, lambda again: sent.append("twice")) is False
 
