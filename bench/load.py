@@ -18,6 +18,7 @@ import json
 import multiprocessing
 import os
 import re
+import resource
 import socket
 import statistics
 import subprocess
@@ -140,6 +141,7 @@ def one_run(port: int, sink: Sink, args, number: int) -> dict:
         multiprocessing.Process(target=client_process, args=(port, n, args.concurrency, start_at, results))
         for n in per_client
     ]
+    handler_cpu, sink_cpu, clients_cpu = cpu_seconds(args.handler_pids), time.process_time(), children_cpu()
     for client in clients:
         client.start()
     outcomes = [outcome for _ in clients for outcome in results.get()]
@@ -147,6 +149,8 @@ def one_run(port: int, sink: Sink, args, number: int) -> dict:
     for client in clients:
         client.join()
     seconds = finished - start_at
+    handler_cpu = cpu_seconds(args.handler_pids) - handler_cpu
+    sink_cpu, clients_cpu = time.process_time() - sink_cpu, children_cpu() - clients_cpu
 
     acknowledged = [reference for _, status, reference in outcomes if status == 201] + [r for *_, r in single]
     latencies = [elapsed * 1000 for elapsed, status, _ in outcomes if status == 201]
@@ -168,16 +172,47 @@ def one_run(port: int, sink: Sink, args, number: int) -> dict:
         "delivered": len({i.split(".")[0] for i in arrived if i.endswith(".report@formkit.localhost>")}),
         "lost_messages": len(expected - arrived),
         "errors": len(failures),
+        # CPU time per submission of the concurrent phase: who used the 2 cores
+        "handler_cpu_ms": handler_cpu / len(outcomes) * 1000,
+        "sink_cpu_ms": sink_cpu / len(outcomes) * 1000,
+        "clients_cpu_ms": clients_cpu / len(outcomes) * 1000,
     }
     print(
         f"run {number}: one at a time p50 {figures['single_p50_ms']:.1f} ms | {len(outcomes)} at once "
         f"({args.clients} processes x {args.concurrency}): {figures['per_second']:.1f}/s, "
         f"p50 {figures['p50_ms']:.1f} ms, p95 {figures['p95_ms']:.1f} ms, p99 {figures['p99_ms']:.1f} ms | "
         f"acknowledged {figures['acknowledged']}, delivered {figures['delivered']}, "
-        f"lost messages {figures['lost_messages']}, errors {figures['errors']} {sorted(set(failures))[:5]}",
+        f"lost messages {figures['lost_messages']}, errors {figures['errors']} {sorted(set(failures))[:5]} | "
+        f"CPU per submission: handler {figures['handler_cpu_ms']:.1f} ms, SMTP sink {figures['sink_cpu_ms']:.1f} ms, "
+        f"clients {figures['clients_cpu_ms']:.1f} ms",
         flush=True,
     )
     return figures
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User plus system CPU time of these processes and their children still running (gunicorn's workers)."""
+    family = set(pids)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) in pids:
+                family.add(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue  # gone meanwhile
+    total = 0
+    for pid in family:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu() -> float:
+    """CPU time of this process's finished children (the client processes)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def handler_timings(log: Path) -> dict[str, float]:
@@ -249,6 +284,7 @@ def main() -> int:
             f"{args.runs} runs of {args.single} single + {args.submissions} concurrent submissions",
             flush=True,
         )
+        args.handler_pids = [gunicorn.pid, worker.pid]
         runs = [one_run(port, sink, args, number + 1) for number in range(args.runs)]
     finally:
         for process in (worker, gunicorn):
@@ -269,6 +305,12 @@ def main() -> int:
     print(
         f"delivered = acknowledged: {delivered} = {acknowledged} ({'yes' if delivered == acknowledged else 'NO'}), "
         f"lost messages {lost}, errors {sum(r['errors'] for r in runs)}"
+    )
+    handler_ms, cpus = median("handler_cpu_ms"), os.cpu_count() or 1
+    print(
+        f"CPU per submission: handler {handler_ms:.1f} ms, SMTP sink {median('sink_cpu_ms'):.1f} ms, "
+        f"clients {median('clients_cpu_ms'):.1f} ms: the load generator and the sink share the "
+        f"{cpus} CPUs; with them to itself the handler's ceiling is {cpus * 1000 / handler_ms:.0f}/s"
     )
     timings = handler_timings(log)
     if timings:

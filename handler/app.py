@@ -29,7 +29,7 @@ from .errors import (
     UnsupportedMediaType,
 )
 from .forms import Form
-from .mail import compose, send
+from .mail import Transport, compose
 from .outbox import Outbox, describe
 from .reference import new_reference, now
 from .validation import validate
@@ -190,25 +190,28 @@ def _hand_over(form: Form, reference: str, messages) -> str:
         raise DeliveryUnavailable("Rapporten kunde inte sparas just nu. Försök igen om en stund.") from None
     # The report is safe on disk; try once now with a short timeout, the worker retries the rest.
     quick = {**config, "SMTP_TIMEOUT": min(float(config["SMTP_TIMEOUT"]), float(config["SMTP_QUICK_TIMEOUT"]))}
-    for index, name in enumerate(names):
-        if not outbox.deliver(name, lambda message: send(message, quick), held=True):
-            for rest in names[index + 1 :]:  # the server is unwell: the worker sends the rest, with back-off
-                outbox.release(rest)
-            return "queued"
+    with Transport(quick) as transport:  # one connection for the report and the receipt
+        for index, name in enumerate(names):
+            if not outbox.deliver(name, transport.send, held=True):
+                for rest in names[index + 1 :]:  # the server is unwell: the worker sends the rest, with back-off
+                    outbox.release(rest)
+                return "queued"
     return "sent"
 
 
 def _send_now(form: Form, reference: str, messages) -> None:
     """Send synchronously; raise DeliveryUnavailable when the report (the first message) is not taken."""
-    for index, message in enumerate(messages):
-        try:
-            send(message, current_app.config)
-        except Exception as error:
-            if index == 0:
-                log.error("form=%s reference=%s outcome=unavailable error=%s", form.id, reference, describe(error))
-                raise DeliveryUnavailable("Rapporten kunde inte skickas just nu. Försök igen om en stund.") from None
-            # The report went out; answering 503 now would make the user send it twice: the receipt is lost.
-            log.error("form=%s reference=%s receipt not sent error=%s", form.id, reference, describe(error))
+    with Transport(current_app.config) as transport:
+        for index, message in enumerate(messages):
+            try:
+                transport.send(message)
+            except Exception as error:
+                if index == 0:
+                    log.error("form=%s reference=%s outcome=unavailable error=%s", form.id, reference, describe(error))
+                    refusal = "Rapporten kunde inte skickas just nu. Försök igen om en stund."
+                    raise DeliveryUnavailable(refusal) from None
+                # The report went out; a 503 now would make the user send it twice: the receipt is lost.
+                log.error("form=%s reference=%s receipt not sent error=%s", form.id, reference, describe(error))
 
 
 def _accepted(form: Form, reference: str):

@@ -9,13 +9,15 @@ checkout works with nothing else running.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
 import re
 import smtplib
 import ssl
+import uuid
 from email import policy
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from email.parser import BytesHeaderParser
 from email.utils import getaddresses, parseaddr
 from pathlib import Path
@@ -115,10 +117,11 @@ def compose(
     if link and link not in body:  # the editor's text forgot {reply_link}: the link must still reach them
         body += f"\nSvara här senast {values['deadline']}:\n{link}\n"
     name = f"{linked.reference}-svar.docx" if linked else f"{reference}.docx"
-    attachments = [(name, attachment, DOCX)]
+    document = _attachment(name, attachment, DOCX)  # built once, attached to the report and the receipt
+    attachments = [document]
     if link:
         reminder = calendar(form, reference, created, link, config)
-        attachments.append((f"{reference}-svara-senast.ics", reminder, "text/calendar"))
+        attachments.append(_attachment(f"{reference}-svara-senast.ics", reminder, "text/calendar"))
     report = _message(
         config,
         reference,
@@ -145,7 +148,7 @@ def compose(
                 fill(mail.get("receipt_body") or default, values),
                 receipt_to,
                 [],
-                [(name, attachment, DOCX)],
+                [document],
                 [],
             )
         )
@@ -181,7 +184,7 @@ def calendar(form: Form, reference: str, created: datetime.datetime, link: str, 
     return calendar.to_ical()
 
 
-def _message(config, reference, kind, subject, body, to, cc, attachments, reply_to) -> EmailMessage:
+def _message(config, reference, kind, subject, body, to, cc, attachments: list[MIMEPart], reply_to) -> EmailMessage:
     message = EmailMessage()
     redirect = config.get("MAIL_REDIRECT")
     if redirect:  # staging: everything goes to one mailbox, the real recipients are named in a header
@@ -198,14 +201,28 @@ def _message(config, reference, kind, subject, body, to, cc, attachments, reply_
     message["Date"] = datetime.datetime.now(datetime.UTC)
     message["X-Formkit-Reference"] = reference
     message.set_content(body)
-    for name, content, mimetype in attachments:
-        maintype, subtype = mimetype.split("/")
-        if maintype == "text":
-            params = {"method": "PUBLISH"} if subtype == "calendar" else {}
-            message.add_attachment(content.decode("utf-8"), subtype=subtype, filename=name, params=params)
-        else:
-            message.add_attachment(content, maintype=maintype, subtype=subtype, filename=name)
+    if attachments:
+        message.make_mixed()
+        for part in attachments:
+            message.attach(part)
+    if message.is_multipart():
+        # A boundary of our own: no line of base64 or of the body can start with it, and the email
+        # package's own choice compiles a new regular expression for every message.
+        message.set_boundary(f"=_formkit.{uuid.uuid4().hex}")
     return message
+
+
+def _attachment(name: str, content: bytes, mimetype: str) -> MIMEPart:
+    part = MIMEPart(policy=policy.default)
+    maintype, subtype = mimetype.split("/")
+    if maintype == "text":
+        params = {"method": "PUBLISH"} if subtype == "calendar" else {}
+        part.set_content(
+            content.decode("utf-8"), subtype=subtype, disposition="attachment", filename=name, params=params
+        )
+    else:
+        part.set_content(content, maintype=maintype, subtype=subtype, disposition="attachment", filename=name)
+    return part
 
 
 def _one_line(text: str) -> str:
@@ -219,22 +236,64 @@ def recipients(message: EmailMessage) -> list[str]:
 
 
 def send(message: EmailMessage | bytes, config) -> None:
-    """Hand one message (or its bytes, as the outbox keeps them) to the SMTP server, or write it to the
-    mail folder when none is configured. Bytes go out exactly as they were queued."""
-    raw = message if isinstance(message, bytes) else message.as_bytes()
-    headers = BytesHeaderParser(policy=policy.default).parsebytes(raw)
-    if not config.get("SMTP_HOST"):
-        _write_eml(raw, headers["Message-ID"], Path(config["MAIL_DIR"]))
-        return
-    sender = parseaddr(headers["From"])[1]
-    timeout = float(config.get("SMTP_TIMEOUT") or 10)
-    with smtplib.SMTP(config["SMTP_HOST"], int(config.get("SMTP_PORT") or 25), timeout=timeout) as smtp:
+    """Hand one message to the SMTP server, or write it to the mail folder when none is configured."""
+    with Transport(config) as transport:
+        transport.send(message)
+
+
+class Transport:
+    """Where messages go: one SMTP connection for several messages, or the mail folder.
+
+    The connection opens with the first message and closes with the `with` block; after a failure
+    it is dropped, and the next message opens a new one. Bytes (as the outbox keeps them) go out
+    exactly as they were queued.
+    """
+
+    def __init__(self, config):
+        self.config = config
+        self._smtp: smtplib.SMTP | None = None
+
+    def __enter__(self) -> Transport:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def send(self, message: EmailMessage | bytes) -> None:
+        raw = message if isinstance(message, bytes) else message.as_bytes()
+        headers = BytesHeaderParser().parsebytes(raw)  # plain strings: only addresses and the id are needed
+        if not self.config.get("SMTP_HOST"):
+            _write_eml(raw, headers["Message-ID"], Path(self.config["MAIL_DIR"]))
+            return
+        try:
+            smtp = self._smtp or self._connect()
+            # SMTP wants CRLF line ends; smtplib fixes them for text but sends bytes as they are.
+            smtp.sendmail(parseaddr(headers["From"])[1], recipients(headers), re.sub(rb"\r?\n", b"\r\n", raw))
+        except BaseException:
+            self._drop()
+            raise
+
+    def close(self) -> None:
+        if self._smtp is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                self._smtp.quit()
+            self._drop()
+
+    def _connect(self) -> smtplib.SMTP:
+        config = self.config
+        timeout = float(config.get("SMTP_TIMEOUT") or 10)
+        self._smtp = smtplib.SMTP(config["SMTP_HOST"], int(config.get("SMTP_PORT") or 25), timeout=timeout)
         if config.get("SMTP_STARTTLS"):
-            smtp.starttls(context=ssl.create_default_context())
+            self._smtp.starttls(context=ssl.create_default_context())
         if config.get("SMTP_USER"):
-            smtp.login(config["SMTP_USER"], config.get("SMTP_PASSWORD") or "")
-        # SMTP wants CRLF line ends; smtplib fixes them for text but sends bytes as they are.
-        smtp.sendmail(sender, recipients(headers), re.sub(rb"\r?\n", b"\r\n", raw))
+            self._smtp.login(config["SMTP_USER"], config.get("SMTP_PASSWORD") or "")
+        return self._smtp
+
+    def _drop(self) -> None:
+        if self._smtp is not None:
+            with contextlib.suppress(OSError):
+                self._smtp.close()
+            self._smtp = None
 
 
 def _write_eml(raw: bytes, message_id: str | None, directory: Path) -> None:
