@@ -80,7 +80,7 @@ def validate(form: Form, data: dict) -> dict:
     """Return `data` when it is valid; otherwise raise Invalid with one FieldError per field in form order."""
     errors: dict[tuple, FieldError] = {}
     for error in sorted(_validator(form).iter_errors(data), key=_depth_first):
-        for path, validator in _targets(error):
+        for path, validator in _targets(form, error):
             if path not in errors:
                 errors[path] = _field_error(form, path, validator, error)
     for path, error in _privacy_errors(form, data):
@@ -99,13 +99,13 @@ def _depth_first(error) -> tuple:
     return (-len(error.absolute_path), rank.index(error.validator) if error.validator in rank else len(rank))
 
 
-def _targets(error):
+def _targets(form: Form, error):
     """Yield (path, validator) pairs: a missing field is blamed on itself, not on its parent object."""
     path = tuple(error.absolute_path)
     if error.validator == "required" and isinstance(error.instance, dict):
         for name in error.validator_value:
             if name not in error.instance:
-                yield path + (name,), "required"
+                yield from ((missing, "required") for missing in _missing(form, path + (name,)))
     elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
         known = error.schema.get("properties", {})
         for name in error.instance:
@@ -113,6 +113,17 @@ def _targets(error):
                 yield path + (name,), "additionalProperties"
     else:
         yield path, error.validator
+
+
+def _missing(form: Form, path: tuple):
+    """Yield what a missing field is: a whole group left out is its required fields, each with its message."""
+    node = form.field_at(path)
+    required = [child for child in node.children if child.required] if node is not None else []
+    if node is None or node.kind != "group" or not required:
+        yield path
+        return
+    for child in required:
+        yield from _missing(form, path + (child.name,))
 
 
 def _field_error(form: Form, path: tuple, validator: str, error) -> FieldError:

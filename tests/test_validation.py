@@ -69,6 +69,16 @@ def test_a_missing_field_is_blamed_on_itself_not_on_its_parent(form):
     assert "rader.0.enhet" in errors_of(form, {**VALID, "rader": [{}]})
 
 
+def test_a_group_left_out_is_blamed_on_its_required_fields_as_the_browser_does():
+    bus = load_forms(Path(__file__).parent.parent / "schema")["bus-avvikelse"]
+
+    names = errors_of(bus, {"handelsetyp": "Remiss besvarades inte"})
+
+    assert "beskrivning" not in names
+    assert {"beskrivning.handelsen", "beskrivning.rapporterande.datum", "beskrivning.chef.epost"} <= set(names)
+    assert names["beskrivning.handelsen"] == "Ange händelsen"
+
+
 def test_errors_come_one_per_field_in_the_forms_order_row_by_row(form):
     data = {"antal": "x", "namn": "", "rader": [{}, {}], "datum": "nej", "epost": "x"}
 
