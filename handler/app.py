@@ -13,7 +13,7 @@ import urllib.parse
 from pathlib import Path
 
 from flask import Flask, abort, current_app, g, jsonify, redirect, request, send_from_directory
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from . import limits, normalise, pages, reply
 from .check import check_project
@@ -92,6 +92,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["formkit.outbox"] = outbox_for(app.config)
     app.register_error_handler(Exception, _answer_error)
     app.add_url_rule("/api/forms/<form_id>", view_func=submit, methods=["POST"])
+    app.add_url_rule("/api/forms/<form_id>", view_func=_post_only, methods=["GET"])  # not the site's 404
     limits.init_app(app)
     app.add_url_rule("/api/forms/<form_id>/kvitto/<reference>", view_func=receipt, methods=["GET"])
     app.add_url_rule(f"/api/forms/<form_id>/{reply.ROUTE}", view_func=answer_page, methods=["GET"])
@@ -290,6 +291,11 @@ def answer_page(form_id: str):
     return response
 
 
+def _post_only(form_id: str):
+    """Someone opened the endpoint's address: say it takes forms, and how (405 with Allow: POST)."""
+    raise MethodNotAllowed(["POST"])
+
+
 def static_page(path: str):
     """Serve the built site (used by `formkit serve`; in production any web server does this)."""
     public = Path(current_app.config["PUBLIC_DIR"]).resolve()
@@ -350,6 +356,8 @@ def _answer_error(error: Exception):
         response = pages.unavailable(form, _submitted_values(), title, detail, g.get("token", ""))
     else:
         response = pages.problem(status, title, detail)
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        response.headers["Allow"] = ", ".join(error.valid_methods)
     if status in (429, 503):
         response.headers["Retry-After"] = str(limits.retry_after() if status == 429 else RETRY_AFTER_UNAVAILABLE)
     return response
@@ -378,7 +386,7 @@ def _http_title(error: HTTPException) -> str:
 def _http_detail(error: HTTPException) -> str:
     return {
         404: "Adressen finns inte. Kontrollera att den är rätt skriven.",
-        405: "Formulär skickas med POST.",
+        405: "Hit skickas formulär med POST. Öppna formuläret på webbplatsen och skicka det därifrån.",
         413: "Det du skickade är för stort. Korta texterna och försök igen.",
         429: "Du har skickat många formulär på kort tid. Vänta en stund och försök igen.",
     }.get(error.code, "Begäran kunde inte behandlas.")

@@ -164,6 +164,16 @@ def test_an_unknown_form_is_404(client):
     assert response.mimetype == "application/problem+json"
 
 
+def test_opening_the_endpoints_address_says_it_takes_posts_not_that_it_is_missing(app, client, tmp_path):
+    app.config["PUBLIC_DIR"] = str(tmp_path)  # the site's own pages are served too, as under `formkit serve`
+
+    page = client.get("/api/forms/bus-avvikelse")
+
+    assert page.status_code == 405
+    assert page.headers["Allow"] == "POST"
+    assert "Öppna formuläret på webbplatsen" in page.text
+
+
 def test_invalid_answers_get_422_with_one_swedish_message_per_field(client):
     answers = valid_answers() | {"verksamheter.0.chef_epost": "inte-en-adress", "handelsetyp": ""}
     response = client.post(URL, data=answers, headers={"Accept": "application/json"})
