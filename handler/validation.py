@@ -27,9 +27,15 @@ PRIVACY_MESSAGE = (
 
 @format_checker.checks("email")
 def is_email(value) -> bool:
-    """Check e-mail syntax properly (no DNS look-ups); jsonschema's own check only wants an "@"."""
+    """Check e-mail syntax properly (no DNS look-ups); jsonschema's own check only wants an "@".
+
+    Only ASCII addresses: an address with å, ä or ö needs SMTPUTF8 all the way to the mailbox, and
+    one that a mail server turned away later would be a report lost after its receipt.
+    """
     if not isinstance(value, str):
         return True
+    if not value.isascii():
+        return False
     try:
         validate_email(value, check_deliverability=False)
     except EmailNotValidError:

@@ -45,6 +45,7 @@ def errors_of(form, data) -> dict[str, str]:
         ({"namn": "Abcdefg"}, "namn", "Namn får vara högst 5 tecken. Korta texten."),
         ({"epost": "ann@"}, "epost", "Ange e-postadressen i rätt format, till exempel namn@kommun.se"),
         ({"epost": "ann solna@solna.se"}, "epost", "Ange e-postadressen i rätt format, till exempel namn@kommun.se"),
+        ({"epost": "åsa@solna.se"}, "epost", "Ange e-postadressen i rätt format, till exempel namn@kommun.se"),
         ({"datum": "2026-02-30"}, "datum", "Datum måste vara ett riktigt datum, till exempel 2026-03-15"),
         ({"datum": "22/11/2026"}, "datum", "Datum måste vara ett riktigt datum, till exempel 2026-03-15"),
         ({"antal": 0}, "antal", "Antal barn måste vara 1 eller mer"),

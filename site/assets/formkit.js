@@ -7,9 +7,8 @@
   "use strict";
 
   var DATE = /^\d{4}-\d{2}-\d{2}$/;
-  /* E-mail: the syntax rules of the server's email-validator for plain ASCII addresses (dot-atom local
-   * part, hostname labels, a domain ending in a letter, no special-use domain); other addresses get a
-   * basic shape check and the server decides. */
+  /* E-mail: the syntax rules of the server's email-validator for ASCII addresses (dot-atom local part,
+   * hostname labels, a domain ending in a letter, no special-use domain); like the server, no å, ä, ö. */
   var ATEXT = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]";
   var LOCAL = new RegExp("^" + ATEXT + "+(?:\\." + ATEXT + "+)*$");
   var LABEL = /^(?:[A-Za-z0-9][A-Za-z0-9-]*)?[A-Za-z0-9]$/;
@@ -18,7 +17,7 @@
   var IDENTITY = /(?<![\d-])(\d{6}|\d{8})([-+ ]?)(\d{4})(?!\d)/g;
 
   function isEmail(value) {
-    if (/[^\x00-\x7f]/.test(value)) return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value);
+    if (/[^\x00-\x7f]/.test(value)) return false;
     var at = value.lastIndexOf("@");
     if (at < 1 || value.length > 254) return false;
     var domain = value.slice(at + 1).toLowerCase();

@@ -98,7 +98,18 @@ EMAILS = (
     st.emails()
     | st.from_regex(r"[a-z.+_-]{0,8}@[a-z0-9._-]{0,12}", fullmatch=True)
     | st.sampled_from(
-        ["namn@kommun.se", "a@b", "a..b@c.se", ".a@b.se", "a@b.local", "a@b.123", "a@-b.se", "A@SOLNA.SE", "a b@c.se"]
+        [
+            "namn@kommun.se",
+            "a@b",
+            "a..b@c.se",
+            ".a@b.se",
+            "a@b.local",
+            "a@b.123",
+            "a@-b.se",
+            "A@SOLNA.SE",
+            "a b@c.se",
+            "åsa@solna.se",
+        ]
     )
 )
 PHONES = st.from_regex(r"[0-9+() a-z-]{0,14}", fullmatch=True)
