@@ -16,10 +16,16 @@ import re
 import smtplib
 import ssl
 import uuid
-from email import policy
-from email.message import EmailMessage, MIMEPart
+from email import encoders
+from email.charset import QP, Charset
+from email.header import Header
+from email.message import Message
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from email.parser import BytesHeaderParser
-from email.utils import getaddresses, parseaddr
+from email.policy import compat32
+from email.utils import format_datetime, formataddr, getaddresses, parseaddr
 from pathlib import Path
 
 from icalendar import Alarm, Calendar, Event
@@ -28,6 +34,9 @@ from . import reply
 from .forms import TOKEN, Form
 from .reply import LinkedReport
 
+# The classic email API builds a message in a quarter of the time of the header registry's (measured:
+# 0.65 against 2.6 ms); body lines that start with "From " stay as written.
+POLICY = compat32.clone(mangle_from_=False)
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 # A reminder a week before the deadline, at 09:00: an all-day event starts at midnight.
@@ -100,7 +109,7 @@ def compose(
     attachment: bytes,
     config,
     linked: LinkedReport | None = None,
-) -> list[EmailMessage]:
+) -> list[Message]:
     """Return the message to the recipients and, when the form names one, the receipt.
 
     A report with a reply loop carries the answer link and a calendar reminder of the deadline; an
@@ -184,58 +193,74 @@ def calendar(form: Form, reference: str, created: datetime.datetime, link: str, 
     return calendar.to_ical()
 
 
-def _message(config, reference, kind, subject, body, to, cc, attachments: list[MIMEPart], reply_to) -> EmailMessage:
-    message = EmailMessage()
+def _message(config, reference, kind, subject, body, to, cc, attachments: list[Message], reply_to) -> Message:
+    text = MIMEText(body, "plain", _utf8(), policy=POLICY)
+    if attachments:
+        # A boundary of our own: no line of quoted-printable, base64 or the body can start with it,
+        # and the email package's own choice compiles a new regular expression for every message.
+        message = MIMEMultipart(boundary=f"=_formkit.{uuid.uuid4().hex}", policy=POLICY)
+        for part in (text, *attachments):
+            message.attach(part)
+    else:
+        message = text
     redirect = config.get("MAIL_REDIRECT")
     if redirect:  # staging: everything goes to one mailbox, the real recipients are named in a header
-        message["X-Formkit-Original-Recipients"] = ", ".join(to + cc)
+        message["X-Formkit-Original-Recipients"] = _addresses(to + cc)
         to, cc = [redirect], []
-    message["Subject"] = _one_line(subject)
-    message["From"] = config["MAIL_FROM"]
-    message["To"] = ", ".join(to)
+    message["Subject"] = _text_header(_one_line(subject))
+    message["From"] = _addresses([config["MAIL_FROM"]])
+    message["To"] = _addresses(to)
     if cc:
-        message["Cc"] = ", ".join(cc)
+        message["Cc"] = _addresses(cc)
     if reply_to:
-        message["Reply-To"] = ", ".join(reply_to)
+        message["Reply-To"] = _addresses(reply_to)
     message["Message-ID"] = f"<{reference}.{kind}@{config['MAIL_DOMAIN']}>"
-    message["Date"] = datetime.datetime.now(datetime.UTC)
+    message["Date"] = format_datetime(datetime.datetime.now(datetime.UTC))
     message["X-Formkit-Reference"] = reference
-    message.set_content(body)
-    if attachments:
-        message.make_mixed()
-        for part in attachments:
-            message.attach(part)
-    if message.is_multipart():
-        # A boundary of our own: no line of base64 or of the body can start with it, and the email
-        # package's own choice compiles a new regular expression for every message.
-        message.set_boundary(f"=_formkit.{uuid.uuid4().hex}")
     return message
 
 
-def _attachment(name: str, content: bytes, mimetype: str) -> MIMEPart:
-    part = MIMEPart(policy=policy.default)
+def _attachment(name: str, content: bytes, mimetype: str) -> Message:
     maintype, subtype = mimetype.split("/")
     if maintype == "text":
-        params = {"method": "PUBLISH"} if subtype == "calendar" else {}
-        part.set_content(
-            content.decode("utf-8"), subtype=subtype, disposition="attachment", filename=name, params=params
-        )
+        part = MIMEText(content.decode("utf-8"), subtype, _utf8(), policy=POLICY)
+        if subtype == "calendar":
+            part.set_param("method", "PUBLISH")
     else:
-        part.set_content(content, maintype=maintype, subtype=subtype, disposition="attachment", filename=name)
+        part = MIMEBase(maintype, subtype, policy=POLICY)
+        part.set_payload(content)
+        encoders.encode_base64(part)
+    part.add_header("Content-Disposition", "attachment", filename=name if name.isascii() else ("utf-8", "", name))
     return part
+
+
+def _utf8() -> Charset:
+    """UTF-8 text as quoted-printable: 7-bit safe for any SMTP server, and still readable in the source."""
+    charset = Charset("utf-8")
+    charset.body_encoding = QP
+    return charset
+
+
+def _text_header(text: str) -> str | Header:
+    return text if text.isascii() else Header(text, "utf-8")
+
+
+def _addresses(values: list[str]) -> str:
+    """Join addresses for a header; names with å, ä, ö are encoded, and no value can break the line."""
+    return ", ".join(formataddr(pair, "utf-8") for pair in getaddresses([_one_line(v) for v in values]) if pair[1])
 
 
 def _one_line(text: str) -> str:
     return re.sub(r"[\r\n]+", " ", text).strip()
 
 
-def recipients(message: EmailMessage) -> list[str]:
+def recipients(message: Message) -> list[str]:
     """Return the envelope recipients of a message: To, Cc and Bcc."""
     fields = [v for key in ("To", "Cc", "Bcc") for v in message.get_all(key, [])]
     return [address for _, address in getaddresses(fields) if address]
 
 
-def send(message: EmailMessage | bytes, config) -> None:
+def send(message: Message | bytes, config) -> None:
     """Hand one message to the SMTP server, or write it to the mail folder when none is configured."""
     with Transport(config) as transport:
         transport.send(message)
@@ -259,7 +284,7 @@ class Transport:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def send(self, message: EmailMessage | bytes) -> None:
+    def send(self, message: Message | bytes) -> None:
         raw = message if isinstance(message, bytes) else message.as_bytes()
         headers = BytesHeaderParser().parsebytes(raw)  # plain strings: only addresses and the id are needed
         if not self.config.get("SMTP_HOST"):

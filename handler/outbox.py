@@ -24,7 +24,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email.message import Message
 from pathlib import Path
 
 log = logging.getLogger("formkit.outbox")
@@ -68,7 +68,7 @@ class Outbox:
         except OSError as error:  # the handler still starts, and answers 503 until this is fixed
             log.error("outbox not usable directory=%s error=%s", self.root, error)
 
-    def put(self, message: EmailMessage, claim: bool = False) -> str:
+    def put(self, message: Message, claim: bool = False) -> str:
         """Write `message` durably (temp file, fsync, atomic rename) and return its name in the outbox.
 
         With `claim`, it lands in cur/ held by this process, which means to deliver it at once:

@@ -39,6 +39,17 @@ def test_a_valid_report_reaches_the_managers_the_secretariat_and_the_reporter(cl
     }
 
 
+def test_messages_are_7_bit_so_any_smtp_server_takes_them_and_read_back_in_swedish(client, smtp_server):
+    assert client.post(URL, data=valid_answers()).status_code == 303
+
+    report, _ = smtp_server.inbox.wait_for(2)
+
+    assert all(raw.isascii() for raw in smtp_server.inbox.raw)  # no 8BITMIME or SMTPUTF8 needed
+    assert report["From"].addresses[0].display_name == "Formulärtjänsten"
+    assert "– Svara senast" in report["Subject"]
+    assert "två månader" in report.get_body(("plain",)).get_content()
+
+
 def test_the_attached_document_holds_every_answer_in_the_paper_forms_order(client, smtp_server):
     reference = client.post(URL, data=valid_answers(), headers={"Accept": "application/json"}).json["reference"]
 
