@@ -323,7 +323,7 @@ class Transport:
 
 def _write_eml(raw: bytes, message_id: str | None, directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
-    name = re.sub(r"[^A-Za-z0-9.-]", "", message_id or "message") + ".eml"
+    name = re.sub(r"[^A-Za-z0-9.@-]", "", message_id or "message") + ".eml"  # BUS-….report@domain.eml
     temporary = directory / f".{name}.{os.getpid()}.tmp"
     temporary.write_bytes(raw)
     os.replace(temporary, directory / name)
