@@ -356,8 +356,8 @@ def _answer_error(error: Exception):
         response = pages.unavailable(form, _submitted_values(), title, detail, g.get("token", ""))
     else:
         response = pages.problem(status, title, detail)
-    if isinstance(error, MethodNotAllowed) and error.valid_methods:
-        response.headers["Allow"] = ", ".join(error.valid_methods)
+    if isinstance(error, HTTPException):  # what werkzeug says belongs to the answer, such as 405's Allow
+        response.headers.extend((k, v) for k, v in error.get_headers() if k.lower() != "content-type")
     if status in (429, 503):
         response.headers["Retry-After"] = str(limits.retry_after() if status == 429 else RETRY_AFTER_UNAVAILABLE)
     return response

@@ -125,9 +125,8 @@ def _missing(form: Form, path: tuple):
     """Yield what a missing field is: a whole group left out is its required fields, each with its message."""
     node = form.field_at(path)
     required = [child for child in node.children if child.required] if node is not None else []
-    if node is None or node.kind != "group" or not required:
+    if not required:  # a field, or a group with nothing required in it
         yield path
-        return
     for child in required:
         yield from _missing(form, path + (child.name,))
 
