@@ -1,4 +1,4 @@
-"""Time DOCX rendering: N renders of a typical report (and of one with the longest answers allowed).
+"""Time DOCX rendering (`render_report`): N renders of a typical report (and of one with the longest answers allowed).
 
 Run: .venv/bin/python bench/render_docx.py [N]   (default N = 300). Prints median and p95 in milliseconds.
 The target is a median under 15 ms for the typical report.
@@ -12,12 +12,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# This file is named docx.py: its own folder must not shadow the python-docx package.
+# The bench folder must not shadow anything: the project root comes first.
 sys.path[0] = str(ROOT)
 sys.path.insert(1, str(ROOT / "tests"))
 
 from handler import normalise  # noqa: E402
-from handler.document import render_docx  # noqa: E402
+from handler.document import render_report  # noqa: E402
 from handler.forms import load_forms  # noqa: E402
 from handler.reference import now  # noqa: E402
 from support import valid_answers  # noqa: E402
@@ -47,8 +47,8 @@ def main() -> None:
     }
     created = now()
     for name, data in (("typical report", typical), ("report with 2 x 5,000-character answers", longest)):
-        median, p95 = measure(lambda data=data: render_docx(form, data, "BUS-20261122-7KQ2MX", created, reply), count)
-        print(f"render_docx, {name}: median {median:.2f} ms, p95 {p95:.2f} ms ({count} renders)")
+        median, p95 = measure(lambda data=data: render_report(form, data, "BUS-20261122-7KQ2MX", created, reply), count)
+        print(f"render_report, {name}: median {median:.2f} ms, p95 {p95:.2f} ms ({count} renders)")
 
 
 if __name__ == "__main__":

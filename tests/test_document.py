@@ -10,7 +10,7 @@ import pytest
 from docx.oxml.ns import qn
 
 from handler import normalise
-from handler.document import REMINDER, render_docx
+from handler.document import REMINDER, render_answer, render_report
 from handler.forms import load_forms
 from handler.reference import TIMEZONE
 from handler.reply import LinkedReport
@@ -35,14 +35,15 @@ def forms():
 def report(forms) -> docx.document.Document:
     form = forms["bus-avvikelse"]
     data = normalise.clean(normalise.from_pairs(form, list(valid_answers().items())))
-    return docx.Document(io.BytesIO(render_docx(form, data, REFERENCE, CREATED, forms["bus-avvikelse-svar"])))
+    return docx.Document(io.BytesIO(render_report(form, data, REFERENCE, CREATED, forms["bus-avvikelse-svar"])))
 
 
 @pytest.fixture(scope="module")
 def answer(forms) -> docx.document.Document:
     linked = LinkedReport(REFERENCE, "2026-11-22", "carl.chef@solna.se")
-    data = render_docx(forms["bus-avvikelse-svar"], ANSWER, "SVAR-20261125-ABCDEF", CREATED, None, linked,
-                       forms["bus-avvikelse"])  # fmt: skip
+    data = render_answer(
+        forms["bus-avvikelse-svar"], ANSWER, "SVAR-20261125-ABCDEF", CREATED, linked, forms["bus-avvikelse"]
+    )
     return docx.Document(io.BytesIO(data))
 
 
@@ -189,7 +190,7 @@ def test_the_document_is_swedish_and_hyphenated(report):
 
 
 def test_the_package_holds_only_what_it_declares(forms):
-    data = render_docx(forms["bus-avvikelse-svar"], ANSWER, "SVAR-20261125-ABCDEF", CREATED)
+    data = render_report(forms["bus-avvikelse-svar"], ANSWER, "SVAR-20261125-ABCDEF", CREATED)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         names = archive.namelist()
         types = archive.read("[Content_Types].xml").decode()
@@ -220,7 +221,7 @@ def test_text_keeps_its_spaces_and_markup_characters(forms):
     form = forms["bus-avvikelse-svar"]
     data = {**ANSWER, "forbattringsatgarder": '  indraget "citat" & <b>inte fet</b>\n\nefter tom rad'}
 
-    document = docx.Document(io.BytesIO(render_docx(form, data, "SVAR-20261125-ABCDEF", CREATED)))
+    document = docx.Document(io.BytesIO(render_report(form, data, "SVAR-20261125-ABCDEF", CREATED)))
     texts = [p.text for p in document.paragraphs]
 
     start = texts.index('  indraget "citat" & <b>inte fet</b>')

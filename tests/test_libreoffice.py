@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from handler import normalise
-from handler.document import REMINDER, display, render_docx
+from handler.document import REMINDER, display, render_answer, render_report
 from handler.forms import load_forms
 from handler.reference import TIMEZONE
 from handler.reply import LinkedReport
@@ -82,9 +82,9 @@ def documents() -> dict[str, tuple]:
     ):
         validate(form, data)  # the long texts are answers the handler would accept
         if form is report:
-            made[name] = (form, data, render_docx(form, data, REFERENCE, CREATED, answer))
+            made[name] = (form, data, render_report(form, data, REFERENCE, CREATED, answer))
         else:
-            made[name] = (form, data, render_docx(form, data, "SVAR-20261125-ABCDEF", CREATED, None, LINKED, report))
+            made[name] = (form, data, render_answer(form, data, "SVAR-20261125-ABCDEF", CREATED, LINKED, report))
     return made
 
 

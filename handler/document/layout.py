@@ -1,0 +1,122 @@
+"""The layout of a submission: a walk over the form definition that fills a WordprocessingML body.
+
+The layout follows the paper form: a title with the reference and dates, numbered sections, answers
+as label/value tables, repeated rows as a table with column headings, long answers as paragraphs
+(bullet points kept), and the linked reply form's section left blank with its labels.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import NamedTuple
+
+from ..forms import Field, Form
+from ..reply import LinkedReport, deadline
+from .wml import Body
+
+EMPTY = "–"
+STAMP = "%Y-%m-%d %H:%M"
+LONG = ("group", "list", "textarea")  # kinds with a heading of their own; the rest share label/value tables
+
+
+class Draft(NamedTuple):
+    """A laid-out document: its body, and the title and reference its header and properties show."""
+
+    body: Body
+    title: str
+    reference: str
+
+
+def report(form: Form, data: dict, reference: str, created: datetime.datetime, reply_form: Form | None) -> Draft:
+    """Lay out a report; `reply_form`'s section follows blank, for a unit that answers in Word."""
+    body = Body()
+    body.heading(form.title, "Title")
+    rows = [("Referens", reference), ("Inskickad", created.strftime(STAMP))]
+    if _has_reply_link(form):
+        rows.append(("Svara senast", deadline(form, created).isoformat()))
+    body.meta(rows)
+    _section(body, form.root, data, level=1)
+    if reply_form is not None:  # on its own page, as on the paper form
+        body.heading(reply_form.title, 1, page_break=True)
+        if reply_form.root.description:
+            body.paragraph(reply_form.root.description, italic=True)
+        _section(body, reply_form.root, None, level=2, blank=True)
+    return Draft(body, form.title, reference)
+
+
+def answer(
+    form: Form, data: dict, reference: str, created: datetime.datetime, linked: LinkedReport, report: Form | None
+) -> Draft:
+    """Lay out an answer to the report `linked` names: the report's reference first, then the answer."""
+    title = f"Svar på {report.title if report else form.title}"
+    body = Body()
+    body.heading(title, "Title")
+    body.meta(
+        [
+            ("Referens", linked.reference),
+            ("Rapporten inskickad", linked.date),
+            ("Svaret inskickat", created.strftime(STAMP)),
+            ("Svarets referens", reference),
+        ]
+    )
+    body.heading(form.title, 1)
+    _section(body, form.root, data, level=2)  # an answer is one section: section 4 of the paper form
+    return Draft(body, title, linked.reference)
+
+
+def display(node: Field, value) -> str:
+    """Return an answer as people read it: choices by their labels, yes/no for checkboxes."""
+    if value is None or value == "" or value == []:
+        return EMPTY
+    labels = dict(node.choices)
+    if isinstance(value, bool):
+        return "Ja" if value else "Nej"
+    if isinstance(value, list):
+        return ", ".join(labels.get(str(v), str(v)) for v in value)
+    return labels.get(str(value), str(value))
+
+
+def _has_reply_link(form: Form) -> bool:
+    # The one place this module reads form settings (a dict today, FormSettings later).
+    return bool(form.settings.get("reply_link"))
+
+
+def _section(body: Body, node: Field, data, level: int, blank: bool = False) -> None:
+    """Walk a group's children: consecutive short inputs share one label/value table; groups, lists and
+    long texts get a heading of their level."""
+    values = data if isinstance(data, dict) and not blank else {}
+    pending: list[Field] = []
+
+    def flush():
+        if pending:
+            body.answers([(n.title, "" if blank else display(n, values.get(n.name))) for n in pending], blank)
+            pending.clear()
+
+    for child in node.children:
+        if child.kind not in LONG:
+            pending.append(child)
+            continue
+        flush()
+        value = values.get(child.name)
+        body.heading(child.title, min(level, 3))
+        if child.description and blank:
+            body.paragraph(child.description, italic=True)
+        if child.kind == "group":
+            _section(body, child, value, level + 1, blank)
+        elif child.kind == "list":
+            _rows(body, child, value, blank)
+        elif blank:
+            body.box()
+        else:
+            body.text(str(value) if value else EMPTY)
+    flush()
+
+
+def _rows(body: Body, node: Field, values, blank: bool) -> None:
+    """Repeated rows: one column per field of the row; blank, one empty row to write in."""
+    columns = node.item.children if node.item else []
+    if blank or not isinstance(values, list):
+        rows = [["" if blank else EMPTY for _ in columns]]
+    else:
+        rows = [[display(c, item.get(c.name) if isinstance(item, dict) else None) for c in columns] for item in values]
+    body.rows([c.title for c in columns], rows)
