@@ -16,6 +16,7 @@ from flask import Flask, abort, current_app, g, jsonify, redirect, request, send
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from . import limits, normalise, pages, reply
+from .body import decode_json
 from .check import check_project
 from .document import render_docx
 from .errors import (
@@ -232,7 +233,7 @@ def _read_body(form: Form) -> tuple[dict, bool, str]:
     mimetype = request.mimetype
     body = request.get_data()
     if mimetype == "application/json":
-        data = normalise.decode_json(body)
+        data = decode_json(body)
         data.pop(VERSION, None)
         token = data.pop(reply.FIELD, "")
         return data, bool(str(data.pop(HONEYPOT, "") or "").strip()), token if isinstance(token, str) else ""
@@ -257,7 +258,7 @@ def _loaded_version() -> str:
     """Return the form version the page was built with (the hidden `_version` field), or ""."""
     if request.mimetype == "application/json":
         try:
-            return str(normalise.decode_json(request.get_data(cache=True)).get(VERSION) or "")
+            return str(decode_json(request.get_data(cache=True)).get(VERSION) or "")
         except FormkitError:
             return ""
     if request.mimetype == "application/x-www-form-urlencoded":

@@ -7,14 +7,12 @@ fields and blank rows dropped, since an empty string would otherwise satisfy `re
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 
 from .errors import BadSubmission
 from .forms import Field, Form
 
-MAX_DEPTH = 12
 MAX_INDEX = 200
 # Everything XML 1.0 cannot carry, except tab and newline: C0/C1 controls, surrogates, U+FFFE/U+FFFF.
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
@@ -29,24 +27,6 @@ def clean_text(value: str) -> str:
     return unicodedata.normalize("NFC", value).strip()
 
 
-def decode_json(body: bytes) -> dict:
-    """Parse a JSON body strictly: UTF-8 only, no duplicate keys, no deep nesting, an object at the top."""
-    try:
-        text = body.decode("utf-8")
-        data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
-    except UnicodeDecodeError:
-        raise BadSubmission("Innehållet är inte giltig UTF-8.") from None
-    except RecursionError:
-        raise BadSubmission("JSON-innehållet är för djupt nästlat.") from None
-    except ValueError as error:  # JSONDecodeError and our own hooks
-        raise BadSubmission(f"Innehållet är inte giltig JSON: {error}") from None
-    if not isinstance(data, dict):
-        raise BadSubmission("JSON-innehållet ska vara ett objekt med formulärets fält.")
-    if _depth(data) > MAX_DEPTH:
-        raise BadSubmission("JSON-innehållet är för djupt nästlat.")
-    return data
-
-
 def from_pairs(form: Form, pairs: list[tuple[str, str]], lenient: bool = False) -> dict:
     """Build the submission object from form-encoded (name, value) pairs by the form's field paths.
 
@@ -58,13 +38,14 @@ def from_pairs(form: Form, pairs: list[tuple[str, str]], lenient: bool = False) 
         if name.startswith("_"):  # the kit's own fields (version, honeypot) are not answers
             continue
         parts = name.split(".")
-        if any(p.isdigit() and int(p) > MAX_INDEX for p in parts):
-            raise BadSubmission(f'Fältet "{name}" har ett för stort radnummer.')
-        node = form.field_at(tuple(parts))
+        if any(_is_row(p) and (len(p) > len(str(MAX_INDEX)) or int(p) > MAX_INDEX) for p in parts):
+            raise BadSubmission(f'Fältet "{name[:200]}" har ett för stort radnummer.')
+        # Only ASCII digits number a row: "²" or "٣" are digits to Python, but no row of the form.
+        node = None if any(p.isdigit() and not _is_row(p) for p in parts) else form.field_at(tuple(parts))
         if node is None or node.kind in ("group", "list"):
             if lenient:
                 continue
-            raise BadSubmission(f'Formuläret har inget fält som heter "{name}".')
+            raise BadSubmission(f'Formuläret har inget fält som heter "{name[:200]}".')
         _put(data, parts, _coerce(node, value))
     return _rows_to_lists(form.root, data)
 
@@ -80,6 +61,10 @@ def clean(data):
         cleaned = [clean(value) for value in data]
         return [value for value in cleaned if not _blank(value)]
     return data
+
+
+def _is_row(part: str) -> bool:
+    return part.isascii() and part.isdigit()
 
 
 def _blank(value) -> bool:
@@ -126,23 +111,3 @@ def _rows_to_lists(node: Field, data):
     if node.kind == "checkboxes" and not isinstance(data, list):
         return [data] if data != "" else []
     return data
-
-
-def _no_duplicates(pairs):
-    keys = [key for key, _ in pairs]
-    if len(keys) != len(set(keys)):
-        duplicate = next(k for k in keys if keys.count(k) > 1)
-        raise ValueError(f'nyckeln "{duplicate}" förekommer flera gånger')
-    return dict(pairs)
-
-
-def _no_constant(name):
-    raise ValueError(f"{name} är inte tillåtet")
-
-
-def _depth(value, level=1) -> int:
-    if isinstance(value, dict):
-        return max((_depth(v, level + 1) for v in value.values()), default=level)
-    if isinstance(value, list):
-        return max((_depth(v, level + 1) for v in value), default=level)
-    return level

@@ -19,6 +19,7 @@ from .forms import Field, Form
 from .privacy import find_identity_number
 
 format_checker = FormatChecker(formats=())
+MAX_ERRORS = 50
 PRIVACY_MESSAGE = (
     "Ta bort personnumret. Barnet får inte kunna identifieras i rapporten. "
     "Ange i stället en kontaktperson som kan lämna barnets uppgifter på begäran."
@@ -83,20 +84,29 @@ def _validator(form: Form) -> Draft202012Validator:
 
 
 def validate(form: Form, data: dict) -> dict:
-    """Return `data` when it is valid; otherwise raise Invalid with one FieldError per field in form order."""
+    """Return `data` when it is valid; otherwise raise Invalid with one FieldError per field in form order.
+
+    At most MAX_ERRORS fields are named: enough to correct a form, and bounded whatever is sent.
+    """
     errors: dict[tuple, FieldError] = {}
     for error in sorted(_validator(form).iter_errors(data), key=_depth_first):
         for path, validator in _targets(form, error):
             if path not in errors:
-                errors[path] = _field_error(form, path, validator, error)
+                value = error.validator_value if validator == error.validator else None
+                errors[path] = field_error(form, path, validator, value)
     for path, error in _privacy_errors(form, data):
         errors.setdefault(path, error)
     for path, error in _domain_errors(form, data):
         errors.setdefault(path, error)
     if errors:
-        order = _order(form)
-        raise Invalid(sorted(errors.values(), key=lambda e: order(e.path)))
+        raise Invalid(in_form_order(form, errors.values()))
     return data
+
+
+def in_form_order(form: Form, errors) -> list[FieldError]:
+    """Return the errors sorted as their fields stand in the form, row by row, at most MAX_ERRORS."""
+    order = _order(form)
+    return sorted(errors, key=lambda e: order(e.path))[:MAX_ERRORS]
 
 
 def _depth_first(error) -> tuple:
@@ -131,12 +141,12 @@ def _missing(form: Form, path: tuple):
         yield from _missing(form, path + (child.name,))
 
 
-def _field_error(form: Form, path: tuple, validator: str, error) -> FieldError:
+def field_error(form: Form, path: tuple, validator: str, value=None, *, message: str = "") -> FieldError:
+    """Return the error for one field and failed keyword: `message`, else the field's own or the default."""
     node = form.field_at(path)
     if node is None:  # a name the form does not have: say so plainly
         return FieldError(path, str(path[-1]), f'Formuläret har inget fält som heter "{path[-1]}". Ta bort det.')
-    value = error.validator_value if validator == error.validator else None
-    return FieldError(path, node.title, message_for(node, validator, value), _context(form, path))
+    return FieldError(path, node.title, message or message_for(node, validator, value), _context(form, path))
 
 
 def message_for(node: Field, validator: str, value=None) -> str:
@@ -242,15 +252,7 @@ def _privacy_errors(form: Form, data: dict):
         return
     for path, node, text in _strings(form.root, data):
         if node.kind in ("text", "textarea") and find_identity_number(text):
-            yield (
-                path,
-                FieldError(
-                    path,
-                    node.title,
-                    PRIVACY_MESSAGE,
-                    _context(form, path),
-                ),
-            )
+            yield path, field_error(form, path, "privacy", message=PRIVACY_MESSAGE)
 
 
 def _domain_errors(form: Form, data: dict):
@@ -261,8 +263,7 @@ def _domain_errors(form: Form, data: dict):
         if node.kind == "email" and "@" in text:
             domain = text.rsplit("@", 1)[1].lower()
             if not any(domain == d or domain.endswith("." + d) for d in domains):
-                message = message_for(node, "allowed_domains", domains)
-                yield path, FieldError(path, node.title, message, _context(form, path))
+                yield path, field_error(form, path, "allowed_domains", domains)
 
 
 def _order(form: Form):

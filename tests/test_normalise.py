@@ -4,9 +4,10 @@ from pathlib import Path
 
 import pytest
 
+from handler.body import decode_json
 from handler.errors import BadSubmission
 from handler.forms import load_forms
-from handler.normalise import clean, clean_text, decode_json, from_pairs
+from handler.normalise import clean, clean_text, from_pairs
 
 FORM = load_forms(Path(__file__).parent.parent / "schema")["bus-avvikelse"]
 
