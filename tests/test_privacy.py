@@ -1,10 +1,16 @@
 """The privacy guard: a personnummer or samordningsnummer in any text is refused; look-alikes pass."""
 
+import functools
 import json
+import re
+import sys
+import time
+import unicodedata
+from pathlib import Path
 
 import pytest
 
-from handler.privacy import find_identity_number
+from handler.privacy import DASHES, INVISIBLE, PLUSES, SPACES, find_identity_number
 from support import valid_answers
 
 URL = "/api/forms/bus-avvikelse"
@@ -74,3 +80,49 @@ def test_the_guard_can_be_turned_off_per_form_in_x_formkit(tmp_path, config):
     response = app.test_client().post("/api/forms/anteckning", json={"text": "121212-1212"})
 
     assert response.status_code == 201
+
+
+# Every spelling, in the same table as the browser's guard (tests/browser/test_privacy_guard.py)
+
+TABLE = json.loads((Path(__file__).parent / "fixtures" / "identity-numbers.json").read_text(encoding="utf-8"))
+
+
+@functools.cache
+def every_spelling() -> list[str]:
+    """Return 811218-9876 written with each separator, invisible character and script of digits the guard knows."""
+    texts = [f"811218{c}9876" for c in DASHES + SPACES + PLUSES] + [f"8112{c}18-9876" for c in INVISIBLE]
+    zeros = [c for c in re.findall(r"\d", "".join(map(chr, range(sys.maxunicode + 1)))) if unicodedata.decimal(c) == 0]
+    return texts + ["".join(chr(ord(zero) + int(d)) if d.isdigit() else d for d in "811218-9876") for zero in zeros]
+
+
+@pytest.mark.parametrize("case", TABLE["cases"], ids=lambda case: case["why"])
+def test_the_guard_gives_the_verdict_of_the_shared_table(case):
+    assert bool(find_identity_number(case["text"])) is case["found"]
+
+
+def test_every_dash_space_plus_invisible_character_and_script_of_digits_is_caught():
+    missed = [text for text in every_spelling() if not find_identity_number(text)]
+
+    assert missed == []
+    assert len(every_spelling()) > 100  # the sets and every script's digits really were tried
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "8112189877 " * 23831,  # as many candidates as fit, each with a real date and a wrong check digit
+        "811218-98 77 " * 20164,  # the grouped spelling
+        "811218" + " " * 262000 + "x",  # a date, then a gap that never ends in digits
+        "1 " * 131072,
+        "1" * 262144,
+        "\uff18\uff11\uff11\uff12\uff11\uff18\uff0d\uff19\uff18\uff17\uff17 " * 7710,  # full-width: 3 bytes each
+    ],
+    ids=["candidates", "grouped", "long-gap", "digit-space", "digits", "full-width"],
+)
+def test_the_guard_reads_256_kib_of_digits_and_spaces_in_linear_time(body):
+    assert 250_000 < len(body.encode()) <= 262_144
+    started = time.thread_time()  # CPU time: other work on the machine does not count
+
+    assert find_identity_number(body) is None
+
+    assert time.thread_time() - started < 0.2

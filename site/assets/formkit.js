@@ -13,8 +13,16 @@
   var LOCAL = new RegExp("^" + ATEXT + "+(?:\\." + ATEXT + "+)*$");
   var LABEL = /^(?:[A-Za-z0-9][A-Za-z0-9-]*)?[A-Za-z0-9]$/;
   var SPECIAL_USE = ["arpa", "invalid", "local", "localhost", "onion", "test"];
-  /* Personnummer and samordningsnummer, as handler/privacy.py finds them. */
-  var IDENTITY = /(?<![\d-])(\d{6}|\d{8})([-+ ]?)(\d{4})(?!\d)/g;
+  /* Personnummer and samordningsnummer, found exactly as handler/privacy.py finds them: the same
+   * character sets, the same one spelling, the same candidates and checks (see its docstring). */
+  var SPACES = /[\t \u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]/gu;
+  var DASHES = new RegExp("[\\-\u058a\u05be\u1400\u1806\u2010-\u2015\u2e17\u2e1a\u2e3a\u2e3b\u2e40\u2e5d" +
+    "\u301c\u3030\u30a0\ufe31\ufe32\ufe58\ufe63\uff0d\\u{10ead}\u2212\u207b\u208b]", "gu");
+  var PLUSES = /[+\u207a\u208a\ufe62\uff0b]/gu;
+  var INVISIBLE = /[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]/gu;
+  var OTHER_DIGIT = /(?![0-9])\p{Nd}/gu;
+  var IDENTITY = /(?<![0-9])(?:([0-9]{6}|[0-9]{8})[ +-]+([0-9]{4}|[0-9]{2}[ +-]+[0-9]{2})|([0-9]{10}|[0-9]{12}))(?![0-9])/g;
+  var digitValues = {};
 
   function isEmail(value) {
     if (/[^\x00-\x7f]/.test(value)) return false;
@@ -47,20 +55,48 @@
     return sum % 10 === 0;
   }
 
+  /* A decimal digit of any script as 0-9: Unicode's digits come in whole runs from 0 to 9. */
+  function digitValue(digit) {
+    if (!(digit in digitValues)) {
+      var code = digit.codePointAt(0), zero = code;
+      while (/^\p{Nd}$/u.test(String.fromCodePoint(zero - 1))) zero--;
+      digitValues[digit] = String((code - zero) % 10);
+    }
+    return digitValues[digit];
+  }
+
+  function oneSpelling(text) {
+    return text.replace(INVISIBLE, "").replace(SPACES, " ").replace(DASHES, "-").replace(PLUSES, "+")
+      .replace(OTHER_DIGIT, digitValue);
+  }
+
   function hasIdentityNumber(text) {
-    var match;
+    var match, spelled = oneSpelling(text);
     IDENTITY.lastIndex = 0;
-    while ((match = IDENTITY.exec(text))) {
-      var date = match[1], separator = match[2];
-      if (!separator && date.length === 6 && date.slice(0, 2) === "07") continue; // a mobile number
-      if (!luhn(date.slice(-6) + match[3])) continue;
-      var month = Number(date.slice(-4, -2)), day = Number(date.slice(-2));
-      if (day > 60) day -= 60; // samordningsnummer
-      var yy = Number(date.slice(0, 2));
-      var years = date.length === 8 ? [Number(date.slice(0, 4))] : [1900 + yy, 2000 + yy];
-      if (years.some(function (year) { return isRealDay(year, month, day); })) return true;
+    while ((match = IDENTITY.exec(spelled))) {
+      var date = match[1], number = match[2], together = match[3];
+      if (together) {
+        if (together.length === 10 && together.slice(0, 2) === "07") continue; // a mobile number
+        date = together.slice(0, -4);
+        number = together.slice(-4);
+      } else if (number.length > 4) {
+        number = number.slice(0, 2) + number.slice(-2); // two groups of two digits
+      }
+      if (isIdentityNumber(date, number)) return true;
     }
     return false;
+  }
+  // The same verdict as the server, for other scripts on the page and for the tests.
+  window.formkit = window.formkit || {};
+  window.formkit.hasIdentityNumber = hasIdentityNumber;
+
+  function isIdentityNumber(date, number) {
+    if (date.length === 8 && ["18", "19", "20"].indexOf(date.slice(0, 2)) < 0) return false;
+    var month = Number(date.slice(-4, -2)), day = Number(date.slice(-2));
+    if (day > 60) day -= 60; // a samordningsnummer
+    var yy = Number(date.slice(-6, -4));
+    var years = date.length === 8 ? [Number(date.slice(0, 4))] : [1900 + yy, 2000 + yy];
+    return years.some(function (year) { return isRealDay(year, month, day); }) && luhn(date.slice(-6) + number);
   }
 
   function isRealDay(year, month, day) {
