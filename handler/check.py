@@ -1,7 +1,8 @@
 """The whole-project check: every form in schema/, and the pages in docs/ that place them.
 
 One function, `check_project`, serves `formkit check`, the site build (the Markdown extension) and the
-handler's start (`create_app`), so all three accept and refuse the same things.
+handler's start (`create_app`), so all three accept and refuse the same things. What it finds are
+`Problem` values (errors and warnings), sorted and without repeats; they become text when printed.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .conventions import Problem, did_you_mean, in_order
 from .errors import FormDefinitionError
-from .forms import Form, difflib_hint, read_forms
+from .forms import Form, read_forms
 
 DIRECTIVE = re.compile(r"^\[\[form\s+([^\]\s]+)\s*\]\]\s*$")
 log = logging.getLogger("formkit.check")
@@ -21,17 +23,17 @@ log = logging.getLogger("formkit.check")
 
 @dataclass
 class Checked:
-    """What a check found: the good forms, every problem and warning, and where each form is placed."""
+    """What a check found: the good forms, every problem (error) and warning, and where each form is placed."""
 
     forms: dict[str, Form]
-    problems: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
     pages: dict[str, list[tuple[Path, int]]] = field(default_factory=dict)
 
     def ok(self) -> dict[str, Form]:
-        """Return the forms, or raise FormDefinitionError listing every problem."""
+        """Return the forms, or raise FormDefinitionError listing every problem, one line each."""
         if self.problems:
-            raise FormDefinitionError(self.problems)
+            raise FormDefinitionError([str(problem) for problem in self.problems])
         return self.forms
 
 
@@ -53,7 +55,9 @@ def check_project(schema_dir: str | Path, docs_dir: str | Path | None = None) ->
         checked.pages = placements(docs)
         checked.problems.extend(_placement_problems(Path(schema_dir), docs, forms, checked.pages))
     elif docs_dir:
-        checked.problems.append(f"{docs}: mappen med sidor finns inte. Ange rätt mapp, till exempel docs.")
+        message = "mappen med sidor finns inte. Ange rätt mapp, till exempel docs."
+        checked.problems.append(Problem(str(docs), message=message))
+    checked.problems = in_order(checked.problems)
     return checked
 
 
@@ -68,23 +72,25 @@ def placements(docs_dir: Path) -> dict[str, list[tuple[Path, int]]]:
     return found
 
 
-def _placement_problems(schema_dir: Path, docs: Path, forms: dict[str, Form], pages) -> list[str]:
+def _placement_problems(schema_dir: Path, docs: Path, forms: dict[str, Form], pages) -> list[Problem]:
     """Each form on exactly one page; each placed form exists. A linked reply form may be on none."""
     problems = []
     known = sorted(path.stem for path in schema_dir.glob("*.json"))
     for form_id, places in pages.items():
         if form_id not in known:
             for page, line in places:
-                problems.append(
-                    f'{page}:{line}: sidan placerar formuläret "{form_id}", som inte finns i {schema_dir}/.'
-                    f"{difflib_hint(form_id, known)} Rätta namnet eller lägg till {schema_dir}/{form_id}.json."
+                message = (
+                    f'sidan placerar formuläret "{form_id}", som inte finns i {schema_dir}/.'
+                    f"{did_you_mean(form_id, known)} Rätta namnet eller lägg till {schema_dir}/{form_id}.json."
                 )
+                problems.append(Problem(str(page), line, message=message))
         for page, line in places[1:]:
             first_page, first_line = places[0]
-            problems.append(
-                f'{page}:{line}: formuläret "{form_id}" står redan på {first_page}:{first_line}. '
+            message = (
+                f'formuläret "{form_id}" står redan på {first_page}:{first_line}. '
                 f"Ett formulär får bara finnas på en sida; ta bort raden [[form {form_id}]] från den ena sidan."
             )
+            problems.append(Problem(str(page), line, message=message))
     replies = {_reply_form(path) for path in schema_dir.glob("*.json")}
     for form_id, form in forms.items():
         if form_id not in pages and form_id not in replies:

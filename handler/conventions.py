@@ -3,8 +3,9 @@
 The conventions are data: `formkit-schema.json`, a JSON Schema of the kit's own keywords (the
 `x-formkit` block and the field `x-` keywords) on top of draft 2020-12. VS Code uses the same file for
 completion and red squiggles (see .vscode/settings.json), so the editor and `formkit check` agree on
-which keys exist. This module validates a parsed form against it and says each problem in Swedish,
-as one line that names the file, the line, the field and what to do.
+which keys exist. This module validates a parsed form against it and says each problem in Swedish
+as a `Problem`: the file, the line, the field, what to do and how bad it is. A problem becomes one line
+of text only when it is printed (`str(problem)`), or a JSON object for editors' tools (`as_json`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from json.decoder import scanstring
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from jsonschema import Draft202012Validator
 
@@ -40,6 +41,40 @@ TYPES = {
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 # The format checker makes a broken regular expression in "pattern" a problem, not a crash later.
 _kit_validator = Draft202012Validator(KIT_SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER)
+ERROR, WARNING = "error", "warning"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a form file or a page: where it is, what to do about it, and how bad it is.
+
+    `field` is the dotted name of the field or setting it is in ("kontakt.epost", "x-formkit.mail.to";
+    "" for the whole file); `label` is how the printed line names that place ('fältet "kontakt.epost"').
+    A `line` or `column` of None is not known.
+    """
+
+    file: str
+    line: int | None = None
+    column: int | None = None
+    field: str = ""
+    message: str = ""
+    severity: str = ERROR
+    label: str = ""
+
+    def __str__(self) -> str:
+        place = self.file + "".join(f":{number}" for number in (self.line, self.column) if number)
+        return f"{place}: {self.label}: {self.message}" if self.label else f"{place}: {self.message}"
+
+    def as_json(self) -> dict:
+        """Return the problem as a JSON object for editors' tools and CI."""
+        keys = ("file", "line", "column", "field", "message", "severity")
+        return {key: getattr(self, key) for key in keys}
+
+
+def in_order(problems) -> list[Problem]:
+    """Return the problems without repeats: form files before pages, each file by line and column."""
+    unique = dict.fromkeys(problems)
+    return sorted(unique, key=lambda p: (p.file.endswith(".md"), PurePath(p.file), p.line or 0, p.column or 0))
 
 
 @dataclass
@@ -99,15 +134,14 @@ class Source:
             pointer = pointer[:-1]
         return line_at(self.text, self.offsets.get(pointer, 0))
 
-    def say(self, pointer: tuple, message: str, line: int | None = None) -> str:
-        """Return one line: file, line, the field the pointer is in, and the message."""
-        text = re.sub(r"\s+", " ", f"{where(pointer)}: {message}").strip()
-        return f"{self.path}:{line or self.line(pointer)}: {text}"
+    def say(self, pointer: tuple, message: str, line: int | None = None, severity: str = ERROR) -> Problem:
+        """Return the problem at `pointer`: its line, the field the pointer is in, and the message."""
+        label, name = place(pointer)
+        return Problem(str(self.path), line or self.line(pointer), None, name, _one_line(message), severity, label)
 
-    def line_of(self, said: str) -> int:
-        """Return the line number of a line made by `say`."""
-        number = said[len(str(self.path)) + 1 :].split(":", 1)[0]
-        return int(number) if number.isdigit() else 0
+
+def _one_line(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
 
 
 def line_at(text: str, offset: int) -> int:
@@ -115,12 +149,12 @@ def line_at(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1
 
 
-def where(pointer: tuple) -> str:
-    """Name what a JSON path points into as an editor reads it: a field, a setting or the form."""
+def place(pointer: tuple) -> tuple[str, str]:
+    """Return how a line names what a JSON path points into (a field, a setting or the form), and its name."""
     parts = list(pointer)
     if parts[:1] == ["x-formkit"]:
-        names = [str(p) for p in parts if not isinstance(p, int)]
-        return f'inställningen "{".".join(names)}"'
+        name = _one_line(".".join(str(p) for p in parts if not isinstance(p, int)))
+        return f'inställningen "{name}"', name
     label, index = [], 0
     if parts[:1] == ["$defs"] and len(parts) > 1:
         label, index = ["$defs", str(parts[1])], 2
@@ -134,11 +168,12 @@ def where(pointer: tuple) -> str:
         else:
             break
     if not label:
-        return "formuläret"
-    return f'{"delen" if label[0] == "$defs" else "fältet"} "{".".join(label)}"'
+        return "formuläret", ""
+    name = _one_line(".".join(label))
+    return f'{"delen" if label[0] == "$defs" else "fältet"} "{name}"', name
 
 
-def json_syntax(path: Path, text: str, error: json.JSONDecodeError) -> str:
+def json_syntax(path: Path, text: str, error: json.JSONDecodeError) -> Problem:
     """Say a JSON syntax error in Swedish with its line, column and the nearest key before it."""
     explain = [
         ("Expecting ',' delimiter", "ett kommatecken saknas mellan två värden (oftast i slutet av raden före)"),
@@ -153,7 +188,8 @@ def json_syntax(path: Path, text: str, error: json.JSONDecodeError) -> str:
     what = next((swedish for english, swedish in explain if error.msg.startswith(english)), error.msg)
     keys = re.findall(r'"((?:[^"\\]|\\.)*)"\s*:', text[: error.pos])
     near = f' (nära "{keys[-1]}")' if keys else ""
-    return f"{path}:{error.lineno}:{error.colno}: ogiltig JSON{near}: {what}. Rätta tecknet på raden och kolumnen."
+    message = f"ogiltig JSON{near}: {what}. Rätta tecknet på raden och kolumnen."
+    return Problem(str(path), error.lineno, error.colno, message=message)
 
 
 def _property_name_hint(text: str, position: int) -> str:
@@ -170,9 +206,9 @@ def _value_hint(text: str, position: int) -> str:
     return 'ett värde saknas eller är felskrivet (text ska stå inom dubbla citattecken, "true"/"false" utan)'
 
 
-def check(source: Source, schema: object) -> list[str]:
-    """Return one Swedish line per place where the form breaks the kit's conventions or JSON Schema."""
-    found: dict[str, None] = {}
+def check(source: Source, schema: object) -> list[Problem]:
+    """Return one problem per place where the form breaks the kit's conventions or JSON Schema."""
+    found: dict[Problem, None] = {}
     for pointer, key in source.duplicates:
         first, second = line_at(source.text, _first_offset(source, pointer, key)), line_at(source.text, key)
         twice = f"står två gånger (rad {first} och {second}); bara den sista gäller. Ta bort den ena."

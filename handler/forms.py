@@ -1,9 +1,11 @@
 """Form definitions: the only reader of schema/, shared by the site build and the handler.
 
-A form is one JSON Schema file. `load_forms` reads every file, checks it against the kit's
-conventions (`conventions.py`, from formkit-schema.json) and turns it into a tree of `Field`s that the
-HTML renderer, the validator, the DOCX writer and the mailer all walk, so none of them interprets JSON
-Schema on its own. Every problem is one Swedish line naming the file, the line, the field and what to do.
+A form is one JSON Schema file. `read_forms` reads every file, checks it against the kit's conventions
+(`conventions.py`, from formkit-schema.json), builds its Field tree (`fields.py`) and its frozen
+`FormSettings`, and links report and answer forms; so the renderer, the validator, the DOCX writer and
+the mailer never interpret JSON Schema on their own. Defaults live here and in `fields.py`, once. What
+is wrong is a `Problem` naming the file, the line, the field and what to do; a form with problems is not
+built, gets no warnings, and no other form is blamed for it.
 """
 
 from __future__ import annotations
@@ -14,45 +16,85 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from .conventions import FORMATS, NAME, Source, humanize, json_syntax
+from .conventions import FORMATS, Problem, Source, did_you_mean, in_order, json_syntax
 from .conventions import check as check_conventions
 from .errors import FormDefinitionError
+from .fields import MAX_ROWS, Field, FieldReader, Kind, schema_type
+from .paths import FieldPath, pattern_of
+
+__all__ = [
+    "MAX_ROWS",
+    "Field",
+    "Form",
+    "FormSettings",
+    "Kind",
+    "MailRouting",
+    "ReplyLink",
+    "load_form",
+    "load_forms",
+    "read_form",
+    "read_forms",
+]
 
 FORM_ID = re.compile(r"^[a-z][a-z0-9-]*$")
 TOKEN = "token"  # a mail routing entry meaning: the address carried by the answer link's token
+SUBMIT_LABEL = "Skicka"
+DEADLINE_MONTHS = 2  # how long a unit has to answer a report, when reply_link does not say
 
 
-@dataclass
-class Field:
-    """One node of a form: a section, a repeated group or an input."""
+class _Transition:
+    """Dict-style reads of a settings object, for modules not yet reading its attributes."""
 
-    name: str
-    path: tuple[str, ...]  # "*" stands for an array index
-    kind: str  # group, list, text, textarea, email, date, integer, number, checkbox, select, radio, checkboxes
-    title: str
-    schema: dict
-    description: str = ""
-    required: bool = False
-    children: list[Field] = field(default_factory=list)
-    item: Field | None = None
-    choices: list[tuple[str, str]] = field(default_factory=list)
+    def get(self, key: str, default=None):  # transition: removed once consumers read attributes
+        return getattr(self, key) if key in self.__dataclass_fields__ else default
 
-    @property
-    def dotted(self) -> str:
-        """Return the path as the HTML field name pattern (`a.*.b`)."""
-        return ".".join(self.path)
-
-    def walk(self):
-        """Yield this field and every field below it, in form order."""
-        yield self
-        for child in self.children:
-            yield from child.walk()
-        if self.item:
-            yield from self.item.walk()
+    def __getitem__(self, key: str):  # transition: removed once consumers read attributes
+        if key not in self.__dataclass_fields__:
+            raise KeyError(key)
+        return getattr(self, key)
 
 
-@dataclass(eq=False)
+@dataclass(frozen=True)
+class ReplyLink(_Transition):
+    """The link to the answer form in a report's e-mail: where the answer goes, and by when."""
+
+    answer_to: str  # routing pointer to the e-mail field of the unit that answers
+    deadline_months: int = DEADLINE_MONTHS
+
+
+@dataclass(frozen=True)
+class MailRouting(_Transition):
+    """Who gets a form's e-mail and what it says; "" texts mean the kit's default text."""
+
+    to: tuple[str, ...] = ()  # fixed addresses, routing pointers ("/a/*/b") or TOKEN
+    cc: tuple[str, ...] = ()
+    receipt_to: tuple[str, ...] = ()
+    reply_to: tuple[str, ...] = ()
+    subject: str = ""
+    body: str = ""
+    receipt_subject: str = ""
+    receipt_body: str = ""
+
+
+@dataclass(frozen=True)
+class FormSettings(_Transition):
+    """A form's x-formkit block, with the defaults filled in."""
+
+    reference_prefix: str
+    submit_label: str = SUBMIT_LABEL
+    allowed_domains: tuple[str, ...] = ()
+    privacy_guard: bool = True
+    mail: MailRouting = field(default_factory=MailRouting)
+    receipt: str = ""
+    receipt_title: str = ""
+    reply_form: str = ""  # the id of the form that answers this one
+    reply_link: ReplyLink | None = None
+    reply_of: str = ""  # the id of the report form this one answers (its e-mail links here)
+
+
+@dataclass(frozen=True, eq=False)
 class Form:
     """A loaded, checked form definition."""
 
@@ -60,346 +102,226 @@ class Form:
     path: Path
     schema: dict
     root: Field
-    settings: dict
+    settings: FormSettings
     version: str
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
     source: Source | None = field(default=None, repr=False)
+    _fields: dict[tuple[str, ...], Field] = field(init=False, repr=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "_fields", {node.path: node for node in self.root.walk()})
 
     @property
     def title(self) -> str:
         """Return the form's title."""
         return self.root.title
 
-    def field_at(self, path: tuple) -> Field | None:
-        """Return the field for a concrete or pattern path (indices become "*")."""
-        pattern = tuple("*" if isinstance(p, int) or str(p).isdigit() else str(p) for p in path)
-        for node in self.root.walk():
-            if node.path == pattern:
-                return node
-        return None
+    def field_at(self, path) -> Field | None:
+        """Return the field at a concrete or pattern path in any spelling (tuple, FieldPath, name, pointer)."""
+        return self._fields.get(pattern_of(path))
+
+    def field_named(self, name: str) -> Field | None:
+        """Return the field a posted name names (`verksamheter.0.enhet`); a "*" there names no field."""
+        path = FieldPath.from_name(name)
+        return None if path.is_pattern else self._fields.get(path.pattern)
 
 
 def load_forms(schema_dir: str | Path) -> dict[str, Form]:
     """Load and check every `*.json` form in `schema_dir`; raise FormDefinitionError listing all problems."""
     forms, problems, _ = read_forms(schema_dir)
     if problems:
-        raise FormDefinitionError(problems)
+        raise FormDefinitionError([str(problem) for problem in problems])
     return forms
-
-
-def read_forms(schema_dir: str | Path) -> tuple[dict[str, Form], list[str], list[str]]:
-    """Return the good forms of `schema_dir`, and every problem and warning, the forms' own and across forms."""
-    directory = Path(schema_dir)
-    if not directory.is_dir():
-        return {}, [f"{directory}: mappen med formulär finns inte. Skapa den och lägg ett schema i den."], []
-    forms, problems, warnings, ids = {}, [], [], {}
-    for path in sorted(directory.glob("*.json")):
-        form, form_problems, form_warnings = read_form(path)
-        problems.extend(form_problems)
-        warnings.extend(form_warnings)
-        if form is not None:
-            forms[form.id] = form
-            declared = form.schema.get("$id")
-            if isinstance(declared, str) and declared in ids:
-                problems.append(
-                    form.source.say(
-                        ("$id",), f'"$id" "{declared}" används redan av {ids[declared]}. Ge formuläret ett eget id.'
-                    )
-                )
-            ids.setdefault(declared, path)
-    for form in forms.values():
-        reply = form.settings.get("reply_form")
-        if isinstance(reply, str) and reply and reply not in forms and not (directory / f"{reply}.json").exists():
-            problems.append(
-                form.source.say(
-                    ("x-formkit", "reply_form"),
-                    f'svarsformuläret "{reply}" finns inte i {directory}/.{difflib_hint(reply, list(forms))} '
-                    f"Rätta namnet eller lägg till {directory}/{reply}.json.",
-                )
-            )
-    _link_replies(forms, problems)
-    return forms, problems, warnings
-
-
-def _link_replies(forms: dict[str, Form], problems: list[str]) -> None:
-    """Check each `reply_form` names a form; with a `reply_link`, mark it `reply_of` (answers then need a token)."""
-    for form in forms.values():
-        reply = form.settings.get("reply_form")
-        if not reply or reply not in forms:  # a missing reply form is reported by read_forms
-            continue
-        if form.settings.get("reply_link"):
-            forms[reply].settings["reply_of"] = form.id
-    for form in forms.values():
-        uses_token = any(TOKEN in _entries(form.settings["mail"].get(key)) for key in ("to", "cc", "receipt_to"))
-        if uses_token and not form.settings.get("reply_of"):
-            problems.append(
-                f'{form.path}: x-formkit.mail: "{TOKEN}" betyder adressen i svarslänken, men inget formulär har '
-                f'"reply_form": "{form.id}" och "reply_link". Lägg till dem i rapportformulärets x-formkit '
-                f'eller ta bort "{TOKEN}".'
-            )
-
-
-def _entries(entries) -> list[str]:
-    return [entries] if isinstance(entries, str) else list(entries or [])
 
 
 def load_form(path: Path) -> Form:
     """Load one schema file into a Form, or raise FormDefinitionError naming the file, line and field."""
     form, problems, _ = read_form(path)
     if problems:
-        raise FormDefinitionError(problems)
+        raise FormDefinitionError([str(problem) for problem in problems])
     return form
 
 
-def read_form(path: Path) -> tuple[Form | None, list[str], list[str]]:
+def read_form(path: Path) -> tuple[Form | None, list[Problem], list[Problem]]:
     """Return the form in one file (None when it has problems), its problems and its warnings."""
-    text = path.read_text(encoding="utf-8")
-    try:
-        source, schema = Source.parse(path, text)
-    except json.JSONDecodeError as error:
-        return None, [json_syntax(path, text, error)], []
-    form_id = path.stem
-    problems: list[str] = []
-    if not FORM_ID.match(form_id):
-        problems.append(
-            f"{path}:1: formuläret: filnamnet blir formulärets id och får bara innehålla små bokstäver a–z, "
-            "siffror och bindestreck. Byt namn på filen, till exempel till ny-blankett.json."
-        )
-    problems.extend(check_conventions(source, schema))
-    if not isinstance(schema, dict) or _kind(schema) != "object":  # reported above; nothing to build
-        return None, problems, []
-    reader = _Reader(source, schema)
-    root = reader.build(schema, form_id, (), (), True)
-    root.title = schema["title"] if isinstance(schema.get("title"), str) and schema["title"].strip() else form_id
-    if root.title == form_id:
-        reader.warning((), f'saknar "title", så rubriken blir "{form_id}". Lägg till en "title" överst.')
-    settings = reader.settings(root)
-    declared = schema.get("$id")
-    if isinstance(declared, str) and FORM_ID.match(declared) and declared != form_id:
-        reader.problem(
-            ("$id",),
-            f'"$id" är "{declared}" men filen heter {path.name}; formulärets id är filnamnet. '
-            f'Ändra "$id" till "{form_id}" eller ta bort raden.',
-        )
-    problems.extend(line for line in reader.problems if line not in problems)
-    if problems:
-        return None, sorted(problems, key=source.line_of), reader.warnings
-    canonical = json.dumps(schema, sort_keys=True, ensure_ascii=False).encode()
-    version = hashlib.sha256(canonical).hexdigest()[:12]
-    return Form(form_id, path, schema, root, settings, version, reader.warnings, source), [], reader.warnings
+    draft = _Draft.read(path)
+    if draft.problems:
+        return None, draft.problems, []
+    form = draft.form()
+    return form, [], form.warnings
 
 
-def difflib_hint(name: str, known: list[str]) -> str:
-    """Return ' Menade du "x"?' when a known name is close to `name`."""
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-    return f' Menade du "{close[0]}"?' if close else ""
+def read_forms(schema_dir: str | Path) -> tuple[dict[str, Form], list[Problem], list[Problem]]:
+    """Return the good forms of `schema_dir`, and every problem and warning, the forms' own and across forms.
 
-
-def _choices(schema: dict) -> list[tuple[str, str]]:
-    one_of = schema.get("oneOf")
-    if isinstance(one_of, list) and one_of and all(isinstance(o, dict) and "const" in o for o in one_of):
-        return [(_text(o["const"]), _text(o.get("title", o["const"]))) for o in one_of]
-    if isinstance(schema.get("enum"), list):
-        return [(_text(v), _text(v)) for v in schema["enum"]]
-    return []
-
-
-def _text(value) -> str:
-    return "" if value is None else str(value)
-
-
-def _kind(schema: dict):
-    """Return the schema's type; of a list of types (`["string", "null"]`) the first that is not null."""
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), None)
-    if kind is None and isinstance(schema.get("properties"), dict):
-        return "object"
-    return kind
-
-
-class _Reader:
-    """Build one form's Field tree, collecting problems and warnings with their place in the file."""
-
-    def __init__(self, source: Source, schema: dict):
-        self.source = source
-        self.schema = schema
-        self.problems: list[str] = []
-        self.warnings: list[str] = []
-        self._expanding: list[str] = []
-
-    def problem(self, pointer: tuple, message: str) -> None:
-        line = self.source.say(pointer, message)
-        if line not in self.problems:
-            self.problems.append(line)
-
-    def warning(self, pointer: tuple, message: str) -> None:
-        line = self.source.say(pointer, message)
-        if line not in self.warnings:
-            self.warnings.append(line)
-
-    def resolve(self, schema, pointer: tuple) -> dict:
-        """Return the schema with a local `$ref` ("#/$defs/name") merged in; say so when it cannot be."""
-        if not isinstance(schema, dict):
-            return {}
-        ref = schema.get("$ref")
-        if not isinstance(ref, str):
-            return schema
-        if not ref.startswith("#"):
-            self.problem(
-                pointer + ("$ref",),
-                f'"$ref" "{ref}" pekar utanför filen. Peka inom filen, till exempel "#/$defs/namn".',
+    A form with problems of its own gets no problems across forms: no other form is blamed for it.
+    """
+    directory = Path(schema_dir)
+    if not directory.is_dir():
+        message = "mappen med formulär finns inte. Skapa den och lägg ett schema i den."
+        return {}, [Problem(str(directory), message=message)], []
+    drafts = [_Draft.read(path) for path in sorted(directory.glob("*.json"))]
+    good = {draft.id: draft for draft in drafts if not draft.problems}
+    problems = [problem for draft in drafts for problem in draft.problems]
+    ids: dict[object, Path] = {}
+    for draft in good.values():
+        declared = draft.schema.get("$id")
+        if isinstance(declared, str) and declared in ids:
+            message = f'"$id" "{declared}" används redan av {ids[declared]}. Ge formuläret ett eget id.'
+            problems.append(draft.source.say(("$id",), message))
+        ids.setdefault(declared, draft.path)
+        reply = draft.reply_form
+        if reply and reply not in good and not (directory / f"{reply}.json").exists():
+            problems.append(
+                draft.source.say(
+                    ("x-formkit", "reply_form"),
+                    f'svarsformuläret "{reply}" finns inte i {directory}/.{did_you_mean(reply, list(good))} '
+                    f"Rätta namnet eller lägg till {directory}/{reply}.json.",
+                )
             )
-            return {k: v for k, v in schema.items() if k != "$ref"}
-        target = self.schema
-        for part in [p.replace("~1", "/").replace("~0", "~") for p in ref[2:].split("/") if p] if ref != "#" else []:
-            target = target.get(part) if isinstance(target, dict) else None
-        if not isinstance(target, dict):
-            self.problem(
-                pointer + ("$ref",), f'"$ref" pekar på "{ref}" som inte finns. Rätta sökvägen eller lägg till delen.'
+    # A report whose e-mail links to its answer form makes that form an answer (reply_of): its answers
+    # then need the link's token. Worked out before the settings are built, since they are frozen.
+    reply_of = {d.reply_form: d.id for d in good.values() if d.reply_form in good and d.settings.get("reply_link")}
+    # A form that failed may be the report that links here: then "token" is not this form's fault.
+    claimed = {d.reply_form for d in drafts if d.problems and d.settings.get("reply_link")}
+    unreadable = any(draft.source is None for draft in drafts)  # broken JSON: what it links to is unknown
+    for draft in good.values():
+        if draft.uses_token and draft.id not in reply_of and draft.id not in claimed and not unreadable:
+            problems.append(
+                Problem(
+                    str(draft.path),
+                    field="x-formkit.mail",
+                    label="x-formkit.mail",
+                    message=f'"{TOKEN}" betyder adressen i svarslänken, men inget formulär har '
+                    f'"reply_form": "{draft.id}" och "reply_link". Lägg till dem i rapportformulärets x-formkit '
+                    f'eller ta bort "{TOKEN}".',
+                )
             )
-            return {k: v for k, v in schema.items() if k != "$ref"}
-        if ref in self._expanding:
-            self.problem(
-                pointer + ("$ref",),
-                f'"$ref" "{ref}" pekar på sig själv, så fältet skulle få oändligt många nivåer. '
-                "Peka på en annan del eller skriv ut fältet.",
-            )
-            return {k: v for k, v in schema.items() if k not in ("$ref", "properties", "items")}
-        self._expanding.append(ref)
+    forms = {form_id: draft.form(reply_of.get(form_id, "")) for form_id, draft in good.items()}
+    warnings = [warning for form in forms.values() for warning in form.warnings]
+    return forms, in_order(problems), in_order(warnings)
+
+
+@dataclass
+class _Draft:
+    """One form file read and checked on its own, before the forms are linked to each other."""
+
+    id: str
+    path: Path
+    source: Source | None
+    schema: Any
+    root: Field | None = None
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    @classmethod
+    def read(cls, path: Path) -> _Draft:
+        """Parse, check and build one file; its problems and warnings are on the draft."""
+        text = path.read_text(encoding="utf-8")
         try:
-            resolved = self.resolve(target, pointer)
-        finally:
-            self._expanding.pop()
-        return {**resolved, **{k: v for k, v in schema.items() if k != "$ref"}}
-
-    def build(self, schema, name: str, path: tuple, pointer: tuple, required: bool) -> Field:
-        """Return the Field for one (sub)schema, with everything below it."""
-        ref = schema.get("$ref") if isinstance(schema, dict) else None
-        schema = self.resolve(schema, pointer)
-        if isinstance(ref, str):
-            self._expanding.append(ref)
-        try:
-            return self._build(schema, name, path, pointer, required)
-        finally:
-            if isinstance(ref, str):
-                self._expanding.pop()
-
-    def _build(self, schema: dict, name: str, path: tuple, pointer: tuple, required: bool) -> Field:
-        title = schema.get("title") if isinstance(schema.get("title"), str) and schema["title"].strip() else None
-        if title is None and path and path[-1] != "*":
-            label = humanize(name)
-            self.warning(pointer, f'saknar "title", så etiketten blir "{label}". Lägg till en "title" med etiketten.')
-        description = schema.get("description")
-        node = Field(
-            name,
-            path,
-            "text",
-            title or humanize(name),
-            schema,
-            description if isinstance(description, str) else "",
-            required,
-        )
-        kind, widget = _kind(schema), schema.get("x-widget")
-        if kind == "object":
-            self._group(node, schema, pointer)
-        elif kind == "array":
-            items = self.resolve(schema.get("items"), pointer + ("items",))
-            if _kind(items) == "object":
-                node.kind = "list"
-                node.item = self.build(schema.get("items"), "*", path + ("*",), pointer + ("items",), True)
-                item_title = schema.get("x-item-title") or items.get("title") or node.title
-                node.item.title = str(item_title)
-            elif _choices(items):
-                node.kind, node.choices = "checkboxes", _choices(items)
-            else:
-                self.problem(
-                    pointer,
-                    'en lista ska ha "items" som är en grupp ("type": "object" med "properties") '
-                    'eller val ("enum" eller "oneOf" med "const" och "title"). Rätta "items".',
-                )
-        elif kind == "boolean":
-            node.kind = "checkbox"
-        elif kind in ("integer", "number"):
-            node.kind = kind
-        elif _choices(schema):
-            node.choices = _choices(schema)
-            node.kind = widget if widget in ("radio", "select") else ("radio" if len(node.choices) <= 4 else "select")
-        elif kind in ("string", None):
-            fmt = schema.get("format")
-            node.kind = fmt if fmt in FORMATS else ("textarea" if widget == "textarea" else "text")
-        elif kind == "null":
-            self.problem(
-                pointer + ("type",),
-                '"type": "null" kan inte fyllas i. '
-                'Använd "string", "integer", "number", "boolean", "object" eller "array".',
+            source, schema = Source.parse(path, text)
+        except json.JSONDecodeError as error:
+            return cls(path.stem, path, None, None, problems=[json_syntax(path, text, error)])
+        draft = cls(path.stem, path, source, schema)
+        if not FORM_ID.match(draft.id):
+            message = (
+                "filnamnet blir formulärets id och får bara innehålla små bokstäver a–z, siffror och bindestreck. "
+                "Byt namn på filen, till exempel till ny-blankett.json."
             )
-        if widget in ("radio", "select") and not node.choices:
-            self.problem(
-                pointer + ("x-widget",),
-                f'"x-widget": "{widget}" behöver val. Lägg till "oneOf" med "const" och "title", eller "enum", '
-                'eller ta bort "x-widget".',
-            )
-        return node
-
-    def _group(self, node: Field, schema: dict, pointer: tuple) -> None:
-        node.kind = "group"
-        props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
-        wanted = schema.get("required") if isinstance(schema.get("required"), list) else []
-        for index, missing in enumerate(wanted):
-            if isinstance(missing, str) and missing not in props:
-                self.problem(
-                    pointer + ("required", index),
-                    f'"required" nämner "{missing}", men det finns inget sådant fält i "properties".'
-                    f'{difflib_hint(missing, list(props))} Rätta namnet eller ta bort det ur "required".',
+            draft.problems.append(source.say((), message, line=1))
+        draft.problems.extend(check_conventions(source, schema))
+        if isinstance(schema, dict) and schema_type(schema) == "object":  # else reported above; nothing to build
+            reader = FieldReader(source, schema)
+            draft.root = reader.root(draft.id)
+            draft.problems.extend(reader.problems)
+            draft.problems.extend(_setting_problems(source, draft.settings, draft.root))
+            declared = schema.get("$id")
+            if isinstance(declared, str) and FORM_ID.match(declared) and declared != draft.id:
+                message = (
+                    f'"$id" är "{declared}" men filen heter {path.name}; formulärets id är filnamnet. '
+                    f'Ändra "$id" till "{draft.id}" eller ta bort raden.'
                 )
-        for child_name, child in props.items():
-            if NAME.match(child_name):  # a bad name is reported by the conventions check
-                child_pointer = pointer + ("properties", child_name)
-                node.children.append(
-                    self.build(child, child_name, node.path + (child_name,), child_pointer, child_name in wanted)
-                )
+                draft.problems.append(source.say(("$id",), message))
+            draft.warnings = in_order(reader.warnings)
+        draft.problems = in_order(draft.problems)
+        return draft
 
-    def settings(self, root: Field) -> dict:
-        """Return the x-formkit settings with defaults; check that routing paths lead to e-mail fields."""
-        raw = self.schema.get("x-formkit")
-        settings = dict(raw) if isinstance(raw, dict) else {}
-        mail = dict(settings["mail"]) if isinstance(settings.get("mail"), dict) else {}
-        email_paths = ["/" + "/".join(node.path) for node in root.walk() if node.kind == "email"]
-        # A field whose format is misspelt is already reported; do not report its routing path too.
-        misspelt = {"/" + "/".join(n.path) for n in root.walk() if n.schema.get("format") not in (None, *FORMATS)}
-        for key in ("to", "cc", "receipt_to", "reply_to"):
-            entries = mail.get(key)
-            listed = entries if isinstance(entries, list) else [entries]
-            for index, entry in enumerate(listed):
-                path = entry.rstrip("/") if isinstance(entry, str) else ""
-                if path.startswith("/") and path not in email_paths and path not in misspelt:
-                    where = ("x-formkit", "mail", key) + ((index,) if isinstance(entries, list) else ())
-                    self.problem(where, _routing_message(entry, email_paths))
-        if "reply_link" in settings:
-            self.reply_link(settings, email_paths)
-        settings["mail"] = mail
-        prefix = re.sub(r"[^A-Z0-9]", "", self.source.path.stem.split("-")[0].upper())[:20]
-        settings.setdefault("reference_prefix", prefix or "FORM")
-        settings.setdefault("submit_label", "Skicka")
-        settings.setdefault("privacy_guard", True)
-        settings.setdefault("allowed_domains", [])
-        return settings
+    @property
+    def settings(self) -> dict:
+        """Return the raw x-formkit block (empty when it is missing or no object)."""
+        raw = self.schema.get("x-formkit") if isinstance(self.schema, dict) else None
+        return raw if isinstance(raw, dict) else {}
 
-    def reply_link(self, settings: dict, email_paths: list[str]) -> None:
-        """Check the link to the reply form: it needs the reply form and a path to the address to answer to."""
-        link, where = settings["reply_link"], ("x-formkit", "reply_link")
-        if not isinstance(link, dict):
-            return  # the kit's own schema already says what it should be
-        if not settings.get("reply_form"):
-            self.problem(where, 'kräver "reply_form": namnet på formuläret som svaret fylls i på.')
-        answer_to = link.get("answer_to")
-        if not isinstance(answer_to, str) or answer_to.rstrip("/") not in email_paths:
-            self.problem(
-                where + ("answer_to",),
-                "ange sökvägen till e-postfältet dit svaret ska skickas, "
-                f'till exempel "{email_paths[0] if email_paths else "/beskrivning/chef/epost"}".',
-            )
+    @property
+    def reply_form(self) -> str:
+        reply = self.settings.get("reply_form")
+        return reply if isinstance(reply, str) else ""
+
+    @property
+    def uses_token(self) -> bool:
+        mail = self.settings.get("mail") if isinstance(self.settings.get("mail"), dict) else {}
+        return any(TOKEN in _entries(mail.get(key)) for key in ("to", "cc", "receipt_to"))
+
+    def form(self, reply_of: str = "") -> Form:
+        """Return the Form of a draft without problems."""
+        canonical = json.dumps(self.schema, sort_keys=True, ensure_ascii=False).encode()
+        version = hashlib.sha256(canonical).hexdigest()[:12]
+        settings = _settings(self.settings, self.id, reply_of)
+        return Form(self.id, self.path, self.schema, self.root, settings, version, self.warnings, self.source)
+
+
+def _settings(raw: dict, form_id: str, reply_of: str) -> FormSettings:
+    """Return the typed settings of a checked x-formkit block, with the defaults."""
+    mail = raw.get("mail") if isinstance(raw.get("mail"), dict) else {}
+    link = raw.get("reply_link")
+    prefix = re.sub(r"[^A-Z0-9]", "", form_id.split("-")[0].upper())[:20]
+    return FormSettings(
+        reference_prefix=raw.get("reference_prefix") or prefix or "FORM",
+        submit_label=raw.get("submit_label", SUBMIT_LABEL),
+        allowed_domains=tuple(raw.get("allowed_domains") or ()),
+        privacy_guard=raw.get("privacy_guard", True),
+        mail=MailRouting(
+            **{key: tuple(_entries(mail.get(key))) for key in ("to", "cc", "receipt_to", "reply_to")},
+            **{key: mail.get(key, "") for key in ("subject", "body", "receipt_subject", "receipt_body")},
+        ),
+        receipt=raw.get("receipt", ""),
+        receipt_title=raw.get("receipt_title", ""),
+        reply_form=raw.get("reply_form", ""),
+        reply_link=ReplyLink(link["answer_to"], link.get("deadline_months", DEADLINE_MONTHS)) if link else None,
+        reply_of=reply_of,
+    )
+
+
+def _entries(entries) -> list[str]:
+    return [entries] if isinstance(entries, str) else [e for e in entries or [] if isinstance(e, str)]
+
+
+def _setting_problems(source: Source, settings: dict, root: Field) -> list[Problem]:
+    """Return what is wrong with where x-formkit points: routing paths to e-mail fields, the answer link."""
+    problems = []
+    mail = settings["mail"] if isinstance(settings.get("mail"), dict) else {}
+    email_paths = [node.place.routing for node in root.walk() if node.kind == Kind.EMAIL]
+    # A field whose format is misspelt is already reported; do not report its routing path too.
+    misspelt = {n.place.routing for n in root.walk() if n.schema.get("format") not in (None, *FORMATS)}
+    for key in ("to", "cc", "receipt_to", "reply_to"):
+        entries = mail.get(key)
+        listed = entries if isinstance(entries, list) else [entries]
+        for index, entry in enumerate(listed):
+            path = entry.rstrip("/") if isinstance(entry, str) else ""
+            if path.startswith("/") and path not in email_paths and path not in misspelt:
+                where = ("x-formkit", "mail", key) + ((index,) if isinstance(entries, list) else ())
+                problems.append(source.say(where, _routing_message(entry, email_paths)))
+    link, where = settings.get("reply_link"), ("x-formkit", "reply_link")
+    if not isinstance(link, dict):
+        return problems  # absent, or the kit's own schema already says what it should be
+    if not settings.get("reply_form"):
+        problems.append(source.say(where, 'kräver "reply_form": namnet på formuläret som svaret fylls i på.'))
+    answer_to = link.get("answer_to")
+    if not isinstance(answer_to, str) or answer_to.rstrip("/") not in email_paths:
+        example = email_paths[0] if email_paths else "/beskrivning/chef/epost"
+        message = f'ange sökvägen till e-postfältet dit svaret ska skickas, till exempel "{example}".'
+        problems.append(source.say(where + ("answer_to",), message))
+    return problems
 
 
 def _routing_message(entry: str, email_paths: list[str]) -> str:

@@ -55,8 +55,13 @@ def line_of(text: str, needle: str) -> int:
     return text[: text.index(needle)].count("\n") + 1
 
 
+def lines(problems) -> list[str]:
+    """The problems as `formkit check` prints them."""
+    return [str(problem) for problem in problems]
+
+
 def problems(tmp_path: Path, schema) -> list[str]:
-    return check_project(project(tmp_path, {"anmalan": schema}) / "schema").problems
+    return lines(check_project(project(tmp_path, {"anmalan": schema}) / "schema").problems)
 
 
 def mutated(change) -> dict:
@@ -237,7 +242,7 @@ def test_a_missing_title_is_a_warning_and_the_label_comes_from_the_name(tmp_path
     checked = check_project(project(tmp_path, {"anmalan": schema}) / "schema")
 
     assert checked.problems == []
-    (warning,) = checked.warnings
+    (warning,) = lines(checked.warnings)
     assert 'fältet "fodelsedatum": saknar "title", så etiketten blir "Fodelsedatum"' in warning
     assert checked.forms["anmalan"].field_at(("fodelsedatum",)).title == "Fodelsedatum"
 
@@ -246,7 +251,7 @@ def test_ids_are_unique_across_files(tmp_path):
     first = mutated(lambda s: s.update({"$id": "https://example.org/anmalan"}))
     root = project(tmp_path, {"anmalan": first, "anmalan-kopia": first})
 
-    found = check_project(root / "schema").problems
+    found = lines(check_project(root / "schema").problems)
 
     assert len(found) == 1
     assert "anmalan-kopia.json" in found[0] and "används redan av" in found[0]
@@ -256,13 +261,13 @@ def test_a_reply_form_must_exist(tmp_path):
     schema = mutated(lambda s: s["x-formkit"].update({"reply_form": "anmalan-svr"}))
     root = project(tmp_path, {"anmalan": schema, "anmalan-svar": GOOD}, {"a.md": "[[form anmalan]]\n"})
 
-    found = check_project(root / "schema").problems
+    found = lines(check_project(root / "schema").problems)
 
     assert any('svarsformuläret "anmalan-svr" finns inte' in p and 'Menade du "anmalan-svar"?' in p for p in found)
 
 
 def test_a_file_name_must_be_a_form_id(tmp_path):
-    found = check_project(project(tmp_path, {"Ny_Blankett": GOOD}) / "schema").problems
+    found = lines(check_project(project(tmp_path, {"Ny_Blankett": GOOD}) / "schema").problems)
 
     assert any("Ny_Blankett.json:1:" in p and "filnamnet blir formulärets id" in p for p in found)
 
@@ -273,7 +278,7 @@ def test_a_file_name_must_be_a_form_id(tmp_path):
 def test_a_form_on_no_page_is_a_problem(tmp_path):
     root = project(tmp_path, {"anmalan": GOOD}, {"index.md": "# Start\n"})
 
-    (line,) = check_project(root / "schema").problems
+    (line,) = lines(check_project(root / "schema").problems)
 
     assert line.startswith(f"{root / 'schema' / 'anmalan.json'}:1:")
     assert "står inte på någon sida" in line and "[[form anmalan]]" in line
@@ -283,7 +288,7 @@ def test_a_form_on_two_pages_is_a_problem_naming_both(tmp_path):
     pages = {"a.md": "# A\n\n[[form anmalan]]\n", "b.md": "# B\n\nText\n\n[[form anmalan]]\n"}
     root = project(tmp_path, {"anmalan": GOOD}, pages)
 
-    (line,) = check_project(root / "schema").problems
+    (line,) = lines(check_project(root / "schema").problems)
 
     assert line.startswith(f"{root / 'docs' / 'b.md'}:5: ")
     assert f"står redan på {root / 'docs' / 'a.md'}:3" in line and "bara finnas på en sida" in line
@@ -293,7 +298,7 @@ def test_a_page_naming_an_unknown_form_is_a_problem(tmp_path):
     pages = {"a.md": "[[form anmalan]]\n", "b.md": "# B\n[[form anmaln]]\n"}
     root = project(tmp_path, {"anmalan": GOOD}, pages)
 
-    (line,) = check_project(root / "schema").problems
+    (line,) = lines(check_project(root / "schema").problems)
 
     assert line.startswith(f"{root / 'docs' / 'b.md'}:2: ")
     assert 'formuläret "anmaln", som inte finns' in line and 'Menade du "anmalan"?' in line

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -10,7 +11,8 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from handler.app import create_app
-from handler.forms import load_form
+from handler.forms import MAX_ROWS, Field, Form, FormSettings, Kind, MailRouting, ReplyLink, load_form, load_forms
+from handler.paths import FieldPath
 from handler.render import render_form
 from support import attachment, docx_text, valid_answers
 
@@ -52,7 +54,7 @@ def test_a_plain_schema_without_settings_is_a_working_form(tmp_path, config, smt
     assert response.json["reference"].startswith("KONTAKT-")
     assert form.settings["submit_label"] == "Skicka" and form.title == "kontakt-oss"
     assert [node.title for node in form.root.children] == ["Fraga", "Svar senast"]
-    assert len(form.warnings) == 3 and all('saknar "title"' in w for w in form.warnings)
+    assert len(form.warnings) == 3 and all('saknar "title"' in str(w) for w in form.warnings)
     (report,) = smtp_server.inbox.wait_for(1)
     assert report["To"].addresses[0].addr_spec == "kansliet@kommun.se"
     assert response.json["reference"] in report["Subject"]
@@ -307,3 +309,142 @@ def test_a_json_client_may_send_the_version(client, smtp_server):
 
     assert response.status_code == 422 and response.json["form_changed"] is True
     assert "_version" not in {e["name"] for e in response.json["errors"]}
+
+
+# ---- the field model: typed attributes, defaults once, settings frozen, O(1) lookup ----
+
+TYPED = {
+    "type": "object",
+    "title": "Typad",
+    "x-formkit": {"mail": {"to": "/kontakt/epost", "subject": "Ny {reference}"}},
+    "properties": {
+        "namn": {
+            "type": "string",
+            "title": "Namn",
+            "minLength": 2,
+            "maxLength": 40,
+            "pattern": "^[A-Za-z ]+$",
+            "default": "Eva",
+            "x-placeholder": "Förnamn Efternamn",
+            "x-autocomplete": "name",
+            "x-messages": {"pattern": "Bara bokstäver"},
+        },
+        "telefon": {"type": "string", "title": "Telefon", "x-widget": "tel", "x-messages": "Ange ett nummer"},
+        "antal": {"type": "integer", "title": "Antal", "minimum": 1, "maximum": 2.5},
+        "kontakt": {
+            "type": "object",
+            "title": "Kontakt",
+            "properties": {"epost": {"type": "string", "format": "email", "title": "E-post"}},
+        },
+        "rader": {
+            "type": "array",
+            "title": "Rader",
+            "minItems": 1,
+            "maxItems": 5,
+            "x-item-title": "Rad",
+            "items": {"type": "object", "properties": {"text": {"type": "string", "title": "Text"}}},
+        },
+        "fler": {
+            "type": "array",
+            "title": "Fler",
+            "items": {"type": "object", "title": "En till", "properties": {"a": {"type": "string", "title": "A"}}},
+        },
+    },
+}
+
+
+def typed_form(tmp_path) -> Form:
+    path = tmp_path / "typad.json"
+    path.write_text(json.dumps(TYPED, ensure_ascii=False), encoding="utf-8")
+    return load_form(path)
+
+
+def test_kinds_are_an_enum_that_still_compares_as_text():
+    form = load_form(NEW_FORM)
+
+    assert all(isinstance(node.kind, Kind) for node in form.root.walk())
+    assert form.root.kind is Kind.GROUP and form.root.kind == "group" and f"{Kind.TEXTAREA}" == "textarea"
+    assert [kind for kind in Kind if kind.is_container] == [Kind.GROUP, Kind.LIST]
+
+
+def test_the_limits_widget_and_messages_of_a_field_are_typed_attributes(tmp_path):
+    form = typed_form(tmp_path)
+    namn, telefon, antal = (form.field_at((name,)) for name in ("namn", "telefon", "antal"))
+    rader, fler = form.field_at(("rader",)), form.field_at(("fler",))
+
+    assert (namn.min_length, namn.max_length, namn.pattern) == (2, 40, "^[A-Za-z ]+$")
+    assert (namn.default, namn.placeholder, namn.autocomplete) == ("Eva", "Förnamn Efternamn", "name")
+    assert namn.own_message("pattern") == "Bara bokstäver" and namn.own_message("required") == ""
+    assert telefon.widget == "tel" and telefon.own_message("required") == "Ange ett nummer"
+    assert telefon.own_message("type") == "Ange ett nummer"
+    assert (antal.kind, antal.minimum, antal.maximum, antal.min_length) == (Kind.INTEGER, 1, 2.5, None)
+    assert form.field_at(("kontakt", "epost")).format == "email"
+    assert (rader.kind, rader.min_items, rader.max_items) == (Kind.LIST, 1, 5)
+    assert rader.item_title == rader.item.title == "Rad"
+    assert (fler.min_items, fler.max_items, fler.item_title) == (0, MAX_ROWS, "En till")  # the defaults, once
+
+
+def test_the_settings_are_a_frozen_typed_object_with_the_defaults(tmp_path):
+    settings = typed_form(tmp_path).settings
+
+    assert settings == FormSettings(
+        reference_prefix="TYPAD", mail=MailRouting(to=("/kontakt/epost",), subject="Ny {reference}")
+    )
+    assert (settings.submit_label, settings.privacy_guard, settings.allowed_domains) == ("Skicka", True, ())
+    assert (settings.reply_form, settings.reply_link, settings.reply_of, settings.receipt) == ("", None, "", "")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        settings.reply_of = "annan"
+
+
+def test_an_answer_form_knows_its_report_as_soon_as_the_forms_are_loaded():
+    forms = load_forms(FIXTURES.parent.parent / "schema")
+
+    report, answer = forms["bus-avvikelse"].settings, forms["bus-avvikelse-svar"].settings
+    assert report.reply_form == "bus-avvikelse-svar" and report.reply_link == ReplyLink("/beskrivning/chef/epost", 2)
+    assert answer.reply_of == "bus-avvikelse" and report.reply_of == ""
+
+
+def test_settings_still_read_like_a_dict_during_the_transition(tmp_path):
+    settings = typed_form(tmp_path).settings
+
+    assert settings["mail"]["to"] == ("/kontakt/epost",) and settings.get("mail").get("cc") == ()
+    assert settings.get("reply_link") is None and settings.get("privacy_guard", False) is True
+    assert settings.get("no_such_setting", "förval") == "förval"
+    with pytest.raises(KeyError):
+        settings["no_such_setting"]
+
+
+def test_a_posted_name_finds_its_field_without_walking_the_form(monkeypatch):
+    form = load_forms(FIXTURES.parent.parent / "schema")["bus-avvikelse"]
+    enhet = next(node for node in form.root.walk() if node.dotted == "verksamheter.*.enhet")
+
+    def walk(self):
+        raise AssertionError("field_at walked the form")
+
+    monkeypatch.setattr(Field, "walk", walk)
+    for spelling in (
+        ("verksamheter", 3, "enhet"),
+        ("verksamheter", "3", "enhet"),
+        ("verksamheter", "*", "enhet"),
+        "verksamheter.3.enhet",
+        "/verksamheter/*/enhet",
+        FieldPath(("verksamheter", 3, "enhet")),
+    ):
+        assert form.field_at(spelling) is enhet, spelling
+    assert form.field_named("verksamheter.3.enhet") is enhet
+    assert form.field_at(("verksamheter",)).kind == Kind.LIST and form.field_at(()) is form.root
+
+
+@pytest.mark.parametrize("row", ["²", "٣", "３", "*", "-1", "", "3 "])
+def test_a_posted_name_whose_row_is_not_ascii_digits_names_no_field(row):
+    form = load_forms(FIXTURES.parent.parent / "schema")["bus-avvikelse"]
+
+    assert form.field_named(f"verksamheter.{row}.enhet") is None
+
+
+def test_a_row_number_of_thousands_of_digits_is_looked_up_without_parsing_it():
+    form = load_forms(FIXTURES.parent.parent / "schema")["bus-avvikelse"]
+
+    node = form.field_named("verksamheter." + "9" * 5000 + ".enhet")  # the row bound is normalise's to check
+
+    assert node is not None and node.dotted == "verksamheter.*.enhet"
