@@ -1,0 +1,118 @@
+"""Send messages: over SMTP, one connection for several messages, or as .eml files in the mail folder.
+
+The sender knows messages and the SMTP settings, nothing about forms. With no SMTP host configured,
+each message becomes a private file in `smtp.mail_dir`, so a fresh checkout works with nothing else
+running.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import smtplib
+import ssl
+import tempfile
+from email.message import Message
+from email.parser import BytesHeaderParser
+from email.utils import getaddresses, parseaddr
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .settings import SmtpSettings
+
+
+def send(message: Message | bytes, smtp: SmtpSettings) -> None:
+    """Hand one message to the SMTP server, or write it to the mail folder when no host is configured."""
+    with Transport(smtp) as transport:
+        transport.send(message)
+
+
+class Transport:
+    """Where messages go: one SMTP connection for several messages, or the mail folder.
+
+    The connection opens with the first message and closes with the `with` block; after a failure
+    it is dropped, and the next message opens a new one. Bytes (as the outbox keeps them) go out
+    exactly as they were queued.
+    """
+
+    def __init__(self, smtp: SmtpSettings):
+        self.smtp = smtp
+        self._connection: smtplib.SMTP | None = None
+
+    def __enter__(self) -> Transport:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def send(self, message: Message | bytes) -> None:
+        """Send one message (or its bytes) over the open connection, opening it first if needed."""
+        raw = message if isinstance(message, bytes) else message.as_bytes()
+        headers = BytesHeaderParser().parsebytes(raw)  # plain strings: only addresses and the id are needed
+        if not self.smtp.host:
+            write_eml(raw, headers["Message-ID"], Path(self.smtp.mail_dir))
+            return
+        try:
+            connection = self._connection or self._connect()
+            # SMTP wants CRLF line ends; smtplib fixes them for text but sends bytes as they are.
+            connection.sendmail(parseaddr(headers["From"])[1], recipients(headers), re.sub(rb"\r?\n", b"\r\n", raw))
+        except BaseException:
+            self._drop()
+            raise
+
+    def close(self) -> None:
+        """Say goodbye to the server, if connected; a server that is already gone is no error."""
+        if self._connection is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                self._connection.quit()
+            self._drop()
+
+    def _connect(self) -> smtplib.SMTP:
+        smtp = self.smtp
+        self._connection = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
+        if smtp.starttls:  # only when asked: a server without STARTTLS then fails loudly instead of in clear
+            self._connection.starttls(context=ssl.create_default_context())
+        if smtp.user:
+            self._connection.login(smtp.user, smtp.password)
+        return self._connection
+
+    def _drop(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(OSError):
+                self._connection.close()
+            self._connection = None
+
+
+def recipients(message: Message) -> list[str]:
+    """Return the envelope recipients of a message: To, Cc and Bcc."""
+    fields = [v for key in ("To", "Cc", "Bcc") for v in message.get_all(key, [])]
+    return [address for _, address in getaddresses(fields) if address]
+
+
+def write_eml(raw: bytes, message_id: str | None, directory: Path) -> Path:
+    """Write a message to the mail folder as `<Message-ID>.eml`, readable by its owner only; return the path."""
+    name = re.sub(r"[^A-Za-z0-9.@-]", "", message_id or "message") + ".eml"  # BUS-….report@domain.eml
+    final = directory / name
+    _write_private(final, raw)
+    return final
+
+
+def _write_private(final: Path, content: bytes) -> None:
+    # TODO(lead): use outbox.write_private(temporary, final, content) once the safety helper adds it.
+    # Whatever the umask: the folder 0700 and the file 0600 (mkstemp), renamed into place when complete.
+    final.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if final.parent.stat().st_mode & 0o077:
+        os.chmod(final.parent, 0o700)
+    handle, temporary = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(content)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, final)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
