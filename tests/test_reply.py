@@ -1,23 +1,52 @@
 """The answer loop: signed links in the report e-mail, the answer page, and the answer's e-mail."""
 
+import base64
+import dataclasses
 import datetime
 import re
 import time
 import urllib.parse
+from pathlib import Path
 
 import pytest
 
-from handler import reply
+from handler import normalise, reply
 from handler.errors import BadLink, ExpiredLink, FormDefinitionError, MissingLink
 from handler.forms import load_forms
 from handler.reference import add_months
 from handler.reply import LinkedReport
+from handler.settings import load
 from support import attachment, docx_text, valid_answers
+
+ROOT = Path(__file__).resolve().parent.parent
 
 REPLY = "bus-avvikelse-svar"
 LINKED = LinkedReport("BUS-20261122-7KQ2MX", "2026-11-22", "carl.chef@solna.se")
 SECRETARIAT = {"BUS-avvikelser@storsthlm.se", "BUS-avvikelser.hsf@sll.se"}
 CONFIG = {"SECRET_KEY": "a-test-key", "REPLY_TOKEN_DAYS": 180}
+
+
+def links(**overrides):
+    """Link settings as the handler loads them, from CONFIG and FORMKIT_* names without the prefix."""
+    return load({"TESTING": True, **CONFIG, **overrides}, environ={}).links
+
+
+def links_of(app):
+    return app.extensions["formkit.settings"].links
+
+
+LINKS = links()
+SOURCE_KEY = "insecure-development-key-set-FORMKIT_SECRET_KEY"  # the key once written in the source
+
+
+@pytest.fixture(scope="module")
+def report_form():
+    return load_forms(ROOT / "schema")["bus-avvikelse"]
+
+
+def forge(payload: dict, links=LINKS) -> str:
+    """Sign and seal any payload, as someone holding the key could: what verify must still refuse."""
+    return reply._serializer(links, REPLY).dumps(payload).decode()
 
 
 def report_link(client, smtp_server) -> tuple[str, str, object]:
@@ -50,65 +79,134 @@ def token_of(link: str) -> str:
 
 
 def test_a_token_holds_the_reference_the_report_date_and_the_address_to_answer():
-    token = reply.issue(CONFIG, REPLY, LINKED)
+    token = reply.issue(LINKS, REPLY, LINKED)
 
-    assert reply.verify(CONFIG, REPLY, token) == LINKED
+    assert reply.verify(LINKS, REPLY, token) == LINKED
 
 
 # Not the last character of a part: base64 leaves a few of its bits unused, so changing only those
 # decodes to the same bytes (the token is then unchanged in substance, and rightly still valid).
 @pytest.mark.parametrize("position", [0, 10, 40, -30, -10])
 def test_a_token_changed_anywhere_is_refused(position):
-    token = reply.issue(CONFIG, REPLY, LINKED)
+    token = reply.issue(LINKS, REPLY, LINKED)
     changed = token[:position] + ("A" if token[position] != "A" else "B") + token[position + 1 :]
 
     with pytest.raises(BadLink) as refused:
-        reply.verify(CONFIG, REPLY, changed)
+        reply.verify(LINKS, REPLY, changed)
     assert "Länken är inte giltig" in refused.value.detail
 
 
 def test_a_token_with_another_address_put_in_is_refused():
-    payload, timestamp, signature = reply.issue(CONFIG, REPLY, LINKED).split(".")
-    other = reply.issue(CONFIG, REPLY, LinkedReport(LINKED.reference, LINKED.date, "angripare@example.com"))
+    payload, timestamp, signature = reply.issue(LINKS, REPLY, LINKED).split(".")
+    other = reply.issue(LINKS, REPLY, LinkedReport(LINKED.reference, LINKED.date, "angripare@example.com"))
 
     with pytest.raises(BadLink):
-        reply.verify(CONFIG, REPLY, ".".join([other.split(".")[0], timestamp, signature]))
+        reply.verify(LINKS, REPLY, ".".join([other.split(".")[0], timestamp, signature]))
 
 
 def test_a_token_signed_with_another_key_is_refused():
-    forged = reply.issue({**CONFIG, "SECRET_KEY": "someone-elses-key"}, REPLY, LINKED)
+    forged = reply.issue(links(SECRET_KEY="someone-elses-key"), REPLY, LINKED)
 
     with pytest.raises(BadLink):
-        reply.verify(CONFIG, REPLY, forged)
+        reply.verify(LINKS, REPLY, forged)
 
 
 def test_a_token_made_for_another_form_is_refused():
     with pytest.raises(BadLink):
-        reply.verify(CONFIG, REPLY, reply.issue(CONFIG, "bus-avvikelse", LINKED))
+        reply.verify(LINKS, REPLY, reply.issue(LINKS, "bus-avvikelse", LINKED))
 
 
 def test_a_token_older_than_its_lifetime_has_expired():
     issued = time.time() - 181 * 86400
 
     with pytest.raises(ExpiredLink) as refused:
-        reply.verify(CONFIG, REPLY, reply.issue(CONFIG, REPLY, LINKED, issued_at=issued))
+        reply.verify(LINKS, REPLY, reply.issue(LINKS, REPLY, LINKED, issued_at=issued))
     assert "Länken har gått ut" in refused.value.detail
-    assert reply.verify({**CONFIG, "REPLY_TOKEN_DAYS": 200}, REPLY, reply.issue(CONFIG, REPLY, LINKED, issued))
+    assert reply.verify(links(REPLY_TOKEN_DAYS=200), REPLY, reply.issue(LINKS, REPLY, LINKED, issued))
 
 
 def test_a_missing_token_says_to_use_the_link_in_the_email():
     for token in ("", None):
         with pytest.raises(MissingLink) as refused:
-            reply.verify(CONFIG, REPLY, token)
+            reply.verify(LINKS, REPLY, token)
         assert refused.value.status == 400
         assert "länken i e-postmeddelandet" in refused.value.detail
 
 
 def test_tokens_signed_before_a_key_rotation_still_work():
-    old = reply.issue(CONFIG, REPLY, LINKED)
-    rotated = {**CONFIG, "SECRET_KEY": "the-new-key", "SECRET_KEY_FALLBACKS": [CONFIG["SECRET_KEY"]]}
+    old = reply.issue(LINKS, REPLY, LINKED)
+    rotated = links(SECRET_KEY="the-new-key", SECRET_KEY_FALLBACKS=[CONFIG["SECRET_KEY"]])
 
     assert reply.verify(rotated, REPLY, old) == LINKED
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "x@gmail.com, y@evil.example",  # two addresses: the answer would go to both
+        "carl.chef@solna.se, y@evil.example",
+        "Carl Chef <carl.chef@solna.se>",  # a display name
+        "carl.chef@solna.se\r\nBcc: y@evil.example",  # a header of its own
+        "carl.chef@solna.se\n",
+        "carl.chef@solna.se;y@evil.example",
+        "carl.chef",
+    ],
+)
+def test_a_link_must_name_exactly_one_bare_address(address, report_form):
+    forged = forge({"r": LINKED.reference, "d": LINKED.date, "a": address})
+
+    with pytest.raises(BadLink):
+        reply.verify(LINKS, REPLY, forged, report_form)
+    with pytest.raises(BadLink):
+        reply.verify(LINKS, REPLY, forged)  # even without the report form at hand
+    with pytest.raises(ValueError):
+        reply.issue(LINKS, REPLY, LinkedReport(LINKED.reference, LINKED.date, address))
+
+
+def test_a_link_to_an_address_outside_the_report_forms_domains_is_refused(report_form):
+    forged = forge({"r": LINKED.reference, "d": LINKED.date, "a": "x@gmail.com"})
+
+    with pytest.raises(BadLink):
+        reply.verify(LINKS, REPLY, forged, report_form)
+    assert reply.verify(LINKS, REPLY, reply.issue(LINKS, REPLY, LINKED), report_form) == LINKED
+
+
+def test_no_link_is_made_for_an_address_outside_the_forms_domains(report_form):
+    data = normalise.clean(normalise.from_pairs(report_form, list(valid_answers().items())))
+    created = datetime.datetime(2026, 11, 22, 14, 3, tzinfo=datetime.UTC)
+    outside = {**data, "beskrivning": {**data["beskrivning"], "chef": {**data["beskrivning"]["chef"]}}}
+    outside["beskrivning"]["chef"]["epost"] = "carl.chef@gmail.com"
+
+    assert reply.answer_link(report_form, data, LINKED.reference, created, LINKS).startswith(LINKS.base_url)
+    assert reply.answer_link(report_form, outside, LINKED.reference, created, LINKS) == ""
+
+
+@pytest.mark.parametrize("reference", [LINKED.reference + "\n", LINKED.reference + "\r\nX: y", "bus-20261122-7KQ2MX"])
+def test_a_reference_ending_in_a_newline_or_otherwise_malformed_is_refused(reference):
+    with pytest.raises(BadLink):
+        reply.verify(LINKS, REPLY, forge({"r": reference, "d": LINKED.date, "a": LINKED.answer_to}))
+    with pytest.raises(ValueError):
+        reply.issue(LINKS, REPLY, LinkedReport(reference, LINKED.date, LINKED.answer_to))
+
+
+def test_a_token_shows_neither_the_address_nor_the_reference():
+    token = reply.issue(LINKS, REPLY, LINKED)
+    payload, timestamp, signature = token.split(".")
+
+    decoded = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    for secret in (LINKED.answer_to, "carl.chef", "solna", LINKED.reference, "7KQ2MX"):
+        assert secret.encode() not in decoded and secret not in token
+
+
+def test_a_token_sealed_for_another_form_cannot_be_opened_even_with_a_valid_signature():
+    # The encryption key is derived from the secret key and the reply form, not the key itself.
+    other = reply._serializer(LINKS, "bus-avvikelse").dumps({"r": "x"}).decode()
+    payload = other.split(".")[0]
+    signer = reply._serializer(LINKS, REPLY).make_signer(f"formkit.reply.{REPLY}")
+    resigned = signer.sign(payload.encode()).decode()  # a valid signature over a payload sealed for another form
+
+    with pytest.raises(BadLink):
+        reply.verify(LINKS, REPLY, resigned)
 
 
 # ---- the report e-mail ----
@@ -123,7 +221,7 @@ def test_the_report_email_says_when_to_answer_and_carries_the_link_and_a_calenda
     assert f"Svara senast {due}" in report.get_body(("plain",)).get_content()
     assert report["Reply-To"].addresses[0].addr_spec == "carl.chef@solna.se"
     assert link.startswith("http://127.0.0.1:8000/api/forms/bus-avvikelse-svar/svara?token=")
-    linked = reply.verify(client.application.config, REPLY, token_of(link))
+    linked = reply.verify(links_of(client.application), REPLY, token_of(link))
     assert linked == LinkedReport(reference, sent.isoformat(), "carl.chef@solna.se")
     [calendar] = [p for p in report.iter_attachments() if p.get_content_type() == "text/calendar"]
     ics = calendar.get_content()
@@ -131,8 +229,10 @@ def test_the_report_email_says_when_to_answer_and_carries_the_link_and_a_calenda
     assert "BEGIN:VALARM" in ics and reference in ics
 
 
-def test_the_link_uses_the_configured_base_url(app, client, smtp_server):
-    app.config["BASE_URL"] = "https://bus.example.se/"
+def test_the_link_uses_the_configured_base_url(config, smtp_server):
+    from handler.app import create_app
+
+    client = create_app({**config, "BASE_URL": "https://bus.example.se/"}).test_client()
 
     _, link, _ = report_link(client, smtp_server)
 
@@ -234,7 +334,9 @@ def test_the_answer_receipt_says_the_answer_was_sent(client, smtp_server):
 def test_an_answer_with_an_altered_token_is_refused_and_nothing_is_sent(client, smtp_server):
     _, link, _ = report_link(client, smtp_server)
     token = token_of(link)
-    other = reply.issue(client.application.config, REPLY, LinkedReport("BUS-20261122-7KQ2MX", "2026-11-22", "x@y.se"))
+    other = reply.issue(
+        links_of(client.application), REPLY, LinkedReport("BUS-20261122-7KQ2MX", "2026-11-22", "x@y.se")
+    )
     altered = ".".join([other.split(".")[0], *token.split(".")[1:]])
 
     response = client.post(f"/api/forms/{REPLY}", data=answer_fields(altered), headers={"Accept": "application/json"})
@@ -246,8 +348,20 @@ def test_an_answer_with_an_altered_token_is_refused_and_nothing_is_sent(client, 
     assert len(smtp_server.inbox.messages) == 2  # the report and its receipt, no answer
 
 
+def test_a_forged_link_naming_two_addresses_sends_nothing(client, smtp_server):
+    payload = {"r": LINKED.reference, "d": LINKED.date, "a": "x@gmail.com, y@evil.example"}
+    forged = forge(payload, links_of(client.application))  # as if the key were known
+
+    response = client.post(f"/api/forms/{REPLY}", data=answer_fields(forged), headers={"Accept": "application/json"})
+
+    assert response.status_code == 403
+    assert "Länken är inte giltig" in response.json["detail"]
+    time.sleep(0.3)
+    assert smtp_server.inbox.messages == []
+
+
 def test_without_javascript_an_expired_link_keeps_what_was_typed(client, smtp_server):
-    old = reply.issue(client.application.config, REPLY, LINKED, issued_at=time.time() - 365 * 86400)
+    old = reply.issue(links_of(client.application), REPLY, LINKED, issued_at=time.time() - 365 * 86400)
 
     response = client.post(f"/api/forms/{REPLY}", data=answer_fields(old))
 
@@ -347,11 +461,13 @@ def test_the_key_the_base_url_and_the_lifetime_come_from_formkit_variables(monke
     monkeypatch.setenv("FORMKIT_SECRET_KEY", "a-long-random-production-key")
     monkeypatch.setenv("FORMKIT_BASE_URL", "https://bus.example.se")
     monkeypatch.setenv("FORMKIT_REPLY_TOKEN_DAYS", "30")
-    settings = create_app(config).config
+    app = create_app(config)
+    settings, configured = app.config, links_of(app)
 
     assert (settings["BASE_URL"], settings["REPLY_TOKEN_DAYS"]) == ("https://bus.example.se", 30)
-    token = reply.issue(settings, REPLY, LINKED, issued_at=time.time() - 31 * 86400)
+    token = reply.issue(configured, REPLY, LINKED, issued_at=time.time() - 31 * 86400)
     with pytest.raises(ExpiredLink):
-        reply.verify(settings, REPLY, token)
+        reply.verify(configured, REPLY, token)
+    source_key = dataclasses.replace(configured, secret_key=SOURCE_KEY, fallbacks=())
     with pytest.raises(BadLink):
-        reply.verify(settings, REPLY, reply.issue({"SECRET_KEY": reply.INSECURE_KEY}, REPLY, LINKED))
+        reply.verify(configured, REPLY, reply.issue(source_key, REPLY, LINKED))
