@@ -92,3 +92,14 @@ class ForeignOrigin(FormkitError):
 
     status = 403
     title = "Otillåten webbplats"
+
+
+class TooManyRequests(FormkitError):
+    """A rate limit is used up; `retry_after` is how many seconds the client should wait before trying again."""
+
+    status = 429
+    title = "För många försök"
+
+    def __init__(self, retry_after: int, detail: str = ""):
+        super().__init__(detail or "Du har skickat många formulär på kort tid. Vänta en stund och försök igen.")
+        self.retry_after = max(1, int(retry_after))

@@ -10,25 +10,118 @@
   formkit.js on their pages can submit with fetch (preflight included).
 - Behind a reverse proxy, FORMKIT_TRUSTED_PROXIES says how many proxies' X-Forwarded-* headers to
   believe, so the client address and the site's own host are the real ones.
+- `RateLimits` is the same limit without Flask, for the pipeline: it checks and counts in one atomic
+  step, and adds a limit per recipient address (FORMKIT_RECIPIENT_RATELIMIT, default "20 per hour").
+  Until the endpoint calls it, the Flask-Limiter registration in `init_app` stays.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import threading
 import time
 import urllib.parse
+from collections.abc import Sequence
 
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from limits import parse_many
+from limits import RateLimitItem, parse_many
+from limits.errors import StorageError
+from limits.storage import storage_from_string
+from limits.strategies import FixedWindowRateLimiter
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .errors import ForeignOrigin
+from .errors import ForeignOrigin, TooManyRequests
+from .logs import safe
 
 log = logging.getLogger("formkit.limits")
 ENDPOINT = "submit"
 CORS_MAX_AGE = 3600
+NAMESPACE = "formkit"  # the kit's keys in a shared store, apart from Flask-Limiter's and anyone else's
+STORE_TIMEOUT = 0.5  # seconds: a store that does not answer must not hold a submission up
+CLIENT_DETAIL = "Du har skickat många formulär på kort tid. Vänta en stund och försök igen."
+RECIPIENT_DETAIL = (
+    "En av mottagarna har redan fått många rapporter på kort tid. Vänta en stund och försök igen, "
+    "eller kontakta mottagaren på annat sätt."
+)
+
+
+class RateLimits:
+    """Limits per client address and per recipient address, each checked and counted in one atomic step.
+
+    Fixed windows, as Flask-Limiter counted: each limit is one atomic increment in the store, which
+    answers whether the count is still within the limit, so concurrent submissions cannot all pass.
+    A submission refused by any limit gives back what it took from the limits counted before it, so a
+    refused submission uses up nothing (meanwhile a concurrent one may see a count one too high: it
+    errs on refusing, never on admitting too many). A store that cannot be reached lets everything
+    through (fail open) with one warning, since a report must not be lost to a broken counter.
+    """
+
+    def __init__(self, ratelimit: str, storage_uri: str, recipient_ratelimit: str = "20 per hour"):
+        self.client_limits = _parse("FORMKIT_RATELIMIT", ratelimit)
+        self.recipient_limits = _parse("FORMKIT_RECIPIENT_RATELIMIT", recipient_ratelimit)
+        uri = storage_uri or "memory://"
+        networked = urllib.parse.urlsplit(uri).scheme.startswith(("redis", "valkey"))
+        options = {"socket_timeout": STORE_TIMEOUT, "socket_connect_timeout": STORE_TIMEOUT} if networked else {}
+        self.storage = storage_from_string(uri, wrap_exceptions=True, **options)
+        self.limiter = FixedWindowRateLimiter(self.storage)
+        self._store_down = False
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, limits) -> RateLimits:
+        """Return the limits a LimitSettings (settings.load().limits) describes."""
+        return cls(limits.ratelimit, limits.storage_uri, limits.recipient_ratelimit)
+
+    def admit(self, client: str, recipients: Sequence[str]) -> None:
+        """Count a submission about to be accepted, or raise TooManyRequests when a limit is used up."""
+        addresses = sorted({address.strip().lower() for address in recipients if address.strip()})
+        counts = [(item, ("client", client)) for item in self.client_limits]
+        counts += [(item, ("recipient", address)) for address in addresses for item in self.recipient_limits]
+        try:
+            refused = self._count(counts)
+        except StorageError as error:
+            self._store_fails(error)
+            return
+        self._store_works()
+        if refused:
+            names, reset = refused
+            detail = CLIENT_DETAIL if names[0] == "client" else RECIPIENT_DETAIL
+            raise TooManyRequests(math.ceil(reset - time.time()), detail)
+
+    def _count(self, counts: list[tuple[RateLimitItem, tuple[str, ...]]]) -> tuple[tuple[str, ...], float] | None:
+        """Hit each limit in turn; on the first one used up, give all back and return whose it is and its reset."""
+        for index, (item, names) in enumerate(counts):
+            if not self.limiter.hit(item, NAMESPACE, *names):
+                for taken, taken_names in counts[: index + 1]:  # the refused hit was counted too
+                    self.storage.incr(taken.key_for(NAMESPACE, *taken_names), taken.get_expiry(), amount=-1)
+                return names, self.limiter.get_window_stats(item, NAMESPACE, *names).reset_time
+        return None
+
+    def _store_fails(self, error: StorageError) -> None:
+        with self._lock:
+            down, self._store_down = self._store_down, True
+        if not down:  # once per outage, not once per submission
+            log.warning("rate limits off: the store cannot be reached error=%s", safe(str(error.storage_error)))
+
+    def _store_works(self) -> None:
+        if self._store_down:
+            with self._lock:
+                down, self._store_down = self._store_down, False
+            if down:
+                log.warning("rate limits on again: the store answers")
+
+
+def _parse(variable: str, written: str) -> list[RateLimitItem]:
+    """Return the limits written as "30 per minute; 300 per hour" (empty: none)."""
+    try:
+        return parse_many(written) if written and written.strip() else []
+    except ValueError:
+        raise ValueError(
+            f'{variable}="{written}" is not a rate limit. Write it like "10 per minute" or "5/minute; 50/hour".'
+        ) from None
 
 
 def init_app(app: Flask) -> Limiter:
@@ -82,7 +175,9 @@ def check_origin() -> None:
     origin = _request_origin()
     if origin is None or _same_site(origin) or origin in allowed_origins():
         return
-    log.warning("form=%s outcome=forbidden origin=%s", (request.view_args or {}).get("form_id", ""), origin[:200])
+    # What the client sent, escaped and quoted: a header must never end the line or add a key of its own.
+    sent = request.headers.get("Origin") or request.headers.get("Referer") or ""
+    log.warning('form=%s outcome=forbidden origin="%s"', safe((request.view_args or {}).get("form_id", "")), safe(sent))
     raise ForeignOrigin(
         "Formuläret kan inte skickas från den här webbplatsen. Använd formuläret på webbplatsens egen sida."
     )

@@ -3,13 +3,17 @@
 import json
 import logging
 import shutil
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from handler.app import create_app
-from support import valid_answers
+from handler.errors import TooManyRequests
+from handler.limits import RateLimits
+from support import free_port, valid_answers
 
 ROOT = Path(__file__).resolve().parent.parent
 URL = "/api/forms/bus-avvikelse"
@@ -362,3 +366,112 @@ def test_logs_carry_form_reference_outcome_and_timings_but_never_the_content(con
 def test_a_rate_limit_that_cannot_be_read_stops_the_start_with_a_plain_message(config):
     with pytest.raises(ValueError, match='FORMKIT_RATELIMIT="ten a minute" is not a rate limit'):
         create_app({**config, "RATELIMIT": "ten a minute"})
+
+
+# RateLimits: the pipeline's limits, without Flask
+
+
+def admitted(limits: RateLimits, client: str = "192.0.2.1", recipients: tuple[str, ...] = ()) -> bool:
+    """Return True when `limits` admits the submission, False when it answers TooManyRequests."""
+    try:
+        limits.admit(client, list(recipients))
+    except TooManyRequests:
+        return False
+    return True
+
+
+def test_twelve_concurrent_submissions_against_3_per_minute_admit_exactly_3():
+    limits = RateLimits("3 per minute", "memory://", "")
+    start = threading.Barrier(12)
+
+    def submit(_):
+        start.wait()  # all twelve at the same moment
+        return admitted(limits)
+
+    with ThreadPoolExecutor(12) as pool:
+        results = list(pool.map(submit, range(12)))
+
+    assert results.count(True) == 3
+
+
+def test_twelve_concurrent_submissions_to_one_recipient_admit_only_its_limit():
+    limits = RateLimits("", "memory://", "3 per hour")
+    start = threading.Barrier(12)
+
+    def submit(number):
+        start.wait()
+        return admitted(limits, f"192.0.2.{number}", ("rektor@solna.se",))
+
+    with ThreadPoolExecutor(12) as pool:
+        results = list(pool.map(submit, range(12)))
+
+    assert results.count(True) == 3
+
+
+def test_each_of_several_limits_holds_and_the_refusal_says_when_to_try_again():
+    limits = RateLimits("2 per minute; 3 per hour", "memory://", "")
+
+    assert [admitted(limits) for _ in range(3)] == [True, True, False]
+    with pytest.raises(TooManyRequests) as refused:
+        limits.admit("192.0.2.1", [])
+    assert refused.value.status == 429 and "Vänta en stund" in refused.value.detail
+    assert 0 < refused.value.retry_after <= 60
+
+
+def test_a_recipient_gets_at_most_its_limit_whatever_the_spelling_of_its_address():
+    limits = RateLimits("", "memory://", "2 per hour")
+
+    first = admitted(limits, "192.0.2.1", ("Rektor@Solna.se",))
+    second = admitted(limits, "192.0.2.2", (" rektor@solna.se",))
+    with pytest.raises(TooManyRequests) as refused:
+        limits.admit("192.0.2.3", ["REKTOR@SOLNA.SE", "chef@solna.se"])
+
+    assert first and second
+    assert "mottagarna" in refused.value.detail
+    assert 3500 < refused.value.retry_after <= 3600
+    assert "rektor@solna.se" not in refused.value.detail.lower()  # which address is not given away
+
+
+def test_an_address_named_twice_in_one_submission_counts_once():
+    limits = RateLimits("", "memory://", "1 per hour")
+
+    assert admitted(limits, recipients=("rektor@solna.se", "Rektor@solna.se"))
+
+
+def test_a_submission_refused_for_a_recipient_uses_up_nothing_of_the_clients_or_other_recipients_limits():
+    limits = RateLimits("3 per minute", "memory://", "1 per hour")
+    assert admitted(limits, recipients=("rektor@solna.se",))
+
+    refused = [admitted(limits, recipients=("chef@solna.se", "rektor@solna.se")) for _ in range(5)]
+
+    assert refused == [False] * 5
+    assert admitted(limits, recipients=("chef@solna.se",))  # chef's one report, and the client's second
+    assert admitted(limits, recipients=("eva@solna.se",))  # the client's third
+    assert not admitted(limits, recipients=("anna@solna.se",))  # the client's limit, not anna's
+
+
+def test_empty_limits_turn_both_limits_off():
+    limits = RateLimits("", "memory://", "")
+
+    assert all(admitted(limits, recipients=("rektor@solna.se",)) for _ in range(50))
+
+
+@pytest.mark.parametrize("variable", ["FORMKIT_RATELIMIT", "FORMKIT_RECIPIENT_RATELIMIT"])
+def test_a_limit_that_cannot_be_read_is_refused_with_its_variable_named(variable):
+    written = {"FORMKIT_RATELIMIT": "3 per minute", "FORMKIT_RECIPIENT_RATELIMIT": "20 per hour"}
+    written[variable] = "ten a minute"
+
+    with pytest.raises(ValueError, match=f'{variable}="ten a minute" is not a rate limit'):
+        RateLimits(written["FORMKIT_RATELIMIT"], "memory://", written["FORMKIT_RECIPIENT_RATELIMIT"])
+
+
+def test_an_unreachable_store_lets_submissions_through_and_says_so_once(caplog):
+    pytest.importorskip("redis")
+    limits = RateLimits("1 per minute", f"redis://127.0.0.1:{free_port()}", "1 per hour")
+
+    with caplog.at_level(logging.WARNING, logger="formkit.limits"):
+        results = [admitted(limits, recipients=("rektor@solna.se",)) for _ in range(5)]
+
+    assert results == [True] * 5
+    warnings = [r.getMessage() for r in caplog.records if r.name == "formkit.limits"]
+    assert len(warnings) == 1 and "rate limits off" in warnings[0]
