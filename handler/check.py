@@ -92,7 +92,8 @@ def _placement_problems(schema_dir: Path, docs: Path, forms: dict[str, Form], pa
             )
             problems.append(Problem(str(page), line, message=message))
     replies = {_reply_form(path) for path in schema_dir.glob("*.json")}
-    for form_id, form in forms.items():
+    # A file that is no JSON may be the report that links to a form; that form is not to blame then.
+    for form_id, form in forms.items() if UNREADABLE not in replies else ():
         if form_id not in pages and form_id not in replies:
             problems.append(
                 form.source.say(
@@ -104,13 +105,20 @@ def _placement_problems(schema_dir: Path, docs: Path, forms: dict[str, Form], pa
     return problems
 
 
-def _reply_form(path: Path) -> str | None:
-    """Return the reply form a schema file names, read leniently (the file may have other problems)."""
+UNREADABLE = object()
+
+
+def _reply_form(path: Path):
+    """Return the reply form a schema file names, read leniently (the file may have other problems).
+
+    None when it names none; UNREADABLE when the file is no JSON, so what it names is not known.
+    """
     try:
-        settings = json.loads(path.read_text(encoding="utf-8")).get("x-formkit")
-        return settings.get("reply_form") if isinstance(settings, dict) else None
-    except (ValueError, AttributeError):
-        return None
+        schema = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError:
+        return UNREADABLE
+    settings = schema.get("x-formkit") if isinstance(schema, dict) else None
+    return settings.get("reply_form") if isinstance(settings, dict) else None
 
 
 _cache: dict = {}

@@ -33,6 +33,13 @@ def main(argv: list[str] | None = None) -> int:
     check = commands.add_parser("check", help="kontrollera alla formulär i schema/ och sidorna som visar dem")
     check.add_argument("--schema-dir", help="mappen med formulär (förval: FORMKIT_SCHEMA_DIR eller schema)")
     check.add_argument("--docs-dir", help="mappen med sidor (förval: FORMKIT_DOCS_DIR eller docs bredvid schema)")
+    check.add_argument(
+        "--format",
+        choices=["text", "json"],
+        default="text",
+        help="text: en rad per problem (förval); json: en lista med file, line, column, field, message och "
+        "severity, för redigerare och CI",
+    )
     outbox = commands.add_parser("outbox", help="utkorgen: run, status, retry")
     outbox.add_argument("action", choices=["run", "status", "retry"])
     outbox.add_argument("--once", action="store_true", help="run: leverera det som väntar en gång och avsluta")
@@ -79,12 +86,18 @@ def cmd_build(args) -> int:
 
 
 def cmd_check(args) -> int:
-    """Print every problem and warning, one line each; exit code 0 only when there is no problem."""
+    """Print every problem and warning, one line each or as JSON; exit code 0 only when there is no problem."""
     from .check import check_project
 
     schema_dir = args.schema_dir or os.environ.get("FORMKIT_SCHEMA_DIR") or "schema"
     docs_dir = args.docs_dir or os.environ.get("FORMKIT_DOCS_DIR") or None
     checked = check_project(schema_dir, docs_dir)
+    if args.format == "json":
+        import json
+
+        found = [problem.as_json() for problem in [*checked.problems, *checked.warnings]]
+        print(json.dumps(found, ensure_ascii=False, indent=2))
+        return 1 if checked.problems else 0
     for problem in checked.problems:
         print(problem, file=sys.stderr)
     for warning in checked.warnings:

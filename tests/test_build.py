@@ -65,7 +65,7 @@ def test_a_broken_schema_stops_the_handler_from_starting(tmp_path):
     break_schema(project)
 
     with pytest.raises(FormDefinitionError) as error:
-        create_app({"SCHEMA_DIR": str(project / "schema"), "OUTBOX_DIR": str(tmp_path / "outbox")})
+        create_app({"TESTING": True, "SCHEMA_DIR": str(project / "schema"), "OUTBOX_DIR": str(tmp_path / "outbox")})
 
     assert "bus-avvikelse.json" in str(error.value) and "handelsetyp" in str(error.value)
 

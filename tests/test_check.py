@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import shutil
 from pathlib import Path
 
 import markdown
@@ -15,7 +16,7 @@ from jsonschema import Draft202012Validator
 from handler.app import create_app
 from handler.check import check_project
 from handler.cli import main
-from handler.conventions import KIT_SCHEMA, KIT_SCHEMA_PATH
+from handler.conventions import KIT_SCHEMA, KIT_SCHEMA_PATH, Problem, in_order
 from handler.errors import FormDefinitionError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -355,6 +356,49 @@ def test_formkit_check_with_only_warnings_exits_0(tmp_path, monkeypatch, capsys)
     assert "varning:" in err and out == "1 formulär i schema/ är i ordning (1 varning).\n"
 
 
+def test_formkit_check_as_json_lists_the_same_problems_for_tools_and_ci(tmp_path, monkeypatch, capsys):
+    broken = mutated(lambda s: s["properties"]["namn"].update({"x-widgett": "textarea"}))
+    untitled = mutated(lambda s: s["properties"]["namn"].pop("title"))
+    monkeypatch.chdir(project(tmp_path, {"anmalan": broken, "enkel": untitled}))
+    assert main(["check"]) == 1
+    printed = capsys.readouterr().err.splitlines()[:-1]  # the text, without its summary line
+
+    assert main(["check", "--format", "json"]) == 1
+
+    out, err = capsys.readouterr()
+    found = json.loads(out)
+    assert err == ""
+    assert [entry["severity"] for entry in found] == ["error", "warning"]
+    error, warning = found
+    assert set(error) == {"file", "line", "column", "field", "message", "severity"}
+    assert (error["file"], error["field"], error["column"]) == ("schema/anmalan.json", "namn", None)
+    assert error["message"].startswith('okänt nyckelord "x-widgett". Menade du "x-widget"?')
+    assert (warning["file"], warning["field"]) == ("schema/enkel.json", "namn")
+    assert printed == [
+        f"{'varning: ' if e['severity'] == 'warning' else ''}{e['file']}:{e['line']}: "
+        f'fältet "{e["field"]}": {e["message"]}'
+        for e in found
+    ]
+
+
+def test_formkit_check_as_json_prints_an_empty_list_and_exits_0_when_all_is_well(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(project(tmp_path, {"anmalan": GOOD}))
+
+    assert main(["check", "--format", "json"]) == 0
+
+    assert json.loads(capsys.readouterr().out) == []
+
+
+def test_formkit_check_as_json_gives_a_syntax_error_its_line_and_column(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(project(tmp_path, {"anmalan": '{\n  "type": "object"\n  "properties": {}\n}\n'}))
+
+    assert main(["check", "--format", "json"]) == 1
+
+    (entry,) = json.loads(capsys.readouterr().out)
+    assert (entry["line"], entry["column"], entry["field"]) == (3, 3, "")
+    assert entry["message"].startswith("ogiltig JSON")
+
+
 def test_formkit_check_reads_the_folders_from_the_environment(tmp_path, monkeypatch, capsys):
     root = project(tmp_path, {"anmalan": GOOD}, {})
     (root / "sidor").mkdir()
@@ -365,6 +409,69 @@ def test_formkit_check_reads_the_folders_from_the_environment(tmp_path, monkeypa
     assert main(["check"]) == 0
 
 
+# ---- problems are data; a form that failed gets no consequential problems ----
+
+
+def test_problems_are_sorted_by_file_and_line_and_repeats_dropped_as_values():
+    later = Problem("schema/a.json", 10, message="sist")
+    early = Problem("schema/a.json", 2, message="först")
+    page = Problem("docs/a.md", 1, message="sidan")
+    whole = Problem("schema/a.json", None, message="hela filen")
+    other = Problem("schema/b.json", 1, message="annan fil")
+
+    assert in_order([page, later, other, early, later, whole]) == [whole, early, later, other, page]
+
+
+def test_a_problem_becomes_one_line_only_when_printed():
+    problem = Problem("schema/a.json", 4, None, "kontakt.epost", "Rätta värdet.", "error", 'fältet "kontakt.epost"')
+
+    assert str(problem) == 'schema/a.json:4: fältet "kontakt.epost": Rätta värdet.'
+    assert str(Problem("schema/a.json", 4, 3, message="ogiltig JSON")) == "schema/a.json:4:3: ogiltig JSON"
+    assert str(Problem("schema", message="mappen finns inte.")) == "schema: mappen finns inte."
+    assert problem.as_json()["field"] == "kontakt.epost" and problem.as_json()["line"] == 4
+
+
+def shipped_project(tmp_path: Path) -> Path:
+    for folder in ("schema", "docs"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    return tmp_path
+
+
+def test_one_bad_title_is_one_problem_with_no_warning_and_no_blame_on_the_answer_form(tmp_path):
+    root = shipped_project(tmp_path)
+    path = root / "schema" / "bus-avvikelse.json"
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    schema["properties"]["handelsetyp"]["title"] = 5
+    path.write_text(json.dumps(schema, indent=2, ensure_ascii=False), encoding="utf-8")
+
+    checked = check_project(root / "schema")
+
+    (problem,) = checked.problems
+    assert problem.file == str(path) and problem.field == "handelsetyp" and '"title" ska vara en text' in str(problem)
+    assert checked.warnings == []
+    assert set(checked.forms) == {"bus-avvikelse-svar"}
+
+
+def test_a_report_with_broken_json_does_not_blame_its_answer_form(tmp_path):
+    root = shipped_project(tmp_path)
+    path = root / "schema" / "bus-avvikelse.json"
+    path.write_text(path.read_text(encoding="utf-8").replace('"type": "object",', '"type": "object"', 1))
+
+    (problem,) = check_project(root / "schema").problems
+
+    assert problem.file == str(path) and "ogiltig JSON" in problem.message
+
+
+def test_an_answer_form_that_no_report_links_to_is_still_told_about_its_token(tmp_path):
+    root = shipped_project(tmp_path)
+    (root / "schema" / "bus-avvikelse.json").unlink()
+    (root / "docs" / "rapportera.md").write_text("# Rapportera\n", encoding="utf-8")
+
+    (problem,) = check_project(root / "schema").problems
+
+    assert problem.file.endswith("bus-avvikelse-svar.json") and '"token" betyder adressen' in problem.message
+
+
 # ---- the build and the handler run the same check ----
 
 
@@ -372,7 +479,7 @@ def test_the_handler_refuses_to_start_with_a_form_on_no_page(tmp_path):
     root = project(tmp_path, {"anmalan": GOOD}, {"index.md": "# Start\n"})
 
     with pytest.raises(FormDefinitionError) as caught:
-        create_app({"SCHEMA_DIR": str(root / "schema"), "OUTBOX_DIR": ""})
+        create_app({"TESTING": True, "SCHEMA_DIR": str(root / "schema"), "OUTBOX_DIR": ""})
 
     assert "står inte på någon sida" in caught.value.problems[0]
 
