@@ -22,7 +22,7 @@ from email.mime.text import MIMEText
 from email.policy import compat32
 from email.utils import format_datetime, formataddr, getaddresses
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from icalendar import Alarm, Calendar, Event
@@ -43,6 +43,7 @@ UTF8 = Charset("utf-8")
 UTF8.body_encoding = QP
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
+TEXTS = Path(__file__).parent / "templates" / "mail"
 # A reminder a week before the deadline, at 09:00: an all-day event starts at midnight.
 REMINDER = datetime.timedelta(days=-7, hours=9)
 
@@ -68,12 +69,12 @@ def compose(
     if _config is not None:  # transition: removed when pipeline.py lands
         mail, linked = _mail_settings(_config), _linked
         link = "" if linked else reply.answer_link(form, data, reference, created, _config)
-    routing = _routing(form)
+    routing = form.settings.mail
     values = placeholders(form, reference, created, linked, link)
-    to = resolve(data, routing.get("to"), linked) or [mail.default_to]
-    cc = [a for a in resolve(data, routing.get("cc"), linked) if a.lower() not in map(str.lower, to)]
+    to = resolve(data, routing.to, linked) or [mail.default_to]
+    cc = [a for a in resolve(data, routing.cc, linked) if a.lower() not in map(str.lower, to)]
     kind = "answer" if linked else "report"
-    body = fill(routing.get("body") or text(f"{kind}_body"), values)
+    body = fill(routing.body or text(f"{kind}_body"), values)
     if link and link not in body:  # the editor's text forgot {reply_link}: the link must still reach them
         body += fill(text("report_link"), values)
     name = f"{linked.reference}-svar.docx" if linked else f"{reference}.docx"
@@ -82,16 +83,16 @@ def compose(
     if link:
         reminder = calendar(form, reference, created, link, mail.domain)
         attachments.append(_attachment(f"{reference}-svara-senast.ics", reminder, "text/calendar"))
-    subject = fill(routing.get("subject") or text(f"{kind}_subject").strip(), values)
-    reply_to = resolve(data, routing.get("reply_to"), linked)
+    subject = fill(routing.subject or text(f"{kind}_subject").strip(), values)
+    reply_to = resolve(data, routing.reply_to, linked)
     report = _message(mail, reference, "report", subject, body, to, cc, attachments, reply_to)
     if linked:  # thread the answer with the report in the recipients' mail programs
         report["In-Reply-To"] = report["References"] = f"<{linked.reference}.report@{mail.domain}>"
     messages = [report]
-    receipt_to = resolve(data, routing.get("receipt_to"), linked)
+    receipt_to = resolve(data, routing.receipt_to, linked)
     if receipt_to:
-        subject = fill(routing.get("receipt_subject") or text("receipt_subject").strip(), values)
-        body = fill(routing.get("receipt_body") or text("receipt_body"), values)
+        subject = fill(routing.receipt_subject or text("receipt_subject").strip(), values)
+        body = fill(routing.receipt_body or text("receipt_body"), values)
         messages.append(_message(mail, reference, "receipt", subject, body, receipt_to, [], [document], []))
     return messages
 
@@ -99,7 +100,7 @@ def compose(
 @cache
 def text(name: str) -> str:
     """Return a default text from templates/mail/ (`report_subject`, `receipt_body`, ...), placeholders unfilled."""
-    return (resources.files(__package__) / "templates" / "mail" / f"{name}.txt").read_text(encoding="utf-8")
+    return (TEXTS / f"{name}.txt").read_text(encoding="utf-8")
 
 
 def resolve(data, entries, linked: LinkedReport | None = None) -> list[str]:
@@ -166,14 +167,6 @@ def calendar(form: Form, reference: str, created: datetime.datetime, link: str, 
     calendar.add("method", "PUBLISH")
     calendar.add_component(event)
     return calendar.to_ical()
-
-
-def _routing(form: Form) -> Mapping:
-    # The one reader of form settings here: a dict today, FormSettings with a MailRouting later
-    # (its "" still means "the default text").
-    settings = form.settings
-    routing = settings["mail"] if isinstance(settings, Mapping) else settings.mail
-    return routing if isinstance(routing, Mapping) else vars(routing)
 
 
 def _message(mail: MailSettings, reference, kind, subject, body, to, cc, attachments: list[Message], reply_to):

@@ -28,10 +28,10 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
 from .errors import BadLink, ExpiredLink, MissingLink
+from .forms import DEADLINE_MONTHS, Form
 from .reference import add_months
 
 if TYPE_CHECKING:
-    from .forms import Form
     from .settings import LinkSettings
 
 log = logging.getLogger("formkit")
@@ -57,21 +57,21 @@ class LinkedReport:
 
 def deadline(form: Form, created: datetime.datetime) -> datetime.date:
     """Return the day an answer to a report sent at `created` is due (`reply_link.deadline_months`, default 2)."""
-    return add_months(created.date(), int(_get(_setting(form, "reply_link"), "deadline_months", 2)))
+    link = form.settings.reply_link
+    return add_months(created.date(), link.deadline_months if link else DEADLINE_MONTHS)
 
 
 def answer_link(form: Form, data: dict, reference: str, created: datetime.datetime, links: LinkSettings) -> str:
     """Return the link for answering this report, or "" when the form has no reply loop or no address to answer."""
-    settings = _setting(form, "reply_link")
-    found = values_at(data, _get(settings, "answer_to", "")) if settings else []
+    link = form.settings.reply_link
+    found = values_at(data, link.answer_to) if link else []
     answer_to = next((value for value in found if isinstance(value, str) and value), "")
     if not answer_to:
         return ""
     if not allowed(answer_to, form):  # validation lets no such address through: say so, without the address
         log.warning("form=%s reference=%s no answer link: the address to answer is not allowed", form.id, reference)
         return ""
-    reply_form = _setting(form, "reply_form")
-    linked = LinkedReport(reference, created.date().isoformat(), answer_to)
+    reply_form, linked = form.settings.reply_form, LinkedReport(reference, created.date().isoformat(), answer_to)
     return url(links, reply_form, issue(links, reply_form, linked))
 
 
@@ -130,7 +130,7 @@ def allowed(address: str, form: Form) -> bool:
     """Return whether `address` is one bare address in one of the form's allowed domains (none listed: any)."""
     if not ADDRESS.match(address):
         return False
-    domains = [d.lower() for d in _setting(form, "allowed_domains") or ()]
+    domains = [d.lower() for d in form.settings.allowed_domains]
     domain = address.rsplit("@", 1)[1].lower()
     return not domains or any(domain == d or domain.endswith("." + d) for d in domains)
 
@@ -144,17 +144,6 @@ def values_at(data, pointer: str) -> list:
         else:
             found = [value[part] for value in found if isinstance(value, dict) and part in value]
     return found
-
-
-def _setting(form: Form, name: str):
-    # The one reader of form settings here: a dict today, a FormSettings object later.
-    return _get(form.settings, name, None)
-
-
-def _get(settings, name: str, default):
-    if settings is None:
-        return default
-    return settings.get(name, default) if isinstance(settings, Mapping) else getattr(settings, name, default)
 
 
 def _id(form: Form | str) -> str:

@@ -434,7 +434,7 @@ def test_any_form_can_have_the_answer_loop_by_settings_alone(tmp_path):
         write_forms(tmp_path, {"reply_form": "svar", "reply_link": {"answer_to": "/chef"}}, {"to": "token"})
     )
 
-    assert forms["svar"].settings["reply_of"] == "rapport"
+    assert forms["svar"].settings.reply_of == "rapport"
 
 
 @pytest.mark.parametrize(

@@ -10,13 +10,13 @@ from __future__ import annotations
 import datetime
 from typing import NamedTuple
 
-from ..forms import Field, Form
+from ..forms import Field, Form, Kind
 from ..reply import LinkedReport, deadline
 from .wml import Body
 
 EMPTY = "–"
 STAMP = "%Y-%m-%d %H:%M"
-LONG = ("group", "list", "textarea")  # kinds with a heading of their own; the rest share label/value tables
+LONG = (Kind.GROUP, Kind.LIST, Kind.TEXTAREA)  # kinds with a heading of their own; the rest share label/value tables
 
 
 class Draft(NamedTuple):
@@ -32,7 +32,7 @@ def report(form: Form, data: dict, reference: str, created: datetime.datetime, r
     body = Body()
     body.heading(form.title, "Title")
     rows = [("Referens", reference), ("Inskickad", created.strftime(STAMP))]
-    if _has_reply_link(form):
+    if form.settings.reply_link:
         rows.append(("Svara senast", deadline(form, created).isoformat()))
     body.meta(rows)
     _section(body, form.root, data, level=1)
@@ -76,11 +76,6 @@ def display(node: Field, value) -> str:
     return labels.get(str(value), str(value))
 
 
-def _has_reply_link(form: Form) -> bool:
-    # The one place this module reads form settings (a dict today, FormSettings later).
-    return bool(form.settings.get("reply_link"))
-
-
 def _section(body: Body, node: Field, data, level: int, blank: bool = False) -> None:
     """Walk a group's children: consecutive short inputs share one label/value table; groups, lists and
     long texts get a heading of their level."""
@@ -101,9 +96,9 @@ def _section(body: Body, node: Field, data, level: int, blank: bool = False) -> 
         body.heading(child.title, min(level, 3))
         if child.description and blank:
             body.paragraph(child.description, italic=True)
-        if child.kind == "group":
+        if child.kind == Kind.GROUP:
             _section(body, child, value, level + 1, blank)
-        elif child.kind == "list":
+        elif child.kind == Kind.LIST:
             _rows(body, child, value, blank)
         elif blank:
             body.box()
