@@ -78,8 +78,8 @@ def answer_link(form: Form, data: dict, reference: str, created: datetime.dateti
 def issue(links: LinkSettings, reply_form: Form | str, linked: LinkedReport, issued_at: float | None = None) -> str:
     """Return a token for answering `linked` with `reply_form`; `issued_at` backdates it (tests)."""
     links, form_id = _links(links), _id(reply_form)
-    if not REFERENCE.match(linked.reference) or not ADDRESS.match(linked.answer_to):
-        raise ValueError("an answer link names one report and one bare address")
+    if not (REFERENCE.match(linked.reference) and DATE.match(linked.date) and ADDRESS.match(linked.answer_to)):
+        raise ValueError("an answer link names one report, its date and one bare address")
     payload = {"r": linked.reference, "d": linked.date, "a": linked.answer_to}
     return _serializer(links, form_id, issued_at).dumps(payload).decode("ascii")  # a binary payload gives bytes
 
