@@ -9,6 +9,12 @@ is deleted before it was delivered. A claim whose process died (same host, proce
 at once; any other claim older than `claim_timeout` seconds is released too, so a crash never
 strands a message. Delivery is at-least-once: a message may be sent twice after a crash, and its
 stable Message-ID makes the duplicate recognisable.
+
+Reports are personal data: every file is written 0600 and every folder made 0700, whatever the umask
+(`write_private`, `private_folder`; the mail folder uses them too). A writer killed between write and
+rename leaves a file in tmp/, removed once it is older than `claim_timeout`. When the retry state
+cannot be saved (a full disk), the back-off goes on in this process's memory, no temporary file is
+left behind, and the problem is logged when it starts and when it ends, not every round.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from pathlib import Path
 
 log = logging.getLogger("formkit.outbox")
 FOLDERS = ("tmp", "new", "cur", "failed", "state")
+PRIVATE_FILE, PRIVATE_FOLDER = 0o600, 0o700
 _ADDRESS = re.compile(r"[^\s<>()\"',;:]+@[^\s<>()\"',;:]+")
 # Who holds a claim: host, process and a token unique to this process's life (a restarted
 # process may get the same pid, as pid 1 in a container does).
@@ -62,9 +69,13 @@ class Outbox:
         self.root = Path(directory)
         self.retry_base, self.retry_max, self.max_age = retry_base, retry_max, max_age
         self.claim_timeout = claim_timeout
+        # Retry states this process could not save (a full disk): the back-off goes on from here.
+        self._unsaved: dict[str, dict] = {}
+        self._trouble: dict[str, str] = {}  # what keeps failing ("disk", "round"), so it is logged once
         try:
+            private_folder(self.root)
             for folder in FOLDERS:
-                (self.root / folder).mkdir(parents=True, exist_ok=True)
+                private_folder(self.root / folder)
         except OSError as error:  # the handler still starts, and answers 503 until this is fixed
             log.error("outbox not usable directory=%s error=%s", self.root, error)
 
@@ -77,7 +88,7 @@ class Outbox:
         stem = "".join(c for c in message["Message-ID"] if c.isalnum() or c in ".-") or "message"
         name = f"{time.time_ns()}.{stem}.eml"
         final = self._own_claim(name) if claim else self.root / "new" / name
-        _write_durably(self.root / "tmp" / name, final, message.as_bytes())
+        write_private(self.root / "tmp" / name, final, message.as_bytes())
         return name
 
     def release(self, name: str) -> None:
@@ -108,11 +119,12 @@ class Outbox:
             try:
                 self._failed_attempt(name, claimed, state, error)
             except OSError as trouble:  # a full disk must not turn a queued report into an error page
-                log.error("could not record a failed attempt message=%s error=%s", name, trouble)
+                self._disk_fails(trouble)
                 with contextlib.suppress(OSError):
                     os.rename(claimed, self.root / "new" / name)
             return False
         claimed.unlink(missing_ok=True)
+        self._unsaved.pop(name, None)
         with contextlib.suppress(OSError):
             self._state_path(name).unlink(missing_ok=True)
         log.info(
@@ -129,9 +141,11 @@ class Outbox:
         now = time.time() if now is None else now
         self.release_stale_claims(now)
         delivered = 0
-        for path in sorted((self.root / "new").glob("*.eml")):
+        waiting = sorted((self.root / "new").glob("*.eml"))
+        for path in waiting:
             if self._state(path.name)["next_attempt"] <= now:
                 delivered += self.deliver(path.name, send)
+        self._forget_gone({path.name for path in waiting})
         return delivered
 
     def next_due(self) -> float | None:
@@ -146,9 +160,14 @@ class Outbox:
             try:
                 self.run_once(send)
                 due = self.next_due()
-            except Exception:  # keep the worker alive whatever one round meets (a full disk, a bad file)
-                log.exception("outbox round failed")
+            except Exception as error:  # keep the worker alive whatever one round meets (a full disk, a bad file)
+                if self._trouble.get("round") != describe(error):  # the same failure again is no news
+                    self._trouble["round"] = describe(error)
+                    log.exception("outbox round failed")
                 due = None
+            else:
+                if self._trouble.pop("round", None):
+                    log.warning("outbox rounds work again")
             wait = interval if due is None else min(interval, max(0.05, due - time.time()))
             stop.wait(wait)
 
@@ -192,6 +211,7 @@ class Outbox:
     def release_stale_claims(self, now: float | None = None) -> int:
         """Put back into new/ the claims of processes that died or took too long; return the count."""
         now = time.time() if now is None else now
+        self._remove_leftovers(now)
         released = 0
         for path in (self.root / "cur").glob("*.eml~*"):
             name, _, owner = path.name.partition("~")
@@ -203,6 +223,18 @@ class Outbox:
             except FileNotFoundError:  # delivered or released by someone else meanwhile
                 continue
         return released
+
+    def _remove_leftovers(self, now: float) -> None:
+        """Remove what writers killed between write and rename left behind, once older than claim_timeout."""
+        # Earlier versions kept the retry state's temporary files in state/.
+        for path in [*(self.root / "tmp").glob("*"), *(self.root / "state").glob(".*.tmp")]:
+            try:
+                age = now - path.stat().st_mtime
+                if age > self.claim_timeout:
+                    path.unlink()
+                    log.warning("removed leftover file=%s age_s=%.0f", path.relative_to(self.root), age)
+            except FileNotFoundError:  # renamed into place or removed by someone else meanwhile
+                continue
 
     def _claim(self, name: str) -> Path | None:
         claimed = self._own_claim(name)
@@ -242,17 +274,40 @@ class Outbox:
 
     def _state(self, name: str) -> dict:
         try:
-            return json.loads(self._state_path(name).read_text())
+            state = json.loads(self._state_path(name).read_text())
         except (OSError, ValueError):  # none yet (or unreadable): a message never tried
             stamp = name.split(".", 1)[0]
             created = int(stamp) / 1e9 if stamp.isdigit() else time.time()
-            return {"attempts": 0, "last_error": "", "next_attempt": 0, "created": created}
+            state = {"attempts": 0, "last_error": "", "next_attempt": 0, "created": created}
+        unsaved = self._unsaved.get(name)
+        if unsaved and unsaved["attempts"] >= state["attempts"]:  # newer than what the disk holds
+            return dict(unsaved)
+        return state
 
     def _save_state(self, name: str, state: dict) -> None:
-        path = self._state_path(name)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        temporary.write_text(json.dumps(state))
-        os.replace(temporary, path)
+        """Save a message's retry state; when the disk refuses, keep it in memory and carry on."""
+        temporary = self.root / "tmp" / f".state.{name}.{uuid.uuid4().hex}"
+        try:
+            write_private(temporary, self._state_path(name), json.dumps(state).encode())
+        except OSError as error:
+            self._unsaved[name] = dict(state)
+            self._disk_fails(error)
+            return
+        self._unsaved.pop(name, None)
+        if self._trouble.pop("disk", None):
+            log.warning("outbox records retry state again; the back-off kept in memory is saved")
+
+    def _disk_fails(self, error: OSError) -> None:
+        problem = describe(error)
+        if self._trouble.get("disk") != problem:  # logged when it starts or changes, not every round
+            self._trouble["disk"] = problem
+            log.error("could not record a failed attempt; the back-off goes on in memory error=%s", problem)
+
+    def _forget_gone(self, waiting: set[str]) -> None:
+        """Drop the unsaved states of messages that are no longer waiting, being sent or failed."""
+        for name in [name for name in self._unsaved if name not in waiting]:
+            if not (self.root / "failed" / name).exists() and not any((self.root / "cur").glob(f"{name}~*")):
+                self._unsaved.pop(name, None)
 
 
 def describe(error: Exception) -> str:
@@ -287,18 +342,41 @@ def _owner_is_gone(owner: str) -> bool:
         return False
 
 
-def _write_durably(temporary: Path, final: Path, content: bytes) -> None:
+def write_private(temporary: Path, final: Path, content: bytes) -> None:
+    """Write `content` to `final` readable by its owner only (0600), durably: fsync, atomic rename, fsync folder.
+
+    `temporary` (a new name in the same file system) must not exist. On any failure it is removed and
+    `final` is left as it was.
+    """
+    # O_EXCL: never write into a file someone else made; the mode is set at birth, so no moment is readable.
+    handle = os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_CLOEXEC, PRIVATE_FILE)
     try:
-        with open(temporary, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
+        os.fchmod(handle, PRIVATE_FILE)  # a umask can only take bits away; this makes it exactly 0600
+        with os.fdopen(handle, "wb") as file:
+            handle = -1  # the file object closes it now
+            file.write(content)
+            file.flush()
+            os.fsync(file.fileno())
         os.replace(temporary, final)
     except BaseException:
+        if handle >= 0:
+            os.close(handle)
         with contextlib.suppress(OSError):
             temporary.unlink()  # never leave half a message behind
         raise
-    directory = os.open(final.parent, os.O_RDONLY)
+    _fsync_folder(final.parent)
+
+
+def private_folder(path: Path) -> Path:
+    """Create `path` (and missing parents) if needed and make it 0700, whatever the umask; return it."""
+    path.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o777 != PRIVATE_FOLDER:
+        os.chmod(path, PRIVATE_FOLDER)  # an older folder, or one the umask made otherwise
+    return path
+
+
+def _fsync_folder(folder: Path) -> None:
+    directory = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(directory)
     finally:

@@ -1,11 +1,14 @@
 """The durable outbox: queueing, back-off, giving up into failed/, claims, several processes, the CLI."""
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
+import stat
 import subprocess
 import sys
+import threading
 import time
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
@@ -15,7 +18,7 @@ from aiosmtpd.controller import Controller
 
 from handler.cli import main
 from handler.mail import send
-from handler.outbox import Outbox, describe
+from handler.outbox import Outbox, describe, write_private
 from support import Inbox, free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -265,3 +268,193 @@ def test_a_failed_attempt_that_cannot_be_recorded_still_leaves_the_message_waiti
 
     assert files(outbox, "new") == [name]
     assert "could not record a failed attempt" in caplog.text
+
+
+# Private files, leftovers and a full disk (issue 10)
+
+
+def modes(root) -> dict[str, int]:
+    """Return the permission bits of the outbox folder and of everything in it, by path below it."""
+    return {str(p.relative_to(root)): stat.S_IMODE(p.stat().st_mode) for p in [root, *root.rglob("*")]}
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o000], ids=["022", "000"])
+def test_every_file_is_0600_and_every_folder_0700_whatever_the_umask(tmp_path, umask):
+    before = os.umask(umask)
+    try:
+        outbox = Outbox(tmp_path / "var" / "outbox", retry_base=600)
+        outbox.put(message(1))
+        outbox.put(message(2), claim=True)
+        outbox.run_once(lambda m: send(m, smtp(free_port())))  # message 1 fails: a retry state is written
+        giving_up = Outbox(outbox.root, retry_base=0, max_age=0)
+        giving_up.put(message(3))
+        time.sleep(0.01)
+        giving_up.deliver(giving_up.entries()[0].name, lambda m: send(m, smtp(free_port())))  # into failed/
+    finally:
+        os.umask(before)
+
+    found = modes(outbox.root)
+    folders = {path: mode for path, mode in found.items() if (outbox.root / path).is_dir()}
+    written = {path: mode for path, mode in found.items() if path not in folders}
+    assert set(folders) == {".", "tmp", "new", "cur", "failed", "state"}
+    assert set(folders.values()) == {0o700}
+    assert {path.split("/")[0] for path in written} == {"new", "cur", "failed", "state"}
+    assert set(written.values()) == {0o600}
+
+
+def test_an_outbox_made_by_an_earlier_version_is_made_private(tmp_path):
+    for folder in ("tmp", "new", "cur", "failed", "state"):
+        (tmp_path / "outbox" / folder).mkdir(parents=True, mode=0o755)
+        os.chmod(tmp_path / "outbox" / folder, 0o755)
+
+    outbox = Outbox(tmp_path / "outbox")
+
+    assert set(modes(outbox.root).values()) == {0o700}
+
+
+def test_write_private_writes_0600_and_replaces_the_file_in_one_step(tmp_path):
+    before = os.umask(0)
+    try:
+        write_private(tmp_path / "report.tmp", tmp_path / "report.eml", b"first")
+        write_private(tmp_path / "report.tmp", tmp_path / "report.eml", b"second")
+    finally:
+        os.umask(before)
+
+    assert (tmp_path / "report.eml").read_bytes() == b"second"
+    assert stat.S_IMODE((tmp_path / "report.eml").stat().st_mode) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.eml"]
+
+
+def test_write_private_never_writes_into_a_file_that_is_already_there(tmp_path):
+    (tmp_path / "report.tmp").write_bytes(b"someone else's")
+
+    with pytest.raises(FileExistsError):
+        write_private(tmp_path / "report.tmp", tmp_path / "report.eml", b"mine")
+
+    assert (tmp_path / "report.tmp").read_bytes() == b"someone else's"
+    assert not (tmp_path / "report.eml").exists()
+
+
+def test_write_private_that_cannot_rename_leaves_no_temporary_file(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        write_private(tmp_path / "report.tmp", tmp_path / "missing" / "report.eml", b"mine")
+
+    assert list(tmp_path.iterdir()) == []
+
+
+KILLED_WRITER = """
+import os, signal, sys
+from email.message import EmailMessage
+from handler.outbox import Outbox
+mail = EmailMessage()
+mail["Message-ID"] = "<BUS-20261120-ABC009.report@formkit.localhost>"
+mail.set_content("Rapporten finns bifogad.")
+os.fsync = lambda fd: os.kill(os.getpid(), signal.SIGKILL)  # dies between write and rename
+Outbox(sys.argv[1]).put(mail)
+"""
+
+
+def test_what_a_killed_writer_left_in_tmp_is_removed_once_older_than_the_claim_timeout(tmp_path):
+    result = subprocess.run([sys.executable, "-c", KILLED_WRITER, str(tmp_path)], cwd=ROOT, timeout=30)
+    assert result.returncode == -9
+    [leftover] = (tmp_path / "tmp").iterdir()
+    outbox = Outbox(tmp_path, claim_timeout=60)
+
+    outbox.run_once(lambda m: pytest.fail("nothing is waiting"))
+    assert (tmp_path / "tmp" / leftover.name).exists()  # it might still be written: too young
+    os.utime(leftover, (time.time() - 120, time.time() - 120))
+    outbox.run_once(lambda m: pytest.fail("nothing is waiting"))
+
+    assert files(outbox, "tmp") == [] and files(outbox, "new") == []
+
+
+class SmallDisk:
+    """A real 1 MiB file system (tmpfs); `fill()` writes it full, as a full disk is, and `free()` empties it."""
+
+    def __init__(self, path):
+        self.path, self.filler = path, path / "filler"
+
+    def fill(self) -> None:
+        with contextlib.suppress(OSError), open(self.filler, "wb", buffering=0) as handle:
+            while True:  # until ENOSPC: full
+                handle.write(b"\0" * 4096)
+
+    def free(self) -> None:
+        self.filler.unlink()
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small file system here: {mounted.stderr.decode().strip()}")
+    try:
+        yield SmallDisk(mount)
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=True)
+
+
+def test_on_a_full_disk_back_off_goes_on_and_the_problem_is_logged_once_until_it_ends(small_disk, caplog):
+    outbox = Outbox(small_disk.path / "outbox", retry_base=10, retry_max=1000)
+    name = outbox.put(message())
+    port, attempts = free_port(), []
+
+    def closed(raw):
+        attempts.append(time.time())
+        send(raw, smtp(port))
+
+    small_disk.fill()
+    with caplog.at_level(logging.INFO, logger="formkit.outbox"):
+        for _ in range(50):  # fifty rounds at once: only the first one finds the message due
+            outbox.run_once(closed)
+        delays = [round(outbox.next_due() - attempts[-1])]
+        for _ in range(3):
+            outbox.run_once(closed, now=outbox.next_due())  # as if the wait was over
+            delays.append(round(outbox.next_due() - attempts[-1]))
+        assert (small_disk.path / "outbox" / "state").exists() and files(outbox, "state") == []  # none saved
+        assert files(outbox, "tmp") == []  # and no temporary file left behind
+        small_disk.free()
+        outbox.run_once(closed, now=outbox.next_due())
+        for _ in range(10):
+            outbox.run_once(closed)
+
+    assert len(attempts) == 5
+    assert delays == [10, 20, 40, 80]  # doubling, as if every state had been saved
+    state = json.loads((outbox.root / "state" / f"{name}.json").read_text())
+    assert state["attempts"] == 5  # what was kept in memory reached the disk
+    disk = [r for r in caplog.records if "could not record" in r.getMessage() or "again" in r.getMessage()]
+    assert [(r.levelname, "No space left on device" in r.getMessage()) for r in disk] == [
+        ("ERROR", True),
+        ("WARNING", False),
+    ]
+    assert files(outbox, "tmp") == [] and files(outbox, "new") == [name]
+
+
+def test_a_worker_on_a_full_disk_neither_retries_nor_logs_every_round(small_disk, caplog):
+    outbox = Outbox(small_disk.path / "outbox", retry_base=30)
+    outbox.put(message(1))
+    outbox.put(message(2))
+    port, attempts = free_port(), []
+
+    def closed(raw):
+        attempts.append(time.time())
+        send(raw, smtp(port))
+
+    small_disk.fill()
+    stop = threading.Event()
+    worker = threading.Thread(target=outbox.run_forever, args=(closed, 0.01, stop))
+
+    with caplog.at_level(logging.INFO, logger="formkit.outbox"):
+        worker.start()
+        time.sleep(1.0)  # about a hundred rounds
+        stop.set()
+        worker.join()
+
+    assert len(attempts) == 2  # one each, then they wait their 30 s
+    lines = [r.getMessage() for r in caplog.records if r.name == "formkit.outbox"]
+    assert sum("could not record" in line for line in lines) == 1
+    assert sum("delivery failed" in line for line in lines) == 2  # one attempt each, then they wait
+    assert len(lines) == 3
+    assert files(outbox, "tmp") == []
