@@ -96,4 +96,6 @@ _MONTH_DAYS = {
     for extra in (0, 60)
 }
 # Luhn's sum for a pair of digits of a ten-digit number: the first is doubled (its digits summed), the second not.
+# python-stdnum's luhn gives the same verdict (tests/test_privacy.py), at a quarter of the speed: one body
+# can hold 24,000 candidates.
 _LUHN = {f"{a}{b}": (2 * a if a < 5 else 2 * a - 9) + b for a in range(10) for b in range(10)}

@@ -2,6 +2,7 @@
 
 import functools
 import json
+import random
 import re
 import sys
 import time
@@ -9,8 +10,9 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from stdnum import luhn
 
-from handler.privacy import DASHES, INVISIBLE, PLUSES, SPACES, find_identity_number
+from handler.privacy import DASHES, INVISIBLE, PLUSES, SPACES, find_identity_number, is_identity_number
 from support import valid_answers
 
 URL = "/api/forms/bus-avvikelse"
@@ -126,3 +128,12 @@ def test_the_guard_reads_256_kib_of_digits_and_spaces_in_linear_time(body):
     assert find_identity_number(body) is None
 
     assert time.thread_time() - started < 0.2
+
+
+def test_the_check_digit_is_python_stdnums_luhn():
+    numbers = random.Random(10).sample(range(10_000), 2000)
+
+    for date in ("811218", "19811218", "121272"):
+        assert [is_identity_number(date, f"{n:04d}") for n in numbers] == [
+            luhn.is_valid(date[-6:] + f"{n:04d}") for n in numbers
+        ]
