@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 import time
 import urllib.parse
 from pathlib import Path
@@ -33,6 +34,9 @@ from .forms import Form
 from .mail import Transport, compose
 from .outbox import Outbox, describe
 from .reference import new_reference, now
+from .settings import NAMES as SETTING_NAMES
+from .settings import Settings, SettingsError
+from .settings import load as load_settings
 from .validation import validate
 
 log = logging.getLogger("formkit")
@@ -41,51 +45,26 @@ HONEYPOT = "_hemsida"
 VERSION = "_version"
 RETRY_AFTER_UNAVAILABLE = 30  # seconds; a mail server or disk usually recovers in about that time
 
-DEFAULTS = {
-    "SCHEMA_DIR": "schema",
-    "DOCS_DIR": "",
-    "PUBLIC_DIR": "",
-    "MAIL_DIR": "var/mail",
-    "OUTBOX_DIR": "var/outbox",
-    "SMTP_HOST": "",
-    "SMTP_PORT": 25,
-    "SMTP_USER": "",
-    "SMTP_PASSWORD": "",
-    "SMTP_STARTTLS": False,
-    "SMTP_TIMEOUT": 10,
-    "SMTP_QUICK_TIMEOUT": 3,
-    "MAIL_FROM": "Formulärtjänsten <no-reply@formkit.localhost>",
-    "MAIL_DOMAIN": "formkit.localhost",
-    "MAIL_REDIRECT": "",
-    "DEFAULT_TO": "formular@formkit.localhost",
-    "MAX_CONTENT_LENGTH": 256 * 1024,
-    "OUTBOX_RETRY_BASE": 30,
-    "OUTBOX_RETRY_MAX": 3600,
-    "OUTBOX_MAX_AGE": 3 * 86400,
-    "SECRET_KEY": reply.INSECURE_KEY,
-    "BASE_URL": "http://127.0.0.1:8000",
-    "REPLY_TOKEN_DAYS": 180,
-    "OUTBOX_CLAIM_TIMEOUT": 300,
-    "OUTBOX_INTERVAL": 5,
-    "RATELIMIT": "30 per minute; 300 per hour",
-    "RATELIMIT_STORAGE_URI": "memory://",
-    "ALLOWED_ORIGINS": "",
-    "TRUSTED_PROXIES": 0,
-}
+def create_app(config: dict | None = None, *, settings: Settings | None = None) -> Flask:
+    """Build the app from `settings`, or load them: FORMKIT_* variables and `.env`, under `config` (tests).
 
-
-def create_app(config: dict | None = None) -> Flask:
-    """Build the app: defaults, then FORMKIT_* environment variables, then `config` (for tests)."""
+    Without `settings` and without TESTING this is production, as gunicorn runs `create_app()`: a bad
+    setting prints its lines and exits with code 2, without a traceback.
+    """
+    if settings is None:
+        try:
+            settings = load_settings(config)
+        except SettingsError as error:
+            if (config or {}).get("TESTING"):
+                raise
+            print(error, file=sys.stderr, flush=True)
+            raise SystemExit(2) from None
     app = Flask(__name__)
-    app.config.from_mapping(DEFAULTS)
-    app.config.from_prefixed_env("FORMKIT")
-    if config:
-        app.config.from_mapping(config)
+    app.config.from_mapping({key: value for key, value in (config or {}).items() if key not in SETTING_NAMES})
+    app.config.from_mapping(settings.as_config())
+    app.extensions["formkit.settings"] = settings
     app.json.ensure_ascii = False
     _log_to_stderr_unless_configured()
-    app.config["SECRET_KEY"] = app.config["SECRET_KEY"] or reply.INSECURE_KEY
-    if app.config["SECRET_KEY"] == reply.INSECURE_KEY and not app.testing:
-        log.warning("FORMKIT_SECRET_KEY is not set: answer links are signed with an insecure development key")
     checked = check_project(app.config["SCHEMA_DIR"], app.config["DOCS_DIR"] or None)
     for warning in checked.warnings:
         log.warning("varning: %s", warning)

@@ -8,9 +8,12 @@ import os
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from .errors import FormDefinitionError
+from .settings import SettingsError
+from .settings import load as load_settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     except FormDefinitionError as error:
         print("\n".join(error.problems), file=sys.stderr)
         return 1
+    except SettingsError as error:  # one line per bad FORMKIT_* value, no traceback
+        print("\n".join(error.problems), file=sys.stderr)
+        return 2
 
 
 def build_site(config_file: str = "mkdocs.yml", site_dir: str | None = None) -> float:
@@ -122,13 +128,17 @@ def _count(number: int, one: str, many: str) -> str:
 
 def cmd_serve(args) -> int:
     """Build the site, then serve it with the handler; with --watch (the default) rebuild on changes."""
+    # Development: without FORMKIT_SECRET_KEY a random key is kept in var/. Checked before the slow imports.
+    settings = load_settings(development=True)
+    if not settings.public_dir:
+        settings = replace(settings, public_dir=str(Path("public").resolve()))
     from werkzeug.serving import run_simple
 
     from .app import create_app
 
     if not args.no_build:
         build_site(args.config)
-    app = create_app({"PUBLIC_DIR": os.environ.get("FORMKIT_PUBLIC_DIR") or str(Path("public").resolve())})
+    app = create_app(settings=settings)
     start_outbox_worker(app)
     served = app
     if args.watch:
@@ -148,11 +158,10 @@ def start_outbox_worker(app) -> threading.Thread | None:
     outbox = app.extensions["formkit.outbox"]
     if outbox is None:
         return None
-    from .mail import send
-
+    settings = app.extensions["formkit.settings"]
     thread = threading.Thread(
         target=outbox.run_forever,
-        args=(lambda message: send(message, app.config), float(app.config["OUTBOX_INTERVAL"])),
+        args=(deliverer(settings), settings.outbox.interval),
         name="formkit-outbox",
         daemon=True,
     )
@@ -160,19 +169,38 @@ def start_outbox_worker(app) -> threading.Thread | None:
     return thread
 
 
-def cmd_outbox(args) -> int:
-    from .app import create_app
-    from .mail import send
+def open_outbox(settings):
+    """Return the outbox that `settings.outbox` names, or None in serverless mode (FORMKIT_OUTBOX_DIR empty)."""
+    from .outbox import Outbox
 
-    app = create_app()
-    outbox = app.extensions["formkit.outbox"]
+    if not settings.outbox.dir:
+        return None
+    kept = settings.outbox
+    return Outbox(
+        kept.dir,
+        retry_base=kept.retry_base,
+        retry_max=kept.retry_max,
+        max_age=kept.max_age,
+        claim_timeout=kept.claim_timeout,
+    )
+
+
+def deliverer(settings):
+    """Return the function that hands one queued message to the SMTP server (or the mail folder)."""
+    from .transport import send
+
+    return lambda message: send(message, settings.smtp)
+
+
+def cmd_outbox(args) -> int:
+    """Deliver, list or retry the outbox. Needs the outbox and SMTP settings only: never reads the forms."""
+    # The outbox signs no links, so it needs no key (development=True); a key that is set is still checked.
+    settings = load_settings(development=True)
+    outbox = open_outbox(settings)
     if outbox is None:
         print("Ingen utkorg: FORMKIT_OUTBOX_DIR är tom (serverlöst läge).", file=sys.stderr)
         return 1
-
-    def deliver(message):
-        send(message, app.config)
-
+    deliver = deliverer(settings)
     if args.action == "status":
         print_status(outbox.entries())
         return 0
@@ -186,7 +214,7 @@ def cmd_outbox(args) -> int:
         return 0
     print(f"Utkorgen {outbox.root} levereras (avsluta med Ctrl+C).")
     try:
-        outbox.run_forever(deliver, float(app.config["OUTBOX_INTERVAL"]))
+        outbox.run_forever(deliver, settings.outbox.interval)
     except KeyboardInterrupt:
         pass
     return 0
