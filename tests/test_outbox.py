@@ -458,3 +458,16 @@ def test_a_worker_on_a_full_disk_neither_retries_nor_logs_every_round(small_disk
     assert sum("delivery failed" in line for line in lines) == 2  # one attempt each, then they wait
     assert len(lines) == 3
     assert files(outbox, "tmp") == []
+
+
+def test_a_report_that_cannot_be_queued_on_a_full_disk_leaves_nothing_behind(small_disk):
+    outbox = Outbox(small_disk.path / "outbox")
+    small_disk.fill()
+
+    with pytest.raises(OSError, match="No space left"):
+        outbox.put(message(1))
+
+    assert [files(outbox, folder) for folder in ("tmp", "new", "cur")] == [[], [], []]
+    small_disk.free()
+    name = outbox.put(message(2))
+    assert files(outbox, "new") == [name]
