@@ -524,6 +524,8 @@ def catalogue() -> dict[str, Case]:
         Case("row-index-superscript-two-html", b"verksamheter.%C2%B2.enhet=x", FORM, "text/html"),
         Case("row-index-5000-digits", b"verksamheter." + b"7" * 5000 + b".enhet=x", FORM, JSON),
         Case("row-index-5000-digits-html", b"verksamheter." + b"7" * 5000 + b".enhet=x", FORM, "text/html"),
+        Case("row-index-star", b"verksamheter.%2A.enhet=x", FORM, JSON),  # found by the fuzz: "*" is no row
+        Case("row-index-star-html", b"verksamheter.*.enhet=x", FORM, "text/html"),
         Case("lone-surrogate-key", b'{"\\ud800": 1}'),
         Case("lone-surrogate-value", b'{"handelsetyp": "\\ud800"}'),
         *(
@@ -533,6 +535,7 @@ def catalogue() -> dict[str, Case]:
         ),
         Case("nested-top-level-900", ('{"a":' * 900 + "1" + "}" * 900).encode()),
         Case("chunked-bad-size", raw=chunked_request(b"zz\r\n{}\r\n0\r\n\r\n")),
+        Case("chunked-missing-terminator", raw=chunked_request(b"2\r\n{}0\r\n\r\n")),  # found by the fuzz
         Case("duplicate-key-after-20000", duplicate_key_body()),
         Case("array-131000-items", long_array_body()),
         Case("largest-valid-json", json_body(nest(largest_valid_answers())), accepted=True),

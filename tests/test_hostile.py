@@ -118,6 +118,12 @@ def test_row_index_of_5000_digits_is_refused(server, mailbox, name):
     refuse_case(server, mailbox, name)
 
 
+@pytest.mark.parametrize("name", ["row-index-star", "row-index-star-html"])
+def test_row_index_that_is_a_star_is_refused(server, mailbox, name):
+    """verksamheter.*.enhet=x: "*" stands for a row in the form's patterns, but is no row number (found by the fuzz)."""
+    refuse_case(server, mailbox, name)
+
+
 @pytest.mark.parametrize("name", ["lone-surrogate-key", "lone-surrogate-value"])
 def test_lone_surrogate_in_json_is_refused(server, mailbox, name):
     """{"\\ud800": 1} as JSON text: a key that cannot be encoded must not be echoed into the answer."""
@@ -149,6 +155,12 @@ def test_deep_nesting_does_not_fill_the_log(server, mailbox):
 def test_malformed_chunk_size_is_refused(server, mailbox):
     """Transfer-Encoding: chunked with the chunk size "zz": a 400, under gunicorn as under `formkit serve`."""
     refuse_case(server, mailbox, "chunked-bad-size")
+
+
+def test_chunk_without_its_terminator_is_refused(server, mailbox):
+    """A chunk of size 2 followed by "{}0" instead of "{}" CR LF: gunicorn raises ChunkMissingTerminator
+    while the app reads the body (found by the fuzz)."""
+    refuse_case(server, mailbox, "chunked-missing-terminator")
 
 
 # --- slow by size ---------------------------------------------------------------------------------------
