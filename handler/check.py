@@ -124,17 +124,32 @@ def _reply_form(path: Path):
 _cache: dict = {}
 
 
-def cached_check(schema_dir: str | Path, docs_dir: str | Path | None = None) -> Checked:
-    """Return `check_project`, run again only when a schema or page changed (the build asks once per page)."""
-    schemas, docs = Path(schema_dir), docs_dir_for(schema_dir, docs_dir)
-    stamp = tuple(
-        (str(p), p.stat().st_mtime_ns)
-        for p in [*sorted(schemas.glob("*.json")), *(sorted(docs.rglob("*.md")) if docs.is_dir() else [])]
-    )
-    key = (str(schemas.resolve()), str(docs_dir or ""))
-    if _cache.get(key, (None,))[0] != stamp:
+def cached_check(schema_dir: str | Path, docs_dir: str | Path | None = None, *, fresh: bool = False) -> Checked:
+    """Return `check_project`, run again only when a schema or page changed, or when asked for `fresh`.
+
+    The site build checks `fresh` before MkDocs starts; the Markdown extension, which asks once per
+    page, then reuses that check instead of running its own.
+    """
+    schemas, docs = Path(schema_dir).resolve(), docs_dir_for(schema_dir, docs_dir).resolve()
+    stamp = _stamp(schemas, docs)  # taken before the check: a file changed meanwhile is checked again
+    key = (str(schemas), str(docs), bool(docs_dir))
+    cached = _cache.get(key)
+    if fresh or cached is None or cached[0] != stamp:
         checked = check_project(schema_dir, docs_dir)
         for warning in checked.warnings:
             log.warning("varning: %s", warning)
-        _cache[key] = (stamp, checked)
-    return _cache[key][1]
+        _cache[key] = cached = (stamp, checked)
+    return cached[1]
+
+
+def _stamp(schemas: Path, docs: Path) -> tuple:
+    """Return what changes when a form file or page is written, added or removed."""
+    files = [*sorted(schemas.glob("*.json")), *(sorted(docs.rglob("*.md")) if docs.is_dir() else [])]
+    stamp = []
+    for path in files:
+        try:
+            status = path.stat()
+        except OSError:  # removed while we looked
+            continue
+        stamp.append((str(path), status.st_mtime_ns, status.st_size))
+    return tuple(stamp)

@@ -59,33 +59,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def build_site(config_file: str = "mkdocs.yml", site_dir: str | None = None) -> float:
-    """Build the MkDocs site (into `site_dir` if given); return the seconds it took.
+    """Check the forms once and build the site (into `site_dir` if given); return the seconds it took.
 
-    A broken form raises FormDefinitionError.
+    A broken form raises FormDefinitionError. The build itself is handler/build.py's.
     """
-    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
-    from mkdocs.commands.build import build
-    from mkdocs.config import load_config
+    from .build import build
 
-    from .check import check_project
-
-    started = time.perf_counter()
-    options = {"site_dir": str(Path(site_dir).resolve())} if site_dir else {}
-    # The form extension's schema_dir is relative to the project, like MkDocs' own docs_dir.
-    root, cwd = Path(config_file).resolve().parent, Path.cwd()
-    if root != cwd:
-        os.chdir(root)
-    try:
-        # Check the forms before MkDocs loads the extension, so a broken one reads as plain lines.
-        check_project(os.environ.get("FORMKIT_SCHEMA_DIR", "schema")).ok()
-        build(load_config(str(Path(config_file).resolve()), **options))
-    finally:
-        if root != cwd:
-            os.chdir(cwd)
-    return time.perf_counter() - started
+    return build(config_file, site_dir).seconds
 
 
 def cmd_build(args) -> int:
+    """Build the site into public/ and say how long it took."""
     seconds = build_site(args.config)
     print(f"Webbplatsen byggd till public/ på {seconds:.2f} s.")
     return 0

@@ -18,7 +18,11 @@ from .render import render_form
 
 
 def cached_forms(schema_dir: str, docs_dir: str = "") -> dict[str, Form]:
-    """Return the checked forms of `schema_dir` (the same check as `formkit check` and the handler's start)."""
+    """Return the checked forms of `schema_dir` (the same check as `formkit check` and the handler's start).
+
+    Under `formkit build` and the watcher this is the check handler/build.py ran just before; under
+    Zensical, or MkDocs run on its own, the first page runs it and the others reuse it.
+    """
     return cached_check(schema_dir, docs_dir or None).ok()
 
 

@@ -1,10 +1,11 @@
 """`formkit serve --watch`: rebuild when docs/, schema/ or site/ change, and reload the browser.
 
-watchdog reports file events; after a short quiet spell (editors save in several steps) the forms are
-checked and the site is built into a fresh folder that replaces public/ only when the build succeeded.
-A broken schema therefore leaves the last good site in place, with its problems in the terminal and
-on the page. Pages served in watch mode carry a small script that polls /__formkit/version and
-reloads when the build number changes.
+watchdog reports file events; after a short quiet spell (editors save in several steps) the site is
+built (handler/build.py: the forms checked once, then MkDocs) into a fresh folder that replaces public/
+only when the build succeeded, and the handler gets the forms of that same check. A broken schema
+therefore leaves the last good site in place, with its problems in the terminal and on the page.
+Pages served in watch mode carry a small script that polls /__formkit/version and reloads when the
+build number changes.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from watchdog.events import FileSystemEventHandler
 from watchdog.observers import Observer
 from werkzeug.wrappers import Response
 
-from .check import check_project, docs_dir_for
+from .build import build
+from .check import docs_dir_for
 from .errors import FormDefinitionError
 
 QUIET = 0.15  # seconds without events before a rebuild starts
@@ -99,9 +101,8 @@ class Watcher:
         self.config_file = Path(config_file)
         self.quiet = quiet
         self.builds = Builds()
-        root = self.config_file.parent
-        schema_dir = Path(app.config["SCHEMA_DIR"])
-        candidates = [docs_dir_for(schema_dir, app.config.get("DOCS_DIR") or None), schema_dir, root / "site"]
+        self.schema_dir, self.docs_dir, self.public_dir = _folders(app)
+        candidates = [docs_dir_for(self.schema_dir, self.docs_dir), self.schema_dir, self.config_file.parent / "site"]
         self.folders = list(dict.fromkeys(p for p in candidates if p.is_dir()))
         self._changed = threading.Event()
         self._observer = Observer()
@@ -136,16 +137,13 @@ class Watcher:
     def rebuild(self) -> bool:
         """Check and build into a fresh folder; swap it in only when all is well. Return whether it was."""
         started = time.perf_counter()
-        public = Path(self.app.config["PUBLIC_DIR"])
+        public = self.public_dir
         fresh = public.with_name(f".{public.name}-ny")
         shutil.rmtree(fresh, ignore_errors=True)
         problems: list[str] = []
         with _MkDocsWarnings() as warnings:
             try:
-                forms = check_project(self.app.config["SCHEMA_DIR"], self.app.config.get("DOCS_DIR") or None).ok()
-                from .cli import build_site
-
-                build_site(str(self.config_file), str(fresh))
+                built = build(self.config_file, fresh, schema_dir=self.schema_dir, docs_dir=self.docs_dir)
             except FormDefinitionError as error:
                 problems = list(error.problems)
             except (Exception, SystemExit) as error:  # MkDocs refuses (strict mode: a broken link, a bad nav)
@@ -158,10 +156,20 @@ class Watcher:
                 print(problem, file=sys.stderr)
             return False
         _swap(fresh, public)
-        self.app.extensions["formkit.forms"] = forms
+        self.app.extensions["formkit.forms"] = built.forms
         self.builds.record([])
         print(f"Webbplatsen byggd om på {time.perf_counter() - started:.2f} s.", flush=True)
         return True
+
+
+def _folders(app) -> tuple[Path, Path | None, Path]:
+    """Return the app's schema, pages (None: beside the schema) and public folders."""
+    settings = app.extensions.get("formkit.settings")  # typed settings, where the app has them
+    if settings is not None:
+        schema_dir, docs_dir, public_dir = settings.schema_dir, settings.docs_dir, settings.public_dir
+    else:
+        schema_dir, docs_dir, public_dir = (app.config.get(k) for k in ("SCHEMA_DIR", "DOCS_DIR", "PUBLIC_DIR"))
+    return Path(schema_dir), Path(docs_dir) if docs_dir else None, Path(public_dir)
 
 
 class _Changes(FileSystemEventHandler):

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from handler.app import create_app
+from handler.build import build, extension_folders
 from handler.errors import FormDefinitionError
 from support import project_copy
 
@@ -78,3 +79,67 @@ def test_a_page_that_names_an_unknown_form_fails_the_build(tmp_path):
 
     assert result.returncode == 1
     assert "finns-inte" in result.stderr
+
+
+# ---- one module builds the site: it checks once, then builds into the folder it is given ----
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """Count the runs of the whole-project check, wherever they come from."""
+    import handler.check
+
+    calls = []
+    original = handler.check.check_project
+
+    def check_project(*args, **kwargs):
+        calls.append(args)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(handler.check, "check_project", check_project)
+    return calls
+
+
+def test_the_build_checks_the_forms_once_and_builds_into_the_folder_given(tmp_path, counted):
+    project = project_copy(tmp_path / "project")
+
+    built = build(project / "mkdocs.yml", tmp_path / "out")
+
+    assert len(counted) == 1  # the Markdown extension reuses the build's check on every page
+    assert built.site_dir == (tmp_path / "out").resolve() and built.seconds > 0
+    assert set(built.forms) == {"bus-avvikelse", "bus-avvikelse-svar"}
+    assert 'data-formkit="bus-avvikelse"' in (tmp_path / "out" / "rapportera" / "index.html").read_text()
+    assert not (project / "public").exists()
+
+
+def test_the_command_line_build_is_the_same_build_and_says_its_seconds(tmp_path, counted):
+    from handler.cli import build_site
+
+    project = project_copy(tmp_path)
+
+    seconds = build_site(str(project / "mkdocs.yml"))
+
+    assert isinstance(seconds, float) and len(counted) == 1
+    assert (project / "public" / "rapportera" / "index.html").is_file()
+
+
+def test_a_broken_form_stops_the_build_before_mkdocs_starts(tmp_path, counted):
+    project = project_copy(tmp_path / "project")
+    break_schema(project)
+
+    with pytest.raises(FormDefinitionError) as error:
+        build(project / "mkdocs.yml", tmp_path / "out")
+
+    assert any("handelsetyp" in line and "x-widgte" in line for line in error.value.problems)
+    assert len(counted) == 1 and not (tmp_path / "out").exists()
+
+
+def test_the_build_checks_the_folders_the_form_extension_is_configured_with(tmp_path):
+    config = tmp_path / "mkdocs.yml"
+    config.write_text("site_name: x\nmarkdown_extensions:\n  - toc\n  - formkit:\n      schema_dir: formular\n")
+    bare = tmp_path / "bare.yml"
+    bare.write_text("site_name: x\nmarkdown_extensions:\n  - toc\n")
+
+    assert extension_folders(ROOT / "mkdocs.yml") == ("schema", "")
+    assert extension_folders(config) == ("formular", "")
+    assert extension_folders(bare) is None

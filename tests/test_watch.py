@@ -3,10 +3,12 @@ site when a change breaks it."""
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 from projects import Served, copy_project, fetch
@@ -139,3 +141,52 @@ def test_watching_is_the_default_and_can_be_asked_for_or_turned_off(capsys):
 
     assert usage.value.code == 0
     assert "--watch, --no-watch" in capsys.readouterr().out
+
+
+# ---- a rebuild checks the forms once, through the build module ----
+
+
+def test_a_rebuild_checks_the_forms_once_and_hands_the_handler_the_same_forms(tmp_path, monkeypatch):
+    import handler.check
+    from handler.app import create_app
+    from handler.watch import Watcher
+
+    root = copy_project(tmp_path / "project")
+    app = create_app(
+        {"TESTING": True, "SCHEMA_DIR": str(root / "schema"), "PUBLIC_DIR": str(root / "public"), "OUTBOX_DIR": ""}
+    )
+    calls = []
+    original = handler.check.check_project
+
+    def counted(*args, **kwargs):
+        calls.append(args)
+        return original(*args, **kwargs)
+
+    for module in ("handler.check", "handler.watch", "handler.cli"):  # wherever a rebuild might call it from
+        monkeypatch.setattr(f"{module}.check_project", counted, raising=False)
+    watcher = Watcher(app, str(root / "mkdocs.yml"))
+    old = app.extensions["formkit.forms"]["bus-avvikelse"]
+
+    edit(root / "schema" / "bus-avvikelse.json", '"title": "Förslag till åtgärd"', '"title": "Förslag på åtgärd"')
+    assert watcher.rebuild() is True
+
+    assert len(calls) == 1  # it ran three times per rebuild before the build got its own module
+    new = app.extensions["formkit.forms"]["bus-avvikelse"]
+    assert new.version != old.version
+    assert f'value="{new.version}"' in (root / "public" / "rapportera" / "index.html").read_text(encoding="utf-8")
+
+    edit(root / "schema" / "bus-avvikelse.json", '"x-widget": "textarea"', '"x-widgett": "textarea"')
+    assert watcher.rebuild() is False
+
+    assert len(calls) == 2 and app.extensions["formkit.forms"]["bus-avvikelse"] is new
+    assert any('okänt nyckelord "x-widgett"' in problem for problem in watcher.builds.problems)
+
+
+def test_the_watcher_and_the_build_never_import_the_command_line():
+    import handler.build
+    import handler.watch
+
+    for module in (handler.watch, handler.build):
+        tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+        imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        assert not imported & {"cli", "handler.cli"}, module.__name__  # the cycle cli <-> watch is gone
