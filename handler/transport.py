@@ -12,12 +12,14 @@ import os
 import re
 import smtplib
 import ssl
-import tempfile
+import uuid
 from email.message import Message
 from email.parser import BytesHeaderParser
 from email.utils import getaddresses, parseaddr
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from .outbox import private_folder, write_private
 
 if TYPE_CHECKING:
     from .settings import SmtpSettings
@@ -94,25 +96,7 @@ def recipients(message: Message) -> list[str]:
 def write_eml(raw: bytes, message_id: str | None, directory: Path) -> Path:
     """Write a message to the mail folder as `<Message-ID>.eml`, readable by its owner only; return the path."""
     name = re.sub(r"[^A-Za-z0-9.@-]", "", message_id or "message") + ".eml"  # BUS-….report@domain.eml
-    final = directory / name
-    _write_private(final, raw)
-    return final
-
-
-def _write_private(final: Path, content: bytes) -> None:
-    # TODO(lead): use outbox.write_private(temporary, final, content) once the safety helper adds it.
-    # Whatever the umask: the folder 0700 and the file 0600 (mkstemp), renamed into place when complete.
-    final.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if final.parent.stat().st_mode & 0o077:
-        os.chmod(final.parent, 0o700)
-    handle, temporary = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(content)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, final)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+    folder = private_folder(directory)
+    # A temporary name of its own: the worker and a request may write the same message at once.
+    write_private(folder / f".{name}.{os.getpid()}.{uuid.uuid4().hex}.tmp", folder / name, raw)
+    return folder / name
