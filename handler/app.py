@@ -1,82 +1,58 @@
-"""The submission handler: one endpoint, `POST /api/forms/<form-id>`, built by `create_app`.
+"""The Flask edge: `create_app` and a Blueprint under /api/forms whose thin views call the pipeline.
 
-parse → normalise → validate → reference → DOCX → outbox → mail. Answers are JSON for JSON clients
-and HTML pages for browsers without JavaScript; every error is mapped to its answer in `_answer_error`.
+`POST /api/forms/<form-id>` hands the body to `pipeline.submit` and turns its outcome into an answer:
+JSON for JSON clients, HTML pages for browsers without JavaScript. Every error becomes its answer in
+one place, `answer_error`.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import sys
-import time
-import urllib.parse
 from pathlib import Path
 
-from flask import Flask, abort, current_app, g, jsonify, redirect, request, send_from_directory
+from flask import Blueprint, Flask, abort, current_app, jsonify, redirect, request, send_from_directory
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from . import limits, normalise, pages, reply
-from .body import decode_json
+from . import limits, logs, pages, pipeline, reply
+from .body import Body
 from .check import check_project
-from .document import render_docx
-from .errors import (
-    BadLink,
-    BadSubmission,
-    DeliveryUnavailable,
-    FormChanged,
-    FormkitError,
-    Invalid,
-    UnknownForm,
-    UnsupportedMediaType,
-)
+from .errors import BadLink, BadSubmission, DeliveryUnavailable, FormChanged, FormkitError, Invalid, UnknownForm
 from .forms import Form
-from .mail import Transport, compose
-from .outbox import Outbox, describe
-from .reference import new_reference, now
-from .settings import NAMES as SETTING_NAMES
-from .settings import Settings, SettingsError
-from .settings import load as load_settings
-from .validation import validate
+from .outbox import Outbox
+from .reply import LinkedReport
+from .settings import Settings, load
 
 log = logging.getLogger("formkit")
-REFERENCE = re.compile(r"^[A-Z0-9]{1,20}-\d{8}-[2-9A-Z]{4,12}$")
-HONEYPOT = "_hemsida"
-VERSION = "_version"
+REFERENCE = re.compile(r"[A-Z0-9]{1,20}-\d{8}-[2-9A-Z]{4,12}\Z")
 RETRY_AFTER_UNAVAILABLE = 30  # seconds; a mail server or disk usually recovers in about that time
 
-def create_app(config: dict | None = None, *, settings: Settings | None = None) -> Flask:
-    """Build the app from `settings`, or load them: FORMKIT_* variables and `.env`, under `config` (tests).
+forms_api = Blueprint("forms", __name__, url_prefix="/api/forms")
 
-    Without `settings` and without TESTING this is production, as gunicorn runs `create_app()`: a bad
-    setting prints its lines and exits with code 2, without a traceback.
+
+def create_app(config: dict | None = None, *, settings: Settings | None = None) -> Flask:
+    """Build the app from `settings`, else from FORMKIT_* variables with `config` (names without the prefix) on top.
+
+    Without `settings` this is production (as gunicorn runs it), unless `config` says TESTING.
     """
-    if settings is None:
-        try:
-            settings = load_settings(config)
-        except SettingsError as error:
-            if (config or {}).get("TESTING"):
-                raise
-            print(error, file=sys.stderr, flush=True)
-            raise SystemExit(2) from None
+    settings = settings or load(config)
     app = Flask(__name__)
-    app.config.from_mapping({key: value for key, value in (config or {}).items() if key not in SETTING_NAMES})
     app.config.from_mapping(settings.as_config())
-    app.extensions["formkit.settings"] = settings
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_content_length  # werkzeug refuses larger bodies with 413
     app.json.ensure_ascii = False
     _log_to_stderr_unless_configured()
-    checked = check_project(app.config["SCHEMA_DIR"], app.config["DOCS_DIR"] or None)
+    checked = check_project(settings.schema_dir, settings.docs_dir or None)
     for warning in checked.warnings:
         log.warning("varning: %s", warning)
+    app.extensions["formkit.settings"] = settings
     app.extensions["formkit.forms"] = checked.ok()
-    app.extensions["formkit.outbox"] = outbox_for(app.config)
-    app.register_error_handler(Exception, _answer_error)
-    app.add_url_rule("/api/forms/<form_id>", view_func=submit, methods=["POST"])
-    app.add_url_rule("/api/forms/<form_id>", view_func=_post_only, methods=["GET"])  # not the site's 404
-    limits.init_app(app)
-    app.add_url_rule("/api/forms/<form_id>/kvitto/<reference>", view_func=receipt, methods=["GET"])
-    app.add_url_rule(f"/api/forms/<form_id>/{reply.ROUTE}", view_func=answer_page, methods=["GET"])
-    if app.config["PUBLIC_DIR"]:
+    app.extensions["formkit.outbox"] = outbox_for(settings)
+    rates = settings.limits
+    app.extensions["formkit.limits"] = limits.RateLimits(rates.ratelimit, rates.storage_uri, rates.recipient_ratelimit)
+    app.register_error_handler(Exception, answer_error)
+    app.register_blueprint(forms_api)
+    limits.init_app(app, settings.limits)
+    if settings.public_dir:
         app.add_url_rule("/", view_func=static_page, defaults={"path": ""})
         app.add_url_rule("/<path:path>", view_func=static_page)
     return app
@@ -84,6 +60,7 @@ def create_app(config: dict | None = None, *, settings: Settings | None = None) 
 
 def _log_to_stderr_unless_configured() -> None:
     """Under gunicorn nobody configures Python logging: without this, outcomes would go unlogged."""
+    logs.install()
     if logging.getLogger().handlers or log.handlers:
         return
     handler = logging.StreamHandler()
@@ -92,16 +69,17 @@ def _log_to_stderr_unless_configured() -> None:
     log.setLevel(logging.INFO)
 
 
-def outbox_for(config) -> Outbox | None:
+def outbox_for(settings: Settings) -> Outbox | None:
     """Return the configured outbox, or None in serverless mode (FORMKIT_OUTBOX_DIR set empty)."""
-    if not config.get("OUTBOX_DIR"):
+    box = settings.outbox
+    if not box.dir:
         return None
     return Outbox(
-        config["OUTBOX_DIR"],
-        retry_base=float(config["OUTBOX_RETRY_BASE"]),
-        retry_max=float(config["OUTBOX_RETRY_MAX"]),
-        max_age=float(config["OUTBOX_MAX_AGE"]),
-        claim_timeout=float(config["OUTBOX_CLAIM_TIMEOUT"]),
+        box.dir,
+        retry_base=box.retry_base,
+        retry_max=box.retry_max,
+        max_age=box.max_age,
+        claim_timeout=box.claim_timeout,
     )
 
 
@@ -112,144 +90,46 @@ def _form(form_id: str) -> Form:
     return form
 
 
+@forms_api.post("/<form_id>")
 def submit(form_id: str):
     """Receive one submission; answer 201/303 only once its mail is handed over or safely queued."""
-    started = time.monotonic()
     form = _form(form_id)
-    raw, honeypot, token = _read_body(form)
-    linked = None
-    if form.settings.get("reply_of"):  # an answer: its link's token says which report and where it goes
-        g.token = token
-        linked = g.linked = reply.verify(current_app.config, form.id, token)
-    data = normalise.clean(raw)
-    try:
-        validate(form, data)
-    except Invalid as error:
-        changed = _loaded_version() not in ("", form.version)
-        log.info("form=%s outcome=%s ms=%.1f", form.id, "changed" if changed else "invalid", _ms(started))
-        raise FormChanged(error.errors) if changed else error from None
-    created = now()
-    reference = new_reference(form.settings["reference_prefix"], created)
-    if honeypot:
-        log.info("form=%s reference=%s outcome=honeypot", form.id, reference)
-        return _accepted(form, reference)
-    forms = current_app.extensions["formkit.forms"]
-    reply_form = forms.get(form.settings.get("reply_form", ""))
-    report = forms.get(form.settings.get("reply_of", ""))
-    attachment = render_docx(form, data, reference, created, reply_form, linked, report)
-    messages = compose(form, data, reference, created, attachment, current_app.config, linked)
-    rendered = time.monotonic()
-    delivery = _hand_over(form, reference, messages)
-    finished = time.monotonic()
-    log.info(
-        "form=%s reference=%s outcome=accepted delivery=%s ms=%.1f render_ms=%.1f deliver_ms=%.1f",
-        form.id,
-        reference,
-        delivery,
-        (finished - started) * 1000,
-        (rendered - started) * 1000,
-        (finished - rendered) * 1000,
+    context = pipeline.Context(
+        forms=current_app.extensions["formkit.forms"],
+        settings=current_app.extensions["formkit.settings"],
+        outbox=current_app.extensions["formkit.outbox"],
+        limits=current_app.extensions["formkit.limits"],
+        client=request.remote_addr or "",
     )
-    return _accepted(form, reference)
-
-
-def _hand_over(form: Form, reference: str, messages) -> str:
-    """Hand the messages over; return "sent" or "queued", or raise DeliveryUnavailable (503)."""
-    config = current_app.config
-    outbox = current_app.extensions["formkit.outbox"]
-    if outbox is None:  # serverless: nothing is kept, so the SMTP server must take the report now
-        _send_now(form, reference, messages)
-        return "sent"
-    names: list[str] = []
-    try:
-        for message in messages:
-            names.append(outbox.put(message, claim=True))  # held by this process: delivered just below
-    except OSError as error:
-        for name in names:  # the user is told it failed, so nothing of it may go out
-            outbox.discard(name)
-        log.error("form=%s reference=%s outcome=unavailable outbox not writable: %s", form.id, reference, error)
-        raise DeliveryUnavailable("Rapporten kunde inte sparas just nu. Försök igen om en stund.") from None
-    # The report is safe on disk; try once now with a short timeout, the worker retries the rest.
-    quick = {**config, "SMTP_TIMEOUT": min(float(config["SMTP_TIMEOUT"]), float(config["SMTP_QUICK_TIMEOUT"]))}
-    with Transport(quick) as transport:  # one connection for the report and the receipt
-        for index, name in enumerate(names):
-            if not outbox.deliver(name, transport.send, held=True):
-                for rest in names[index + 1 :]:  # the server is unwell: the worker sends the rest, with back-off
-                    outbox.release(rest)
-                return "queued"
-    return "sent"
-
-
-def _send_now(form: Form, reference: str, messages) -> None:
-    """Send synchronously; raise DeliveryUnavailable when the report (the first message) is not taken."""
-    with Transport(current_app.config) as transport:
-        for index, message in enumerate(messages):
-            try:
-                transport.send(message)
-            except Exception as error:
-                if index == 0:
-                    log.error("form=%s reference=%s outcome=unavailable error=%s", form.id, reference, describe(error))
-                    refusal = "Rapporten kunde inte skickas just nu. Försök igen om en stund."
-                    raise DeliveryUnavailable(refusal) from None
-                # The report went out; a 503 now would make the user send it twice: the receipt is lost.
-                log.error("form=%s reference=%s receipt not sent error=%s", form.id, reference, describe(error))
-
-
-def _accepted(form: Form, reference: str):
-    if _wants_json():
-        response = jsonify(
-            reference=reference, receipt=form.settings.get("receipt", ""), title=form.settings.get("receipt_title", "")
-        )
-        response.status_code = 201
-        response.headers["Location"] = f"/api/forms/{form.id}/kvitto/{reference}"
-    else:
-        response = redirect(f"/api/forms/{form.id}/kvitto/{reference}", 303)
+    outcome = pipeline.submit(form, request.mimetype, _raw_body(), context)
+    if isinstance(outcome, pipeline.Refused):
+        return answer_error(outcome.error, form, outcome.body, outcome.linked)
+    location = f"/api/forms/{form.id}/kvitto/{outcome.reference}"
+    if not _wants_json():
+        return redirect(location, 303)
+    response = jsonify(reference=outcome.reference, receipt=form.settings.receipt, title=form.settings.receipt_title)
+    response.status_code = 201
+    response.headers["Location"] = location
     return response
 
 
-def _read_body(form: Form) -> tuple[dict, bool, str]:
-    """Return the submission as an object, whether the honeypot field was filled, and the answer link's token."""
-    mimetype = request.mimetype
-    body = request.get_data()
-    if mimetype == "application/json":
-        data = decode_json(body)
-        data.pop(VERSION, None)
-        token = data.pop(reply.FIELD, "")
-        return data, bool(str(data.pop(HONEYPOT, "") or "").strip()), token if isinstance(token, str) else ""
-    if mimetype == "application/x-www-form-urlencoded":
-        try:
-            pairs = urllib.parse.parse_qsl(
-                body.decode("utf-8"), keep_blank_values=True, errors="strict", max_num_fields=1000
-            )
-        except UnicodeDecodeError:
-            raise BadSubmission("Innehållet är inte giltig UTF-8.") from None
-        except ValueError:
-            raise BadSubmission("Formuläret innehåller för många fält.") from None
-        honeypot = any(name == HONEYPOT and value.strip() for name, value in pairs)
-        token = next((value.strip() for name, value in pairs if name == reply.FIELD), "")
-        # A page loaded before the form changed may send fields the form no longer has: drop them.
-        loaded = next((value for name, value in pairs if name == VERSION), "")
-        return normalise.from_pairs(form, pairs, lenient=loaded not in ("", form.version)), honeypot, token
-    raise UnsupportedMediaType("Skicka formuläret som application/x-www-form-urlencoded eller application/json.")
+def _raw_body() -> bytes:
+    """Return the request body; a body the server cannot read (a broken chunked encoding) is a 400."""
+    try:
+        return request.get_data(cache=False)
+    except HTTPException:  # 413 and its kin keep their own answer
+        raise
+    except Exception:  # the WSGI server's own error for a malformed body, whatever it is called
+        raise BadSubmission("Innehållet kunde inte läsas. Skicka formuläret igen.") from None
 
 
-def _loaded_version() -> str:
-    """Return the form version the page was built with (the hidden `_version` field), or ""."""
-    if request.mimetype == "application/json":
-        try:
-            return str(decode_json(request.get_data(cache=True)).get(VERSION) or "")
-        except FormkitError:
-            return ""
-    if request.mimetype == "application/x-www-form-urlencoded":
-        body = request.get_data(cache=True).decode("utf-8", "replace")
-        return next((v for k, v in urllib.parse.parse_qsl(body) if k == VERSION), "")
-    return ""
+@forms_api.get("/<form_id>")
+def post_only(form_id: str):
+    """Someone opened the endpoint's address: say it takes forms, and how (405 with Allow: POST)."""
+    raise MethodNotAllowed(["POST"])
 
 
-def _ms(started: float) -> float:
-    return (time.monotonic() - started) * 1000
-
-
+@forms_api.get("/<form_id>/kvitto/<reference>")
 def receipt(form_id: str, reference: str):
     """Show the receipt page with the reference (the no-JavaScript path ends here)."""
     form = _form(form_id)
@@ -258,27 +138,25 @@ def receipt(form_id: str, reference: str):
     return pages.receipt(form, reference)
 
 
+@forms_api.get(f"/<form_id>/{reply.ROUTE}")
 def answer_page(form_id: str):
     """Show the answer form for the report its link's token names (the link in the report e-mail)."""
     form = _form(form_id)
-    if not form.settings.get("reply_of"):
+    if not form.settings.reply_of:
         abort(404)
     token = request.args.get("token", "").strip()
-    response = pages.answer(form, token, reply.verify(current_app.config, form.id, token))
+    report = current_app.extensions["formkit.forms"].get(form.settings.reply_of)
+    linked = reply.verify(current_app.extensions["formkit.settings"].links, form, token, report)
+    response = pages.answer(form, token, linked)
     # The address holds the token: keep it out of caches and out of other sites' Referer headers.
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Referrer-Policy"] = "same-origin"
     return response
 
 
-def _post_only(form_id: str):
-    """Someone opened the endpoint's address: say it takes forms, and how (405 with Allow: POST)."""
-    raise MethodNotAllowed(["POST"])
-
-
 def static_page(path: str):
     """Serve the built site (used by `formkit serve`; in production any web server does this)."""
-    public = Path(current_app.config["PUBLIC_DIR"]).resolve()
+    public = Path(current_app.extensions["formkit.settings"].public_dir).resolve()
     target = (public / path).resolve()
     if public not in target.parents and target != public:
         abort(404)
@@ -300,57 +178,61 @@ def _wants_json() -> bool:
     return best in ("application/json", "application/problem+json")
 
 
-def _answer_error(error: Exception):
-    """Map every exception to its answer: problem+json for JSON clients, a readable page for browsers."""
+def answer_error(
+    error: Exception, form: Form | None = None, body: Body | None = None, linked: LinkedReport | None = None
+):
+    """Map every error to its answer: problem+json for JSON clients, a readable page for browsers.
+
+    With the form and what was read of its body, a browser gets the form again with everything typed.
+    """
     if isinstance(error, HTTPException):
         status, title, detail = error.code or 500, _http_title(error), _http_detail(error)
     elif isinstance(error, FormkitError):
         status, title, detail = error.status, error.title, error.detail
     else:
-        log.exception("unexpected error path=%s", request.path)
+        log.exception("unexpected error path=%s", logs.safe(request.path))
         status, title, detail = 500, "Något gick fel", "Ett oväntat fel inträffade. Försök igen om en stund."
     if status == 404 and request.method == "GET" and current_app.config["PUBLIC_DIR"] and not _wants_json():
         return pages.not_found()
-    errors = error.errors if isinstance(error, Invalid) else []
     if _wants_json():
-        body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
-        if isinstance(error, FormChanged):
-            body["form_changed"] = True
-        if errors:
-            body["errors"] = [
-                {"path": "/" + "/".join(str(p) for p in e.path), "name": e.name, "label": e.label, "message": e.message}
-                for e in errors
-            ]
-        response = jsonify(body)
+        response = jsonify(_problem(error, status, title, detail))
         response.status_code = status
         response.mimetype = "application/problem+json"
-    elif isinstance(error, Invalid):
-        form = _form(request.view_args["form_id"])
-        notice = error.detail if isinstance(error, FormChanged) else ""
-        response = pages.invalid(form, _submitted_values(), errors, notice, g.get("token", ""), g.get("linked"))
-    elif isinstance(error, BadLink) and request.method == "POST":  # keep what was typed, say what is wrong
-        form = _form(request.view_args["form_id"])
-        response = pages.bad_link(form, _submitted_values(), g.get("token", ""), status, title, detail)
-    elif isinstance(error, DeliveryUnavailable):  # the form again, with everything typed, to try again
-        form = _form(request.view_args["form_id"])
-        response = pages.unavailable(form, _submitted_values(), title, detail, g.get("token", ""))
+    elif form is not None and isinstance(error, (Invalid, BadLink, DeliveryUnavailable)):
+        response = _form_again(error, form, body, linked, status, title, detail)
     else:
         response = pages.problem(status, title, detail)
     if isinstance(error, HTTPException):  # what werkzeug says belongs to the answer, such as 405's Allow
         response.headers.extend((k, v) for k, v in error.get_headers() if k.lower() != "content-type")
-    if status in (429, 503):
-        response.headers["Retry-After"] = str(limits.retry_after() if status == 429 else RETRY_AFTER_UNAVAILABLE)
+    if status == 429:
+        response.headers["Retry-After"] = str(getattr(error, "retry_after", 60))
+    if status == 503:
+        response.headers["Retry-After"] = str(RETRY_AFTER_UNAVAILABLE)
     return response
 
 
-def _submitted_values() -> dict:
-    """Return what the user sent, as best it can be read, so the no-JS error page keeps it."""
-    try:
-        form = _form(request.view_args["form_id"])
-        pairs = urllib.parse.parse_qsl(request.get_data(cache=True).decode("utf-8", "replace"), keep_blank_values=True)
-        return normalise.from_pairs(form, pairs, lenient=_loaded_version() not in ("", form.version))
-    except FormkitError:
-        return {}
+def _problem(error: Exception, status: int, title: str, detail: str) -> dict:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    if isinstance(error, FormChanged):
+        body["form_changed"] = True
+    if isinstance(error, Invalid):
+        body["errors"] = [
+            {"path": "/" + "/".join(str(p) for p in e.path), "name": e.name, "label": e.label, "message": e.message}
+            for e in error.errors
+        ]
+    return body
+
+
+def _form_again(error, form: Form, body: Body | None, linked, status: int, title: str, detail: str):
+    """Return the form with what was typed: under its errors, why the link fails, or why it was not sent."""
+    values = body.answers if body is not None and not body.is_json else {}
+    token = body.token if body is not None else ""
+    if isinstance(error, Invalid):
+        notice = error.detail if isinstance(error, FormChanged) else ""
+        return pages.invalid(form, values, error.errors, notice, token, linked)
+    if isinstance(error, BadLink):
+        return pages.bad_link(form, values, token, status, title, detail)
+    return pages.unavailable(form, values, title, detail, token)
 
 
 def _http_title(error: HTTPException) -> str:

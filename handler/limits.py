@@ -1,18 +1,16 @@
 """Abuse limits on the endpoint: a rate limit per client address, and which web sites may post to it.
 
-- Rate limit: Flask-Limiter, counting the reports each client address gets accepted (the posts that send
-  mail) at `/api/forms/<form-id>` (FORMKIT_RATELIMIT, default "30 per minute; 300 per hour"; empty
-  turns it off). Refused posts do not count, so a person correcting errors is never locked out. The
-  count lives in memory by default; FORMKIT_RATELIMIT_STORAGE_URI (e.g. redis://host:6379) shares it
-  between processes.
+- Rate limit (`RateLimits`, called by the pipeline): the reports each client address gets accepted (the
+  posts that send mail) at `/api/forms/<form-id>` (FORMKIT_RATELIMIT, default "30 per minute; 300 per
+  hour"; empty turns it off), and the reports each recipient address gets (FORMKIT_RECIPIENT_RATELIMIT,
+  default "20 per hour"). Refused posts do not count, so a person correcting errors is never locked
+  out. The counts live in memory by default; FORMKIT_RATELIMIT_STORAGE_URI (e.g. redis://host:6379)
+  shares them between processes.
 - Origins: a browser posting from another web site is refused (403) unless its origin is listed in
   FORMKIT_ALLOWED_ORIGINS; the same site may always post. Allowed origins get CORS answers, so
   formkit.js on their pages can submit with fetch (preflight included).
 - Behind a reverse proxy, FORMKIT_TRUSTED_PROXIES says how many proxies' X-Forwarded-* headers to
   believe, so the client address and the site's own host are the real ones.
-- `RateLimits` is the same limit without Flask, for the pipeline: it checks and counts in one atomic
-  step, and adds a limit per recipient address (FORMKIT_RECIPIENT_RATELIMIT, default "20 per hour").
-  Until the endpoint calls it, the Flask-Limiter registration in `init_app` stays.
 """
 
 from __future__ import annotations
@@ -25,8 +23,6 @@ import urllib.parse
 from collections.abc import Sequence
 
 from flask import Flask, current_app, request
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse_many
 from limits.errors import StorageError
 from limits.storage import storage_from_string
@@ -35,9 +31,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .errors import ForeignOrigin, TooManyRequests
 from .logs import safe
+from .settings import LimitSettings
 
 log = logging.getLogger("formkit.limits")
-ENDPOINT = "submit"
+ENDPOINT = "forms.submit"
 CORS_MAX_AGE = 3600
 NAMESPACE = "formkit"  # the kit's keys in a shared store, apart from Flask-Limiter's and anyone else's
 STORE_TIMEOUT = 0.5  # seconds: a store that does not answer must not hold a submission up
@@ -124,47 +121,18 @@ def _parse(variable: str, written: str) -> list[RateLimitItem]:
         ) from None
 
 
-def init_app(app: Flask) -> Limiter:
-    """Register the rate limit, the origin check and the CORS answers on the submission endpoint."""
-    rate = app.config.get("RATELIMIT")
-    try:
-        parse_many(rate or "1 per second")
-    except ValueError:
-        raise ValueError(
-            f'FORMKIT_RATELIMIT="{rate}" is not a rate limit. Write it like "10 per minute" or "5/minute; 50/hour".'
-        ) from None
-    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
-    if proxies:
+def init_app(app: Flask, limits: LimitSettings) -> None:
+    """Register the origin check and the CORS answers on the submission endpoint; trust the configured proxies."""
+    if limits.trusted_proxies:
+        proxies = limits.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies)
-    app.before_request(check_origin)  # registered first: a refused site does not count against anyone
-    limiter = Limiter(
-        get_remote_address,
-        app=app,
-        default_limits=[lambda: current_app.config.get("RATELIMIT") or "1 per second"],
-        default_limits_exempt_when=_not_limited,
-        default_limits_deduct_when=lambda response: response.status_code in (201, 303),
-        storage_uri=app.config.get("RATELIMIT_STORAGE_URI") or "memory://",
-        swallow_errors=True,  # a shared store that is down must not turn submissions into 500s
-    )
+    app.before_request(check_origin)
     app.after_request(add_cors_headers)
-    app.extensions["formkit.limiter"] = limiter
-    return limiter
-
-
-def retry_after() -> int:
-    """Return the seconds until the client's rate limit lets it post again (for the 429 answer)."""
-    limiter: Limiter | None = current_app.extensions.get("formkit.limiter")
-    current = limiter.current_limit if limiter else None
-    if current is None:
-        return 60
-    return max(1, int(current.reset_at - time.time()))
 
 
 def allowed_origins() -> set[str]:
     """Return the origins in FORMKIT_ALLOWED_ORIGINS (separated by commas or spaces), normalised."""
-    configured = current_app.config.get("ALLOWED_ORIGINS") or ""
-    if isinstance(configured, str):
-        configured = configured.replace(",", " ").split()
+    configured = current_app.extensions["formkit.settings"].limits.allowed_origins
     return {origin for origin in map(_origin, configured) if origin}
 
 
@@ -197,10 +165,6 @@ def add_cors_headers(response):
             response.headers["Access-Control-Allow-Headers"] = "Content-Type, Accept"
             response.headers["Access-Control-Max-Age"] = str(CORS_MAX_AGE)
     return response
-
-
-def _not_limited() -> bool:
-    return request.endpoint != ENDPOINT or request.method != "POST" or not current_app.config.get("RATELIMIT")
 
 
 def _request_origin() -> str | None:

@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from handler.app import create_app
 from support import attachment, docx_text, valid_answers
 
 URL = "/api/forms/bus-avvikelse"
@@ -139,8 +140,8 @@ def test_without_an_smtp_server_mail_is_written_as_eml_files(tmp_path, config):
     assert response.json["reference"] in files[0].read_text()
 
 
-def test_mail_redirect_sends_everything_to_one_mailbox(app, client, smtp_server):
-    app.config["MAIL_REDIRECT"] = "staging@example.se"
+def test_mail_redirect_sends_everything_to_one_mailbox(config, smtp_server):
+    client = create_app({**config, "MAIL_REDIRECT": "staging@example.se"}).test_client()
     client.post(URL, data=valid_answers(), headers={"Accept": "application/json"})
 
     for _, recipients in smtp_server.inbox.wait_for(2) and smtp_server.inbox.envelopes:

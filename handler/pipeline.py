@@ -1,0 +1,141 @@
+"""The submission pipeline, in plain Python: the endpoint, the tests, the benchmarks and adapters all call it.
+
+read → bounds → normalise → validate → reference → document → messages → limits → hand-over → outcome.
+Every refusal is an outcome (`Refused`, carrying the error and what was read), never an exception, so
+an adapter turns outcomes into answers in one place without reaching back into the request.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from . import reply
+from .body import Body, read_body
+from .bounds import check_bounds
+from .delivery import hand_over
+from .document import render_answer, render_report
+from .errors import FormChanged, FormkitError, Invalid
+from .forms import Form
+from .limits import RateLimits
+from .mail import compose
+from .normalise import clean
+from .outbox import Outbox
+from .reference import new_reference, now
+from .reply import LinkedReport
+from .settings import Settings
+from .transport import recipients
+from .validation import in_form_order, validate
+
+log = logging.getLogger("formkit")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a submission needs besides its body: the forms, the settings, the outbox and the limits."""
+
+    forms: Mapping[str, Form]
+    settings: Settings
+    outbox: Outbox | None
+    limits: RateLimits | None = None
+    client: str = ""  # the client's address, for the rate limit
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """The submission is recorded and its messages handed over (or it filled the honeypot)."""
+
+    form: Form
+    reference: str
+    delivery: str  # "sent", "queued" or "honeypot"
+
+
+@dataclass(frozen=True)
+class Refused:
+    """The submission was not accepted; `body` and `linked` let an answer page keep what was typed."""
+
+    error: FormkitError
+    body: Body | None = None
+    linked: LinkedReport | None = None
+
+
+def submit(form: Form, mimetype: str, raw: bytes, context: Context) -> Accepted | Refused:
+    """Run one submission of `form` through every step; return its outcome."""
+    started = time.monotonic()
+    body = linked = None
+    try:
+        body = read_body(form, mimetype, raw)
+        if form.settings.reply_of:  # an answer: its link's token says which report and where it goes
+            linked = reply.verify(context.settings.links, form, body.token, context.forms.get(form.settings.reply_of))
+        data = _checked(form, body)
+    except FormkitError as error:
+        log.info("form=%s outcome=%s ms=%.1f status=%d", form.id, _name(error), _ms(started), error.status)
+        return Refused(error, body, linked)
+    created = now()
+    reference = new_reference(form.settings.reference_prefix, created)
+    label = f"form={form.id} reference={reference}"
+    try:
+        if body.honeypot:
+            _admit(context, [])
+            log.info("%s outcome=honeypot", label)
+            return Accepted(form, reference, "honeypot")
+        messages = _messages(form, data, reference, created, linked, context)
+        rendered = time.monotonic()
+        _admit(context, [address for message in messages for address in recipients(message)])
+        delivery = hand_over(messages, outbox=context.outbox, smtp=context.settings.smtp, label=label)
+    except FormkitError as error:
+        log.info("%s outcome=refused ms=%.1f status=%d", label, _ms(started), error.status)
+        return Refused(error, body, linked)
+    finished = time.monotonic()
+    log.info(
+        "%s outcome=accepted delivery=%s ms=%.1f render_ms=%.1f deliver_ms=%.1f",
+        label,
+        delivery,
+        (finished - started) * 1000,
+        (rendered - started) * 1000,
+        (finished - rendered) * 1000,
+    )
+    return Accepted(form, reference, delivery)
+
+
+def _checked(form: Form, body: Body) -> dict:
+    """Return the clean, valid answers; raise Invalid (FormChanged when the page was of an older form)."""
+    try:
+        too_large = check_bounds(form, body.answers)
+        if too_large:  # refused before any costly work: nothing of it is normalised or validated
+            raise Invalid(in_form_order(form, too_large))
+        return validate(form, clean(body.answers))
+    except Invalid as error:
+        if body.changed_since_loaded(form):
+            raise FormChanged(error.errors) from None
+        raise
+
+
+def _messages(form: Form, data: dict, reference: str, created, linked: LinkedReport | None, context: Context):
+    """Return the submission's messages with its document attached: an answer's or a report's."""
+    settings = context.settings
+    if linked:
+        report = context.forms.get(form.settings.reply_of)
+        attachment = render_answer(form, data, reference, created, linked, report)
+        link = ""
+    else:
+        reply_form = context.forms.get(form.settings.reply_form) if form.settings.reply_form else None
+        attachment = render_report(form, data, reference, created, reply_form)
+        link = reply.answer_link(form, data, reference, created, settings.links)
+    return compose(form, data, reference, created, attachment, mail=settings.mail, link=link, linked=linked)
+
+
+def _admit(context: Context, addresses: list[str]) -> None:
+    if context.limits is not None:
+        context.limits.admit(context.client, addresses)
+
+
+def _name(error: FormkitError) -> str:
+    """Name a refusal in the log: the form changed, the answers are invalid, or it was refused."""
+    return "changed" if isinstance(error, FormChanged) else "invalid" if isinstance(error, Invalid) else "refused"
+
+
+def _ms(started: float) -> float:
+    return (time.monotonic() - started) * 1000
