@@ -14,6 +14,19 @@ from support import Inbox, LiveServer, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+# Modules that take long: generated requests, fault injection with real processes, LibreOffice.
+# `pytest -m "not browser and not slow"` leaves them and tests/browser/ out (the README's fast part).
+SLOW_MODULES = {"test_fuzz", "test_faults", "test_libreoffice", "test_properties"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark tests/browser/ as `browser` and the long-running modules as `slow`."""
+    for item in items:
+        path = item.path
+        if path.parent.name == "browser":
+            item.add_marker(pytest.mark.browser)
+        if path.stem in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture
