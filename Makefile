@@ -1,19 +1,34 @@
-# The two commands of the README: `make serve` and `make test`. Both install what they need first.
+# The two commands of the README: `make serve` and `make test`. Both install what they need first:
+# serving needs the package and its runtime dependencies only, the tests add the `test` extras.
+# Each install is remembered by a stamp named for pyproject.toml's checksum, so it runs again when
+# the dependencies change.
 VENV    ?= .venv
 PYTHON  ?= python3
 BIN      = $(VENV)/bin
-STAMP    = $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+VERSION  = $(shell cksum pyproject.toml | cut -d' ' -f1)
+SERVE_STAMP = $(VENV)/.installed-serve-$(VERSION)
+TEST_STAMP  = $(VENV)/.installed-test-$(VERSION)
+PIP      = $(BIN)/python -m pip --quiet --disable-pip-version-check
 SUDO     = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export NO_MKDOCS_2_WARNING = 1
 
 .PHONY: serve test build check system-packages clean
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || \
+	  { echo "Formulärkit needs Python 3.11 or newer; $(PYTHON) is $$($(PYTHON) --version 2>&1)." >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(PIP) install --upgrade pip
+
+$(SERVE_STAMP): pyproject.toml | $(BIN)/python
+	$(PIP) install -e .
+	rm -f $(VENV)/.installed-serve-*
+	touch $@
+
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(PIP) install -e '.[test]'
 	rm -f $(VENV)/.installed-*
-	touch $(STAMP)
+	touch $(SERVE_STAMP) $@
 
 # Debian's Chromium drives the browser tests (Playwright's own browser download cannot work here);
 # LibreOffice, poppler and Carlito (metric-compatible with Calibri) check the Word documents.
@@ -26,16 +41,16 @@ system-packages:
 	[ -z "$$missing" ] || { $(SUDO) apt-get update -qq && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; }
 
-serve: $(STAMP)
+serve: $(SERVE_STAMP)
 	$(BIN)/formkit serve --host 127.0.0.1 --port 8000
 
-build: $(STAMP)
+build: $(SERVE_STAMP)
 	$(BIN)/formkit build
 
-check: $(STAMP)
+check: $(SERVE_STAMP)
 	$(BIN)/formkit check
 
-test: $(STAMP) system-packages
+test: $(TEST_STAMP) system-packages
 	$(BIN)/ruff check handler tests bench
 	$(BIN)/pytest
 
