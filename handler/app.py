@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 from pathlib import Path
 
 from flask import Blueprint, Flask, abort, current_app, jsonify, redirect, request, send_from_directory
@@ -21,7 +22,7 @@ from .errors import BadLink, BadSubmission, DeliveryUnavailable, FormChanged, Fo
 from .forms import Form
 from .outbox import Outbox
 from .reply import LinkedReport
-from .settings import Settings, load
+from .settings import Settings, SettingsError, load
 
 log = logging.getLogger("formkit")
 REFERENCE = re.compile(r"[A-Z0-9]{1,20}-\d{8}-[2-9A-Z]{4,12}\Z")
@@ -33,9 +34,17 @@ forms_api = Blueprint("forms", __name__, url_prefix="/api/forms")
 def create_app(config: dict | None = None, *, settings: Settings | None = None) -> Flask:
     """Build the app from `settings`, else from FORMKIT_* variables with `config` (names without the prefix) on top.
 
-    Without `settings` this is production (as gunicorn runs it), unless `config` says TESTING.
+    Without `settings` this is production (as gunicorn runs it), unless `config` says TESTING: a bad
+    setting prints its lines and exits with code 2, without a traceback.
     """
-    settings = settings or load(config)
+    if settings is None:
+        try:
+            settings = load(config)
+        except SettingsError as error:
+            if (config or {}).get("TESTING"):
+                raise
+            print(error, file=sys.stderr, flush=True)
+            raise SystemExit(2) from None
     app = Flask(__name__)
     app.config.from_mapping(settings.as_config())
     app.config["MAX_CONTENT_LENGTH"] = settings.max_content_length  # werkzeug refuses larger bodies with 413
