@@ -11,7 +11,8 @@ import re
 import unicodedata
 
 from .errors import BadSubmission
-from .forms import Field, Form
+from .forms import Field, Form, Kind
+from .paths import row_index
 
 MAX_INDEX = 200
 # Everything XML 1.0 cannot carry, except tab and newline: C0/C1 controls, surrogates, U+FFFE/U+FFFF.
@@ -38,11 +39,11 @@ def from_pairs(form: Form, pairs: list[tuple[str, str]], lenient: bool = False) 
         if name.startswith("_"):  # the kit's own fields (version, honeypot) are not answers
             continue
         parts = name.split(".")
-        if any(_is_row(p) and (len(p) > len(str(MAX_INDEX)) or int(p) > MAX_INDEX) for p in parts):
+        if any((row_index(p) or 0) > MAX_INDEX for p in parts):
             raise BadSubmission(f'Fältet "{name[:200]}" har ett för stort radnummer.')
-        # Only ASCII digits number a row: "²" or "٣" are digits to Python, but no row of the form.
-        node = None if any(p.isdigit() and not _is_row(p) for p in parts) else form.field_at(tuple(parts))
-        if node is None or node.kind in ("group", "list"):
+        # Only ASCII digits number a row: "*", "²" or "٣" name no field.
+        node = form.field_named(name)
+        if node is None or node.kind.is_container:
             if lenient:
                 continue
             raise BadSubmission(f'Formuläret har inget fält som heter "{name[:200]}".')
@@ -63,26 +64,25 @@ def clean(data):
     return data
 
 
-def _is_row(part: str) -> bool:
-    return part.isascii() and part.isdigit()
-
-
 def _blank(value) -> bool:
     return value is None or value == "" or value == {} or (isinstance(value, list) and not value)
 
 
 def _coerce(node: Field, value: str):
-    value = clean_text(value)
+    """Return a posted value as the field's type; text stays as sent, for the size checks to see first."""
+    if node.kind not in (Kind.INTEGER, Kind.NUMBER, Kind.CHECKBOX):
+        return value
+    value = value.strip()
     if value == "":
         return ""
-    if node.kind == "integer" and re.fullmatch(r"[+-]?\d{1,15}", value):
+    if node.kind == Kind.INTEGER and re.fullmatch(r"[+-]?\d{1,15}", value):
         return int(value)
-    if node.kind == "number":
+    if node.kind == Kind.NUMBER:
         try:
             return float(value.replace(",", "."))
         except ValueError:
             return value
-    if node.kind == "checkbox":
+    if node.kind == Kind.CHECKBOX:
         return True if value.lower() in TRUE else (False if value.lower() in FALSE else value)
     return value
 
@@ -103,11 +103,11 @@ def _put(data: dict, parts: list[str], value) -> None:
 
 def _rows_to_lists(node: Field, data):
     """Turn {"0": {...}, "3": {...}} into a compact list in index order, and checkbox sets into lists."""
-    if node.kind == "group" and isinstance(data, dict):
+    if node.kind == Kind.GROUP and isinstance(data, dict):
         by_name = {child.name: child for child in node.children}
         return {k: (_rows_to_lists(by_name[k], v) if k in by_name else v) for k, v in data.items()}
-    if node.kind == "list" and isinstance(data, dict):
+    if node.kind == Kind.LIST and isinstance(data, dict):
         return [_rows_to_lists(node.item, data[k]) for k in sorted(data, key=int)]
-    if node.kind == "checkboxes" and not isinstance(data, list):
+    if node.kind == Kind.CHECKBOXES and not isinstance(data, list):
         return [data] if data != "" else []
     return data
