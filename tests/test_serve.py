@@ -1,6 +1,8 @@
 """`formkit serve` (what `make serve` runs): one process serves the built site and the endpoint."""
 
 import os
+import socket
+import stat
 import subprocess
 import sys
 import time
@@ -10,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from support import free_port, project_copy, valid_answers
+from support import ROOT, free_port, project_copy, valid_answers
 
 BIN = os.path.dirname(sys.executable)
 
@@ -69,3 +71,31 @@ def test_serve_shows_the_guidance_and_the_form_and_writes_mail_as_eml_files(serv
     mails = list((project / "var" / "mail").glob("*.eml"))
     assert len(mails) == 2
     assert all(reference in m.read_text() for m in mails)
+
+
+def test_serve_is_development_it_keeps_a_random_key_in_var_instead_of_refusing_to_start(tmp_path):
+    port = free_port()
+    env = {name: value for name, value in os.environ.items() if not name.startswith("FORMKIT_")}
+    env["FORMKIT_SCHEMA_DIR"] = str(ROOT / "schema")
+    process = subprocess.Popen(
+        [f"{BIN}/formkit", "serve", "--no-build", "--no-watch", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert process.poll() is None, process.stderr.read().decode()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+    key = tmp_path / "var" / "secret-key"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600 and len(key.read_text().strip()) >= 32
