@@ -10,7 +10,7 @@ import json
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from .forms import Field, Form
+from .forms import Field, Form, Kind
 from .validation import client_messages
 
 AUTOCOMPLETE = {"email": "email", "date": "off"}
@@ -56,7 +56,7 @@ def render_form(
             errors=errors or [],
             notice=notice,
             by_name=by_name,
-            helpers=Helpers(by_name, initial=values is None, domains=form.settings.get("allowed_domains") or ()),
+            helpers=Helpers(by_name, initial=values is None, domains=form.settings.allowed_domains),
             hidden=hidden or {},
             shown=shown or [],
         )
@@ -84,8 +84,8 @@ class Helpers:
         return field_id(name)
 
     def value(self, values, node: Field, rows: tuple):
-        if self.initial and "default" in node.schema and node.kind not in ("group", "list"):
-            return node.schema["default"]
+        if self.initial and node.default is not None and not node.kind.is_container:
+            return node.default
         return self.answer(values, node, rows)
 
     @staticmethod
@@ -105,19 +105,17 @@ class Helpers:
     def row_count(values, node: Field, rows: tuple) -> int:
         filled = Helpers.answer(values, node, rows)
         count = len(filled) if isinstance(filled, list) else 0
-        minimum = int(node.schema.get("minItems", 0))
-        maximum = int(node.schema.get("maxItems", 50))
-        return max(1, minimum, min(maximum, count + 1 if count else BLANK_ROWS))
+        return max(1, node.min_items, min(node.max_items, count + 1 if count else BLANK_ROWS))
 
     @staticmethod
     def input_type(node: Field) -> str:
-        if node.schema.get("x-widget") == "tel":  # a telephone keypad on phones; still text to the server
+        if node.widget == "tel":  # a telephone keypad on phones; still text to the server
             return "tel"
         return INPUT_TYPES.get(node.kind, "text")
 
     @staticmethod
     def autocomplete(node: Field) -> str | None:
-        return node.schema.get("x-autocomplete") or AUTOCOMPLETE.get(node.kind)
+        return node.autocomplete or AUTOCOMPLETE.get(node.kind)
 
     @staticmethod
     def item_label(node: Field) -> str:
@@ -135,7 +133,7 @@ class Helpers:
         ids = []
         if node.description:
             ids.append(field_id(name) + "-hint")
-        if node.kind == "textarea" and node.schema.get("maxLength"):
+        if node.kind == Kind.TEXTAREA and node.max_length:
             ids.append(field_id(name) + "-count")
         if name in self.by_name:
             ids.append(field_id(name) + "-error")

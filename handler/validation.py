@@ -151,10 +151,7 @@ def field_error(form: Form, path: tuple, validator: str, value=None, *, message:
 
 def message_for(node: Field, validator: str, value=None) -> str:
     """Return the field's message for a keyword: the editor's `x-messages` first, else the default."""
-    override = node.schema.get("x-messages", {})
-    if isinstance(override, str):
-        return override
-    return override.get(validator) or messages(node, validator, value)
+    return node.own_message(validator) or messages(node, validator, value)
 
 
 def client_messages(node: Field, domains: list[str] | tuple = ()) -> dict[str, str]:
@@ -165,9 +162,14 @@ def client_messages(node: Field, domains: list[str] | tuple = ()) -> dict[str, s
     checks = {"required": None, "type": None}
     if node.kind in ("email", "date"):
         checks["format"] = None
-    for keyword in ("maxLength", "minLength", "pattern", "minimum", "maximum"):
-        if keyword in node.schema:
-            checks[keyword] = node.schema[keyword]
+    limits = {
+        "maxLength": node.max_length,
+        "minLength": node.min_length,
+        "pattern": node.pattern or None,
+        "minimum": node.minimum,
+        "maximum": node.maximum,
+    }
+    checks.update((keyword, value) for keyword, value in limits.items() if value is not None)
     messages = {keyword: message_for(node, keyword, value) for keyword, value in checks.items()}
     if node.kind in ("text", "textarea"):
         messages["privacy"] = PRIVACY_MESSAGE  # used only where the form's privacy guard is on
@@ -248,7 +250,7 @@ def _strings(node: Field, value, path=()):
 
 
 def _privacy_errors(form: Form, data: dict):
-    if not form.settings.get("privacy_guard", True):
+    if not form.settings.privacy_guard:
         return
     for path, node, text in _strings(form.root, data):
         if node.kind in ("text", "textarea") and find_identity_number(text):
@@ -256,7 +258,7 @@ def _privacy_errors(form: Form, data: dict):
 
 
 def _domain_errors(form: Form, data: dict):
-    domains = [d.lower() for d in form.settings.get("allowed_domains") or []]
+    domains = [d.lower() for d in form.settings.allowed_domains]
     if not domains:
         return
     for path, node, text in _strings(form.root, data):
