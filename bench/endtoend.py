@@ -42,7 +42,7 @@ def bench_build(runs: int) -> list[float]:
 
 
 def bench_docx(runs: int) -> list[float]:
-    from handler.document import render_docx
+    from handler.document import render_report
     from handler.forms import load_forms
     from handler.normalise import clean, from_pairs
     from handler.reference import now
@@ -51,11 +51,11 @@ def bench_docx(runs: int) -> list[float]:
     forms = load_forms(ROOT / "schema")
     form = forms["bus-avvikelse"]
     data = clean(from_pairs(form, list(valid_answers().items())))
-    reply = forms.get(form.settings.get("reply_form", ""))
+    reply = forms.get(form.settings.reply_form)
     times = []
     for _ in range(runs):
         started = time.perf_counter()
-        render_docx(form, data, "BUS-20261122-ABCDEF", now(), reply)
+        render_report(form, data, "BUS-20261122-ABCDEF", now(), reply)
         times.append(time.perf_counter() - started)
     return times
 

@@ -44,20 +44,8 @@ SUBMIT_LABEL = "Skicka"
 DEADLINE_MONTHS = 2  # how long a unit has to answer a report, when reply_link does not say
 
 
-class _Transition:
-    """Dict-style reads of a settings object, for modules not yet reading its attributes."""
-
-    def get(self, key: str, default=None):  # transition: removed once consumers read attributes
-        return getattr(self, key) if key in self.__dataclass_fields__ else default
-
-    def __getitem__(self, key: str):  # transition: removed once consumers read attributes
-        if key not in self.__dataclass_fields__:
-            raise KeyError(key)
-        return getattr(self, key)
-
-
 @dataclass(frozen=True)
-class ReplyLink(_Transition):
+class ReplyLink:
     """The link to the answer form in a report's e-mail: where the answer goes, and by when."""
 
     answer_to: str  # routing pointer to the e-mail field of the unit that answers
@@ -65,7 +53,7 @@ class ReplyLink(_Transition):
 
 
 @dataclass(frozen=True)
-class MailRouting(_Transition):
+class MailRouting:
     """Who gets a form's e-mail and what it says; "" texts mean the kit's default text."""
 
     to: tuple[str, ...] = ()  # fixed addresses, routing pointers ("/a/*/b") or TOKEN
@@ -79,7 +67,7 @@ class MailRouting(_Transition):
 
 
 @dataclass(frozen=True)
-class FormSettings(_Transition):
+class FormSettings:
     """A form's x-formkit block, with the defaults filled in."""
 
     reference_prefix: str

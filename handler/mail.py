@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime
 import re
 import uuid
-from collections.abc import Mapping
 from email import encoders
 from email.charset import QP, Charset
 from email.header import Header
@@ -27,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from icalendar import Alarm, Calendar, Event
 
-from . import reply, transport
+from . import reply
 from .forms import TOKEN, Form
 from .reply import LinkedReport
 from .transport import recipients  # noqa: F401 -- the envelope of a composed message, for the rate limit
@@ -54,10 +53,8 @@ def compose(
     reference: str,
     created: datetime.datetime,
     attachment: bytes,
-    _config=None,  # transition: the old positional (config, linked); removed when pipeline.py lands
-    _linked=None,
     *,
-    mail: MailSettings | None = None,
+    mail: MailSettings,
     link: str = "",
     linked: LinkedReport | None = None,
 ) -> list[Message]:
@@ -66,9 +63,6 @@ def compose(
     `link`: the answer link (reply.answer_link) a report carries, with a calendar reminder of its
     deadline; `linked`: this is an answer, going where its link's token says and naming the report.
     """
-    if _config is not None:  # transition: removed when pipeline.py lands
-        mail, linked = _mail_settings(_config), _linked
-        link = "" if linked else reply.answer_link(form, data, reference, created, _config)
     routing = form.settings.mail
     values = placeholders(form, reference, created, linked, link)
     to = resolve(data, routing.to, linked) or [mail.default_to]
@@ -220,43 +214,3 @@ def _addresses(values: list[str]) -> str:
 
 def _one_line(text: str) -> str:
     return re.sub(r"[\r\n]+", " ", text).strip()
-
-
-# ---- transition: removed when pipeline.py lands (app.py and cli.py still pass the Flask config) ----
-
-
-def _mail_settings(config) -> MailSettings:
-    from .settings import MailSettings
-
-    return MailSettings(
-        sender=str(config["MAIL_FROM"]),
-        domain=str(config["MAIL_DOMAIN"]),
-        redirect=str(config.get("MAIL_REDIRECT") or ""),
-        default_to=str(config["DEFAULT_TO"]),
-    )
-
-
-def _smtp_settings(config):
-    from .settings import SmtpSettings
-
-    starttls = config.get("SMTP_STARTTLS")
-    return SmtpSettings(
-        host=str(config.get("SMTP_HOST") or ""),
-        port=int(config.get("SMTP_PORT") or 25),
-        user=str(config.get("SMTP_USER") or ""),
-        password=str(config.get("SMTP_PASSWORD") or ""),
-        starttls=str(starttls).strip().lower() in ("true", "1", "yes") if isinstance(starttls, str) else bool(starttls),
-        timeout=float(config.get("SMTP_TIMEOUT") or 10),
-        quick_timeout=float(config.get("SMTP_QUICK_TIMEOUT") or 3),
-        mail_dir=str(config.get("MAIL_DIR") or "var/mail"),
-    )
-
-
-def send(message: Message | bytes, config) -> None:
-    """Send one message with the Flask config's SMTP settings (the old entry; use transport.send)."""
-    transport.send(message, config if not isinstance(config, Mapping) else _smtp_settings(config))
-
-
-def Transport(config):  # noqa: N802 -- the old class name, so `with Transport(config)` keeps working
-    """Return a transport for the Flask config's SMTP settings (the old entry; use transport.Transport)."""
-    return transport.Transport(config if not isinstance(config, Mapping) else _smtp_settings(config))

@@ -17,7 +17,6 @@ import json
 import logging
 import re
 import urllib.parse
-from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -42,8 +41,6 @@ REFERENCE = re.compile(r"[A-Z0-9]{1,20}-[0-9]{8}-[2-9A-Z]{4,12}\Z")
 DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 # One bare address, ASCII as the forms require: no display name, no list, no line break, no comment.
 ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+\Z")
-# transition: removed when pipeline.py lands (app.py still names it as its default key)
-INSECURE_KEY = "insecure-development-key-set-FORMKIT_SECRET_KEY"
 
 
 @dataclass(frozen=True)
@@ -77,7 +74,7 @@ def answer_link(form: Form, data: dict, reference: str, created: datetime.dateti
 
 def issue(links: LinkSettings, reply_form: Form | str, linked: LinkedReport, issued_at: float | None = None) -> str:
     """Return a token for answering `linked` with `reply_form`; `issued_at` backdates it (tests)."""
-    links, form_id = _links(links), _id(reply_form)
+    form_id = _id(reply_form)
     if not (REFERENCE.match(linked.reference) and DATE.match(linked.date) and ADDRESS.match(linked.answer_to)):
         raise ValueError("an answer link names one report, its date and one bare address")
     payload = {"r": linked.reference, "d": linked.date, "a": linked.answer_to}
@@ -89,7 +86,7 @@ def verify(links: LinkSettings, reply_form: Form | str, token: str | None, repor
 
     `report`: the report form, whose allowed domains the address in the token must be in.
     """
-    links, form_id = _links(links), _id(reply_form)
+    form_id = _id(reply_form)
     if not token:
         raise MissingLink(
             "Svaret kan bara skickas via länken i e-postmeddelandet med rapporten. "
@@ -122,7 +119,7 @@ def verify(links: LinkSettings, reply_form: Form | str, token: str | None, repor
 
 def url(links: LinkSettings, reply_form: Form | str, token: str) -> str:
     """Return the answer page's address for a token, under FORMKIT_BASE_URL."""
-    base = str(_links(links).base_url).rstrip("/")
+    base = links.base_url.rstrip("/")
     return f"{base}/api/forms/{_id(reply_form)}/{ROUTE}?{urllib.parse.urlencode({'token': token})}"
 
 
@@ -194,18 +191,3 @@ class _FixedTimeSigner(TimestampSigner):
 
     def get_timestamp(self) -> int:
         return self.issued_at
-
-
-# transition: removed when pipeline.py lands (app.py and cli.py still pass the Flask config)
-def _links(links) -> LinkSettings:
-    if not isinstance(links, Mapping):
-        return links
-    from .settings import LinkSettings
-
-    fallbacks = links.get("SECRET_KEY_FALLBACKS") or ()
-    return LinkSettings(
-        secret_key=str(links.get("SECRET_KEY") or INSECURE_KEY),
-        fallbacks=(fallbacks,) if isinstance(fallbacks, str) else tuple(str(key) for key in fallbacks),
-        base_url=str(links.get("BASE_URL", "")),
-        token_days=float(links.get("REPLY_TOKEN_DAYS", 180)),
-    )

@@ -52,7 +52,7 @@ def test_a_plain_schema_without_settings_is_a_working_form(tmp_path, config, smt
 
     assert response.status_code == 201
     assert response.json["reference"].startswith("KONTAKT-")
-    assert form.settings["submit_label"] == "Skicka" and form.title == "kontakt-oss"
+    assert form.settings.submit_label == "Skicka" and form.title == "kontakt-oss"
     assert [node.title for node in form.root.children] == ["Fraga", "Svar senast"]
     assert len(form.warnings) == 3 and all('saknar "title"' in str(w) for w in form.warnings)
     (report,) = smtp_server.inbox.wait_for(1)
@@ -402,16 +402,6 @@ def test_an_answer_form_knows_its_report_as_soon_as_the_forms_are_loaded():
     report, answer = forms["bus-avvikelse"].settings, forms["bus-avvikelse-svar"].settings
     assert report.reply_form == "bus-avvikelse-svar" and report.reply_link == ReplyLink("/beskrivning/chef/epost", 2)
     assert answer.reply_of == "bus-avvikelse" and report.reply_of == ""
-
-
-def test_settings_still_read_like_a_dict_during_the_transition(tmp_path):
-    settings = typed_form(tmp_path).settings
-
-    assert settings["mail"]["to"] == ("/kontakt/epost",) and settings.get("mail").get("cc") == ()
-    assert settings.get("reply_link") is None and settings.get("privacy_guard", False) is True
-    assert settings.get("no_such_setting", "förval") == "förval"
-    with pytest.raises(KeyError):
-        settings["no_such_setting"]
 
 
 def test_a_posted_name_finds_its_field_without_walking_the_form(monkeypatch):

@@ -295,9 +295,9 @@ def test_addresses_of_the_municipalities_and_the_region_are_accepted(client, smt
 
 def test_the_secretariat_and_every_municipality_can_receive_a_report(app):
     form = app.extensions["formkit.forms"]["bus-avvikelse"]
-    domains = form.settings["allowed_domains"]
+    domains = form.settings.allowed_domains
     municipal = ["botkyrka.se", "stockholm.se", "regionstockholm.se", "sll.se", "storsthlm.se", "osteraker.se"]
-    fixed = [a.rsplit("@", 1)[1].lower() for a in form.settings["mail"]["cc"] if not a.startswith("/")]
+    fixed = [a.rsplit("@", 1)[1].lower() for a in form.settings.mail.cc if not a.startswith("/")]
 
     for domain in municipal + fixed:
         assert any(domain == d or domain.endswith("." + d) for d in domains), domain

@@ -17,8 +17,9 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from handler.cli import main
-from handler.mail import send
 from handler.outbox import Outbox, describe, write_private
+from handler.settings import SmtpSettings, load
+from handler.transport import send
 from support import Inbox, free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -34,8 +35,8 @@ def message(number: int = 1, to: str = "rektor@solna.se") -> EmailMessage:
     return mail
 
 
-def smtp(port: int) -> dict:
-    return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": port, "SMTP_TIMEOUT": 2}
+def smtp(port: int) -> SmtpSettings:
+    return load({"TESTING": True, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": port, "SMTP_TIMEOUT": 2}, environ={}).smtp
 
 
 def files(outbox: Outbox, folder: str) -> list[str]:
@@ -151,12 +152,14 @@ class SlowInbox(Inbox):
 
 SENDER = """
 import os, sys, time
-from handler.mail import send
 from handler.outbox import Outbox
+from handler.settings import load
+from handler.transport import send
 outbox, port, go = Outbox(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+smtp = load({"TESTING": True, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": port}, environ={}).smtp
 while not os.path.exists(go):
     time.sleep(0.005)
-print(outbox.run_once(lambda m: send(m, {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": port})))
+print(outbox.run_once(lambda m: send(m, smtp)))
 """
 
 

@@ -14,7 +14,7 @@ from . import layout
 from .layout import EMPTY, display
 from .package import REMINDER, package
 
-__all__ = ["EMPTY", "REMINDER", "display", "render_answer", "render_docx", "render_report"]
+__all__ = ["EMPTY", "REMINDER", "display", "render_answer", "render_report"]
 
 
 def render_report(
@@ -33,11 +33,3 @@ def render_answer(
 
 def _finish(draft: layout.Draft, form: Form, created: datetime.datetime) -> bytes:
     return package(draft.body, title=draft.title, reference=draft.reference, subject=form.title, created=created)
-
-
-# transition: removed when pipeline.py lands
-def render_docx(form, data, reference, created, reply=None, linked=None, report=None) -> bytes:
-    """Return the DOCX of a report, or of an answer when `linked` is given (the old seven-parameter entry)."""
-    if linked:
-        return render_answer(form, data, reference, created, linked, report)
-    return render_report(form, data, reference, created, reply)

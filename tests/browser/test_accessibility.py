@@ -7,6 +7,7 @@ form is covered without a new test. Browsers without JavaScript are audited thro
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -153,11 +154,12 @@ def test_every_form_passes_axe_without_javascript_empty_with_errors_and_on_the_r
         state = f"{path} {form_id}"
         page.goto(live_server.url + path)
         audit_without_javascript(page, inspector, f"{state}: empty (no JavaScript)")
-        if forms[form_id].settings.get("reply_of"):  # an answer form is sent from its link, with the token
+        if forms[form_id].settings.reply_of:  # an answer form is sent from its link, with the token
             linked = reply.LinkedReport("BUS-20261122-ABCDEF", "2026-11-22", "chef@solna.se")
-            token = reply.issue(live_server.app.config, form_id, linked)
+            links = live_server.app.extensions["formkit.settings"].links
+            token = reply.issue(links, form_id, linked)
             state = f"/api/forms/{form_id}/{reply.ROUTE} {form_id}"
-            page.goto(live_server.url + reply.url({"BASE_URL": ""}, form_id, token))
+            page.goto(live_server.url + reply.url(dataclasses.replace(links, base_url=""), form_id, token))
             audit_without_javascript(page, inspector, f"{state}: answer page from the link (no JavaScript)")
         form = page.locator(f'[data-formkit="{form_id}"]')
         form.locator("input[type=text]:not([tabindex='-1']):not([readonly]), textarea").first.fill("Ett svar")
