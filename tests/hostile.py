@@ -475,9 +475,9 @@ def nested(depth: int, shape: str = "array"):
 
 
 def duplicate_key_body(keys: int = 20_000) -> bytes:
-    """An object of `keys` keys whose last key repeats the first: quadratic if duplicates are searched in a list."""
+    """An object of `keys` keys whose last key comes twice: quadratic if each key is counted in a list."""
     members = ",".join(f'"k{i}":0' for i in range(keys))
-    return ("{" + members + ',"k0":1}').encode()
+    return ("{" + members + f',"k{keys - 1}":1}}').encode()
 
 
 def long_array_body(items: int = 131_000) -> bytes:

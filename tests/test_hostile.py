@@ -214,10 +214,11 @@ FORGED = "outcome=accepted reference=BUS-20260101-FRGDXY"
 def test_origin_with_cr_lf_is_not_a_second_log_line(server, mailbox, origin):
     """A header value with CR LF must not start a new line in the log (a forged entry)."""
     request = raw_request("POST", ENDPOINT, [(b"Content-Type", b"application/json"), (b"Origin", origin)], b"{}")
+    mark = server.log_mark()
     assert_refused(server, mailbox, lambda: server.raw(request, timeout=TIMEOUT))
-    for line in server.log_text().split("\n"):
-        assert "FRGDXY" not in line or "origin" in line.lower(), f"{server.name}: a forged log line: {line!r}"
-        assert not line.lstrip().startswith("outcome=accepted reference=BUS-20260101-FRGDXY"), line
+    for line in server.log_text(mark).lower().split("\n"):  # the handler may lower-case the origin
+        assert "frgdxy" not in line or "origin" in line, f"{server.name}: a forged log line: {line!r}"
+        assert not line.lstrip().startswith(FORGED.lower()), f"{server.name}: a forged log line: {line!r}"
 
 
 def test_origin_cannot_forge_fields_of_the_log_line(server, mailbox):
@@ -225,15 +226,16 @@ def test_origin_cannot_forge_fields_of_the_log_line(server, mailbox):
     request = raw_request(
         "POST", ENDPOINT, [("Content-Type", "application/json"), ("Origin", "http://a " + FORGED)], b"{}"
     )
+    mark = server.log_mark()
     assert_refused(server, mailbox, lambda: server.raw(request, timeout=TIMEOUT))
-    for line in server.log_text().splitlines():
-        if "FRGDXY" not in line:
+    for line in server.log_text(mark).lower().splitlines():  # the handler may lower-case the origin
+        if "frgdxy" not in line:
             continue
         try:
             fields = shlex.split(line)
         except ValueError:
             fields = line.split()
-        assert "outcome=accepted" not in fields and "reference=BUS-20260101-FRGDXY" not in fields, (
+        assert "outcome=accepted" not in fields and "reference=bus-20260101-frgdxy" not in fields, (
             f"{server.name}: the Origin header forged fields of a log line: {line!r}"
         )
 
