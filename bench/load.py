@@ -19,6 +19,7 @@ import multiprocessing
 import os
 import re
 import resource
+import secrets
 import socket
 import statistics
 import subprocess
@@ -250,6 +251,8 @@ def main() -> int:
         "FORMKIT_SMTP_HOST": "127.0.0.1",
         "FORMKIT_SMTP_PORT": str(smtp.port),
         "FORMKIT_RATELIMIT": "",  # every client here is 127.0.0.1
+        "FORMKIT_RECIPIENT_RATELIMIT": "",  # and every report goes to the same managers
+        "FORMKIT_SECRET_KEY": secrets.token_urlsafe(48),  # gunicorn's create_app() is production
         "FORMKIT_OUTBOX_RETRY_BASE": "1",
         "FORMKIT_OUTBOX_INTERVAL": "1",
     }

@@ -10,6 +10,7 @@ Browsers poll every 0.4 s, so add up to that for the reload itself.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import statistics
 import sys
@@ -33,7 +34,8 @@ def main(rounds: int = 9) -> None:
         shutil.copy(ROOT / "mkdocs.yml", root)
         os.chdir(root)
         build_site()
-        app = create_app({"PUBLIC_DIR": str(root / "public"), "OUTBOX_DIR": ""})
+        key = secrets.token_urlsafe(48)  # create_app() without TESTING is production: it needs a key
+        app = create_app({"PUBLIC_DIR": str(root / "public"), "OUTBOX_DIR": "", "SECRET_KEY": key})
         watcher = Watcher(app)
         watcher.start()
         edits = [

@@ -465,7 +465,6 @@ def test_a_limit_that_cannot_be_read_is_refused_with_its_variable_named(variable
 
 
 def test_an_unreachable_store_lets_submissions_through_and_says_so_once(caplog):
-    pytest.importorskip("redis")
     limits = RateLimits("1 per minute", f"redis://127.0.0.1:{free_port()}", "1 per hour")
 
     with caplog.at_level(logging.WARNING, logger="formkit.limits"):
