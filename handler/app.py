@@ -8,6 +8,7 @@ one place, `answer_error`.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 from pathlib import Path
@@ -18,7 +19,16 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from . import limits, logs, pages, pipeline, reply
 from .body import Body
 from .check import check_project
-from .errors import BadLink, BadSubmission, DeliveryUnavailable, FormChanged, FormkitError, Invalid, UnknownForm
+from .errors import (
+    BadLink,
+    BadSubmission,
+    DeliveryUnavailable,
+    FormChanged,
+    FormDefinitionError,
+    FormkitError,
+    Invalid,
+    UnknownForm,
+)
 from .forms import Form
 from .outbox import Outbox
 from .reply import LinkedReport
@@ -37,14 +47,14 @@ def create_app(config: dict | None = None, *, settings: Settings | None = None) 
     Without `settings` this is production (as gunicorn runs it), unless `config` says TESTING: a bad
     setting prints its lines and exits with code 2, without a traceback.
     """
+    testing = bool((config or {}).get("TESTING"))
     if settings is None:
         try:
             settings = load(config)
         except SettingsError as error:
-            if (config or {}).get("TESTING"):
+            if testing:
                 raise
-            print(error, file=sys.stderr, flush=True)
-            raise SystemExit(2) from None
+            _refuse_start(str(error))
     app = Flask(__name__)
     app.config.from_mapping(settings.as_config())
     app.config["MAX_CONTENT_LENGTH"] = settings.max_content_length  # werkzeug refuses larger bodies with 413
@@ -54,7 +64,12 @@ def create_app(config: dict | None = None, *, settings: Settings | None = None) 
     for warning in checked.warnings:
         log.warning("varning: %s", warning)
     app.extensions["formkit.settings"] = settings
-    app.extensions["formkit.forms"] = checked.ok()
+    try:
+        app.extensions["formkit.forms"] = checked.ok()
+    except FormDefinitionError as error:
+        if testing or settings.development:
+            raise
+        _refuse_start(str(error))
     app.extensions["formkit.outbox"] = outbox_for(settings)
     rates = settings.limits
     app.extensions["formkit.limits"] = limits.RateLimits(rates.ratelimit, rates.storage_uri, rates.recipient_ratelimit)
@@ -65,6 +80,20 @@ def create_app(config: dict | None = None, *, settings: Settings | None = None) 
         app.add_url_rule("/", view_func=static_page, defaults={"path": ""})
         app.add_url_rule("/<path:path>", view_func=static_page)
     return app
+
+
+def _refuse_start(lines: str) -> None:
+    """Print why the handler cannot start and exit, without a traceback: code 2, or 4 in a gunicorn worker.
+
+    A gunicorn worker that exits 2 is started again, for ever; 4 (gunicorn's "app failed to load")
+    stops gunicorn itself. With --preload the app loads in gunicorn's own process, which exits 2.
+    """
+    print(lines, file=sys.stderr, flush=True)
+    frame, in_worker = sys._getframe(), False
+    while frame is not None and not in_worker:
+        in_worker = f"gunicorn{os.sep}workers{os.sep}" in frame.f_code.co_filename
+        frame = frame.f_back
+    raise SystemExit(4 if in_worker else 2)
 
 
 def _log_to_stderr_unless_configured() -> None:

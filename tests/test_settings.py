@@ -348,6 +348,40 @@ def test_gunicorn_refuses_to_start_without_a_key_naming_every_bad_value(tmp_path
     ]
 
 
+def test_gunicorn_without_preload_stops_instead_of_starting_its_workers_again_and_again(tmp_path):
+    result = formkit(
+        "--workers",
+        "2",
+        "--bind",
+        f"127.0.0.1:{free_port()}",
+        "handler.app:create_app()",
+        cwd=tmp_path,
+        env={"FORMKIT_SCHEMA_DIR": str(ROOT / "schema"), "FORMKIT_SMTP_PORT": "abc"},
+        command="gunicorn",
+    )
+
+    assert result.returncode == 4  # gunicorn's own "App failed to load."
+    assert PORT_LINE in result.stderr.splitlines() and "Traceback" not in result.stderr
+    assert "App failed to load" in result.stderr
+
+
+def test_gunicorn_stops_on_a_broken_form_naming_file_and_field(tmp_path):
+    (tmp_path / "schema").mkdir()
+    (tmp_path / "schema" / "anmalan.json").write_text('{"title": "Anmälan", "properties": {"a": {"type": 5}}}')
+    result = formkit(
+        "--preload",
+        "--bind",
+        f"127.0.0.1:{free_port()}",
+        "handler.app:create_app()",
+        cwd=tmp_path,
+        env={"FORMKIT_SCHEMA_DIR": str(tmp_path / "schema"), "FORMKIT_SECRET_KEY": "k" * 40},
+        command="gunicorn",
+    )
+
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "anmalan.json:1:" in result.stderr
+
+
 @pytest.fixture
 def broken_project(tmp_path):
     """A folder whose schema/ holds a form that is not even JSON, and an outbox with one message waiting."""
