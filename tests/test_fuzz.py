@@ -17,7 +17,6 @@ import random
 import threading
 import time
 import urllib.parse
-import warnings
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -29,11 +28,7 @@ from hostile import BODY_LIMIT, ENDPOINT, FORM, JSON, ROOT, Answer, Mailbox, gun
 from handler.forms import load_forms
 from support import valid_answers
 
-# `slow` is not registered in pyproject.toml yet (not this file's to change): keep the unknown-mark
-# warning, an error under filterwarnings = error, from stopping collection.
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", pytest.PytestUnknownMarkWarning)
-    pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow  # conftest marks the module too; `-m 'not slow'` leaves it out
 
 SEED = 20261110
 REQUESTS = 10_000
