@@ -230,7 +230,8 @@ def answer_error(
     else:
         log.exception("unexpected error path=%s", logs.safe(request.path))
         status, title, detail = 500, "Något gick fel", "Ett oväntat fel inträffade. Försök igen om en stund."
-    if status == 404 and request.method == "GET" and current_app.config["PUBLIC_DIR"] and not _wants_json():
+    public = current_app.extensions["formkit.settings"].public_dir
+    if status == 404 and request.method == "GET" and public and not _wants_json():
         return pages.not_found()
     if _wants_json():
         response = jsonify(_problem(error, status, title, detail))

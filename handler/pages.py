@@ -78,7 +78,7 @@ def problem(status: int, title: str, detail: str):
 
 def not_found():
     """Return the built site's own 404 page."""
-    public = Path(current_app.config["PUBLIC_DIR"])
+    public = Path(current_app.extensions["formkit.settings"].public_dir)
     page = public / "404.html"
     if page.is_file():
         return _response(page.read_text(encoding="utf-8"), 404)
@@ -105,7 +105,7 @@ def _response(html: str, status: int):
 
 
 def _shell(form_id: str) -> str | None:
-    public = current_app.config.get("PUBLIC_DIR")
+    public = current_app.extensions["formkit.settings"].public_dir
     if not public:
         return None
     return _find_shell(str(Path(public).resolve()), form_id, _stamp(public))

@@ -84,6 +84,7 @@ def live_server(config, built_site, tmp_path):
     """A running handler serving the built site; `.url` is its base address."""
     public = tmp_path / "public"
     shutil.copytree(built_site, public)
-    server = LiveServer(create_app({**config, "PUBLIC_DIR": str(public)}))
+    port = free_port()  # known before the app starts, so the answer links in its e-mails lead back to it
+    server = LiveServer(create_app({**config, "PUBLIC_DIR": str(public), "BASE_URL": f"http://127.0.0.1:{port}"}), port)
     yield server
     server.stop()

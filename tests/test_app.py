@@ -176,8 +176,9 @@ def test_an_unknown_form_is_404(client):
     assert response.mimetype == "application/problem+json"
 
 
-def test_opening_the_endpoints_address_says_it_takes_posts_not_that_it_is_missing(app, client, tmp_path):
-    app.config["PUBLIC_DIR"] = str(tmp_path)  # the site's own pages are served too, as under `formkit serve`
+def test_opening_the_endpoints_address_says_it_takes_posts_not_that_it_is_missing(config, tmp_path):
+    # the site's own pages are served too, as under `formkit serve`
+    client = create_app({**config, "PUBLIC_DIR": str(tmp_path)}).test_client()
 
     page = client.get("/api/forms/bus-avvikelse")
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from handler import normalise, reply
+from handler.app import create_app
 from handler.errors import BadLink, ExpiredLink, FormDefinitionError, MissingLink
 from handler.forms import load_forms
 from handler.reference import add_months
@@ -273,8 +274,8 @@ def test_the_answer_page_exists_only_for_a_reply_form(client):
     assert client.get("/api/forms/bus-avvikelse/svara?token=x").status_code == 404
 
 
-def test_the_answer_page_inside_the_built_site_links_to_the_site(client, app, built_site, smtp_server):
-    app.config["PUBLIC_DIR"] = str(built_site)
+def test_the_answer_page_inside_the_built_site_links_to_the_site(config, built_site, smtp_server):
+    client = create_app({**config, "PUBLIC_DIR": str(built_site)}).test_client()
     _, link, _ = report_link(client, smtp_server)
 
     page = client.get(link.removeprefix("http://127.0.0.1:8000")).text
