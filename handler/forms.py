@@ -50,6 +50,9 @@ class ReplyLink:
 
     answer_to: str  # routing pointer to the e-mail field of the unit that answers
     deadline_months: int = DEADLINE_MONTHS
+    units: str = ""  # routing pointer to the repeated group of receiving units ("/verksamheter"); "" = none
+    unit_name: str = ""  # the row's field that names the unit ("enhet")
+    unit_address: str = ""  # the row's e-mail field of the unit's manager ("chef_epost")
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,7 @@ class FormSettings:
     reply_form: str = ""  # the id of the form that answers this one
     reply_link: ReplyLink | None = None
     reply_of: str = ""  # the id of the report form this one answers (its e-mail links here)
+    statistics: tuple[str, ...] = ()  # routing pointers of the choices the register counts ("/a/*/b")
 
 
 @dataclass(frozen=True, eq=False)
@@ -275,9 +279,15 @@ def _settings(raw: dict, form_id: str, reply_of: str) -> FormSettings:
         receipt=raw.get("receipt", ""),
         receipt_title=raw.get("receipt_title", ""),
         reply_form=raw.get("reply_form", ""),
-        reply_link=ReplyLink(link["answer_to"], link.get("deadline_months", DEADLINE_MONTHS)) if link else None,
+        reply_link=_reply_link(link) if link else None,
         reply_of=reply_of,
+        statistics=tuple(_entries(raw.get("statistics"))),
     )
+
+
+def _reply_link(link: dict) -> ReplyLink:
+    units = {key: link.get(key, "") for key in ("units", "unit_name", "unit_address")}
+    return ReplyLink(link["answer_to"], link.get("deadline_months", DEADLINE_MONTHS), **units)
 
 
 def _entries(entries) -> list[str]:
@@ -299,6 +309,7 @@ def _setting_problems(source: Source, settings: dict, root: Field) -> list[Probl
             if path.startswith("/") and path not in email_paths and path not in misspelt:
                 where = ("x-formkit", "mail", key) + ((index,) if isinstance(entries, list) else ())
                 problems.append(source.say(where, _routing_message(entry, email_paths)))
+    problems.extend(_statistics_problems(source, settings, root))
     link, where = settings.get("reply_link"), ("x-formkit", "reply_link")
     if not isinstance(link, dict):
         return problems  # absent, or the kit's own schema already says what it should be
@@ -309,6 +320,62 @@ def _setting_problems(source: Source, settings: dict, root: Field) -> list[Probl
         example = email_paths[0] if email_paths else "/beskrivning/chef/epost"
         message = f'ange sökvägen till e-postfältet dit svaret ska skickas, till exempel "{example}".'
         problems.append(source.say(where + ("answer_to",), message))
+    problems.extend(_units_problems(source, link, root))
+    return problems
+
+
+CHOICES = (Kind.SELECT, Kind.RADIO, Kind.CHECKBOXES, Kind.CHECKBOX)
+
+
+def _statistics_problems(source: Source, settings: dict, root: Field) -> list[Problem]:
+    """Return what is wrong with x-formkit.statistics: each entry must point at a choice, never at free text."""
+    entries = settings.get("statistics")
+    if not isinstance(entries, list):
+        return []  # absent, or the kit's own schema already says what it should be
+    fields = {node.place.routing: node for node in root.walk()}
+    choices = [routing for routing, node in fields.items() if node.kind in CHOICES]
+    problems = []
+    for index, entry in enumerate(entries):
+        where = ("x-formkit", "statistics", index)
+        node = fields.get(entry.rstrip("/")) if isinstance(entry, str) else None
+        if node is None:
+            close = difflib.get_close_matches(str(entry), choices, n=1, cutoff=0.5)
+            hint = f' Menar du "{close[0]}"?' if close else ""
+            listed = ", ".join(choices) if choices else "inga"
+            message = f'sökvägen "{entry}" pekar inte på något fält.{hint} Formulärets valfält är {listed}.'
+            problems.append(source.say(where, message))
+        elif node.kind not in CHOICES:
+            message = (
+                f'fältet "{node.dotted}" ({node.title}) är inte ett val, så det kan inte räknas i statistiken: '
+                'där får bara val stå ("enum" eller "oneOf" med "const"), aldrig fritext eller personuppgifter. '
+                f'Ta bort "{entry}" ur statistics eller gör fältet till ett val.'
+            )
+            problems.append(source.say(where, message))
+    return problems
+
+
+def _units_problems(source: Source, link: dict, root: Field) -> list[Problem]:
+    """Return what is wrong with reply_link's units: a repeated group, a name field and an e-mail field in its rows."""
+    units, where = link.get("units"), ("x-formkit", "reply_link")
+    if not isinstance(units, str):
+        return []  # no units: one answer link for the whole report
+    rows = {node.place.routing: node for node in root.walk() if node.kind == Kind.LIST}
+    group = rows.get(units.rstrip("/"))
+    if group is None:
+        listed = ", ".join(rows) if rows else "inga"
+        message = '"units" ska peka på en upprepad grupp (en lista med rader), till exempel "/verksamheter". '
+        return [source.say(where + ("units",), message + f"Formulärets upprepade grupper är {listed}.")]
+    problems = []
+    cells = {child.name: child for child in group.item.children} if group.item else {}
+    for key, wanted, what in (("unit_name", None, "ett textfält"), ("unit_address", Kind.EMAIL, "ett e-postfält")):
+        name = link.get(key)
+        cell = cells.get(name) if isinstance(name, str) else None
+        fits = cell is not None and (cell.kind == wanted if wanted else not cell.kind.is_container)
+        if not fits:
+            found = [n for n, c in cells.items() if (c.kind == wanted if wanted else c.kind in (Kind.TEXT,))]
+            example = f', till exempel "{found[0]}"' if found else ""
+            message = f'"{key}" ska vara namnet på {what} i raderna i "{units}"{example}.'
+            problems.append(source.say(where + (key,), message))
     return problems
 
 

@@ -152,6 +152,30 @@ def keys(value) -> tuple[str, ...]:
     return tuple(text(item) for item in listed if text(item))
 
 
+DATABASES = ("sqlite", "sqlite+pysqlite", "postgresql", "postgres", "postgresql+psycopg")
+
+
+def database_url(value) -> str:
+    expected = "is not a database address (such as sqlite:///var/formkit.db or postgresql+psycopg://user@host/formkit)"
+    from sqlalchemy.engine import make_url
+
+    written = text(value)
+    try:
+        parsed = make_url(written)
+    except Exception:  # sqlalchemy's ArgumentError, or a ValueError from a bad port
+        raise ValueError(expected) from None
+    if parsed.drivername not in DATABASES or (parsed.drivername.startswith("sqlite") and not parsed.database):
+        raise ValueError(expected)
+    return written
+
+
+def register_key(value) -> str:
+    written = text(value)
+    if written and len(written) < KEY_LENGTH:
+        raise ValueError(f"has {len(written)} characters; the register's key needs {KEY_LENGTH} or more. {MAKE_KEY}")
+    return written
+
+
 def _is_web_address(written: str) -> bool:
     try:
         parts = urllib.parse.urlsplit(written)
@@ -165,6 +189,7 @@ def _is_web_address(written: str) -> bool:
 
 SENDER = "Formulärtjänsten <no-reply@formkit.localhost>"
 RATE = "30 per minute; 300 per hour"
+DATABASE = "sqlite:///var/formkit.db"
 
 
 @dataclass(frozen=True)
@@ -222,6 +247,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("RECIPIENT_RATELIMIT", "limits.recipient_ratelimit", rate_limit, "20 per hour", "reports per recipient"),
     Variable("ALLOWED_ORIGINS", "limits.allowed_origins", origins, "", "other web sites whose pages may post here"),
     Variable("TRUSTED_PROXIES", "limits.trusted_proxies", count, "0", "proxies in front whose X-Forwarded-* to trust"),
+    Variable("DATABASE_URL", "register.database_url", database_url, DATABASE, "the register's database", secret=True),
+    Variable("REGISTER_KEY", "register.key", register_key, "", "encrypts kept answers; empty: SECRET_KEY", secret=True),
+    Variable("REGISTER_RETENTION_DAYS", "register.retention_days", count, "30", "days after the deadline answers stay"),
 )
 NAMES = frozenset(variable.name for variable in VARIABLES)
 
@@ -276,7 +304,21 @@ class LimitSettings:
     trusted_proxies: int
 
 
-SECTIONS = dict(smtp=SmtpSettings, mail=MailSettings, outbox=OutboxSettings, links=LinkSettings, limits=LimitSettings)
+@dataclass(frozen=True)
+class RegisterSettings:
+    database_url: str = field(repr=False)  # may hold a password
+    key: str = field(repr=False)  # "" = derived from the secret key
+    retention_days: int
+
+
+SECTIONS = dict(
+    smtp=SmtpSettings,
+    mail=MailSettings,
+    outbox=OutboxSettings,
+    links=LinkSettings,
+    limits=LimitSettings,
+    register=RegisterSettings,
+)
 
 
 @dataclass(frozen=True)
@@ -292,6 +334,7 @@ class Settings:
     outbox: OutboxSettings
     links: LinkSettings
     limits: LimitSettings
+    register: RegisterSettings
 
     def as_config(self) -> dict:
         """Return the uppercase Flask-config view (SMTP_HOST, …) that modules not yet moved to Settings read."""

@@ -79,6 +79,7 @@ def valid_answers() -> dict:
     """A complete, valid BUS-avvikelse as form-encoded fields."""
     return {
         "handelsetyp": "Remiss till BUP besvarades inte",
+        "omrade": "samverkan",
         "verksamheter.0.enhet": "Björkskolan",
         "verksamheter.0.verksamhetstyp": "grundskola",
         "verksamheter.0.huvudman": "solna",

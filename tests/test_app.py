@@ -104,6 +104,7 @@ def test_json_bodies_are_accepted_like_form_bodies(client, smtp_server):
     answers = valid_answers()
     body = {
         "handelsetyp": answers["handelsetyp"],
+        "omrade": answers["omrade"],
         "verksamheter": [
             {"enhet": "Skolan", "verksamhetstyp": "grundskola", "huvudman": "nacka", "chef_epost": "rektor@nacka.se"}
         ],

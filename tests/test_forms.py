@@ -400,7 +400,8 @@ def test_an_answer_form_knows_its_report_as_soon_as_the_forms_are_loaded():
     forms = load_forms(FIXTURES.parent.parent / "schema")
 
     report, answer = forms["bus-avvikelse"].settings, forms["bus-avvikelse-svar"].settings
-    assert report.reply_form == "bus-avvikelse-svar" and report.reply_link == ReplyLink("/beskrivning/chef/epost", 2)
+    link = ReplyLink("/beskrivning/chef/epost", 2, units="/verksamheter", unit_name="enhet", unit_address="chef_epost")
+    assert report.reply_form == "bus-avvikelse-svar" and report.reply_link == link
     assert answer.reply_of == "bus-avvikelse" and report.reply_of == ""
 
 

@@ -10,6 +10,7 @@ from support import attachment, docx_text
 def fill_report(page: Page) -> None:
     """Fill every field of the BUS form by its visible label, as a person would."""
     page.get_by_label("1. Vilken typ av händelse avser BUS-avvikelsen").fill("Remissen besvarades inte")
+    page.get_by_label("Samverkan enligt BUS-överenskommelsen i stort").check()
     row = page.get_by_role("group", name="Verksamhet 1")
     row.get_by_label("Enhet", exact=True).fill("Björkskolan")
     row.get_by_label("Verksamhetstyp").select_option(label="Grundskola")
