@@ -31,6 +31,7 @@ from .errors import (
 )
 from .forms import Form
 from .outbox import Outbox
+from .register import Register
 from .reply import LinkedReport
 from .settings import Settings, SettingsError, load
 
@@ -71,6 +72,11 @@ def create_app(config: dict | None = None, *, settings: Settings | None = None) 
             raise
         _refuse_start(str(error))
     app.extensions["formkit.outbox"] = outbox_for(settings)
+    app.extensions["formkit.register"] = register = Register.from_settings(settings)
+    if settings.testing:  # each test's own database, migrated here; elsewhere `formkit db upgrade` (serve runs it)
+        register.upgrade()
+    elif stale := register.stale():
+        _refuse_start(stale)
     rates = settings.limits
     app.extensions["formkit.limits"] = limits.RateLimits(rates.ratelimit, rates.storage_uri, rates.recipient_ratelimit)
     app.register_error_handler(Exception, answer_error)
@@ -138,6 +144,7 @@ def submit(form_id: str):
         outbox=current_app.extensions["formkit.outbox"],
         limits=current_app.extensions["formkit.limits"],
         client=request.remote_addr or "",
+        register=current_app.extensions["formkit.register"],
     )
     outcome = pipeline.submit(form, request.mimetype, _raw_body(), context)
     if isinstance(outcome, pipeline.Refused):
@@ -163,7 +170,10 @@ def _raw_body() -> bytes:
 
 @forms_api.get("/<form_id>")
 def post_only(form_id: str):
-    """Someone opened the endpoint's address: say it takes forms, and how (405 with Allow: POST)."""
+    """Someone opened the endpoint's address: send them to the page with the form (303), else say it takes POST."""
+    page = pages.placement(_form(form_id).id)
+    if page:
+        return redirect(page, 303)
     raise MethodNotAllowed(["POST"])
 
 

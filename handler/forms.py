@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .conventions import FORMATS, Problem, Source, did_you_mean, in_order, json_syntax
+from .conventions import FORMATS, WARNING, Problem, Source, did_you_mean, in_order, json_syntax
 from .conventions import check as check_conventions
 from .errors import FormDefinitionError
 from .fields import MAX_ROWS, Field, FieldReader, Kind, schema_type
@@ -31,6 +31,7 @@ __all__ = [
     "FormSettings",
     "Kind",
     "MailRouting",
+    "PrivacyNotice",
     "ReplyLink",
     "load_form",
     "load_forms",
@@ -42,6 +43,9 @@ FORM_ID = re.compile(r"^[a-z][a-z0-9-]*$")
 TOKEN = "token"  # a mail routing entry meaning: the address carried by the answer link's token
 SUBMIT_LABEL = "Skicka"
 DEADLINE_MONTHS = 2  # how long a unit has to answer a report, when reply_link does not say
+PRIVACY_PAGE = "/personuppgifter/"  # where a form's privacy notice is published, when its block does not say
+# Autofill tokens of fields about a person (HTML autocomplete): a form with one collects personal data.
+PERSONAL_AUTOCOMPLETE = {"name", "given-name", "family-name", "email", "tel", "street-address", "postal-code", "bday"}
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,24 @@ class ReplyLink:
     units: str = ""  # routing pointer to the repeated group of receiving units ("/verksamheter"); "" = none
     unit_name: str = ""  # the row's field that names the unit ("enhet")
     unit_address: str = ""  # the row's e-mail field of the unit's manager ("chef_epost")
+
+
+@dataclass(frozen=True)
+class PrivacyNotice:
+    """A form's privacy notice (GDPR art. 13), from x-formkit.privacy; "" texts mean the kit's default text."""
+
+    controller: str  # who is responsible for the personal data
+    contact: str  # how to reach the controller
+    data_protection_officer: str
+    purpose: str
+    legal_basis: str
+    recipients: tuple[str, ...]
+    retention: str
+    data: tuple[str, ...] = ()  # which personal data the form collects
+    email: str = ""  # that the answers travel as e-mail
+    rights: str = ""
+    complaint: str = ""
+    page: str = PRIVACY_PAGE  # the address of the page that publishes the notice
 
 
 @dataclass(frozen=True)
@@ -84,6 +106,7 @@ class FormSettings:
     reply_link: ReplyLink | None = None
     reply_of: str = ""  # the id of the report form this one answers (its e-mail links here)
     statistics: tuple[str, ...] = ()  # routing pointers of the choices the register counts ("/a/*/b")
+    privacy: PrivacyNotice | None = None  # an answer form without its own notice has its report's
 
 
 @dataclass(frozen=True, eq=False)
@@ -189,7 +212,14 @@ def read_forms(schema_dir: str | Path) -> tuple[dict[str, Form], list[Problem], 
                     f'eller ta bort "{TOKEN}".',
                 )
             )
-    forms = {form_id: draft.form(reply_of.get(form_id, "")) for form_id, draft in good.items()}
+    forms = {}
+    for form_id, draft in good.items():
+        report = good.get(reply_of.get(form_id, ""))
+        inherited = report.settings.get("privacy") if report is not None else None
+        forms[form_id] = form = draft.form(reply_of.get(form_id, ""), inherited)
+        blameless = form_id in claimed or (unreadable and draft.uses_token)  # its report may hold the notice
+        if form.settings.privacy is None and collects_personal_data(form) and not blameless:
+            form.warnings.append(_privacy_warning(draft))
     warnings = [warning for form in forms.values() for warning in form.warnings]
     return forms, in_order(problems), in_order(warnings)
 
@@ -254,15 +284,15 @@ class _Draft:
         mail = self.settings.get("mail") if isinstance(self.settings.get("mail"), dict) else {}
         return any(TOKEN in _entries(mail.get(key)) for key in ("to", "cc", "receipt_to"))
 
-    def form(self, reply_of: str = "") -> Form:
-        """Return the Form of a draft without problems."""
+    def form(self, reply_of: str = "", privacy: dict | None = None) -> Form:
+        """Return the Form of a draft without problems; `privacy`: the report's notice, when it has none."""
         canonical = json.dumps(self.schema, sort_keys=True, ensure_ascii=False).encode()
         version = hashlib.sha256(canonical).hexdigest()[:12]
-        settings = _settings(self.settings, self.id, reply_of)
+        settings = _settings(self.settings, self.id, reply_of, privacy)
         return Form(self.id, self.path, self.schema, self.root, settings, version, self.warnings, self.source)
 
 
-def _settings(raw: dict, form_id: str, reply_of: str) -> FormSettings:
+def _settings(raw: dict, form_id: str, reply_of: str, inherited: dict | None = None) -> FormSettings:
     """Return the typed settings of a checked x-formkit block, with the defaults."""
     mail = raw.get("mail") if isinstance(raw.get("mail"), dict) else {}
     link = raw.get("reply_link")
@@ -282,7 +312,36 @@ def _settings(raw: dict, form_id: str, reply_of: str) -> FormSettings:
         reply_link=_reply_link(link) if link else None,
         reply_of=reply_of,
         statistics=tuple(_entries(raw.get("statistics"))),
+        privacy=_privacy(raw.get("privacy") or inherited),
     )
+
+
+def _privacy(raw: dict | None) -> PrivacyNotice | None:
+    """Return the typed privacy notice of a checked x-formkit.privacy block (None when there is none)."""
+    if not isinstance(raw, dict):
+        return None
+    lists = {key: tuple(_entries(raw.get(key))) for key in ("recipients", "data")}
+    texts = ("controller", "contact", "data_protection_officer", "purpose", "legal_basis", "retention")
+    optional = {key: raw[key] for key in ("email", "rights", "complaint", "page") if key in raw}
+    return PrivacyNotice(**{key: raw.get(key, "") for key in texts}, **lists, **optional)
+
+
+def collects_personal_data(form: Form) -> bool:
+    """Return whether a form asks for details about a person: an e-mail address, a phone number, a name."""
+    return any(
+        node.kind == Kind.EMAIL or node.widget == "tel" or node.autocomplete in PERSONAL_AUTOCOMPLETE
+        for node in form.root.walk()
+    )
+
+
+def _privacy_warning(draft: _Draft) -> Problem:
+    message = (
+        "formuläret samlar in personuppgifter (e-post, telefon eller namn) men har ingen integritetsinformation. "
+        'Lägg till "privacy" i x-formkit med personuppgiftsansvarig, kontakt, dataskyddsombud, ändamål, '
+        "rättslig grund, mottagare och lagringstid, och placera [[privacy "
+        f"{draft.id}]] på en sida."
+    )
+    return draft.source.say(("x-formkit",) if "x-formkit" in draft.schema else (), message, severity=WARNING)
 
 
 def _reply_link(link: dict) -> ReplyLink:

@@ -1,7 +1,9 @@
 """The handler's own HTML pages (receipt, form with errors, problems), dressed in the built site.
 
 When the built site is available (FORMKIT_PUBLIC_DIR), a page is the form's own page with its
-content swapped, so it looks like the rest of the site; otherwise a small standalone page.
+content swapped, so it looks like the rest of the site; otherwise a small standalone page. A form's page
+is the built page with its `<!-- formkit:start <id> -->` marker (the form, or an answer form's text on
+how to answer); `placement` gives its address.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from urllib.parse import urljoin
 from flask import current_app, make_response
 from markupsafe import Markup, escape
 
+from .check import docs_dir_for, placements
 from .forms import Form
 from .render import env, render_form
 from .reply import FIELD, LinkedReport
@@ -70,6 +73,23 @@ def _form_page(form, values, errors, status, prefix, token, linked, notice="", b
     return _page(form.id, f"{prefix}{form.title}", Markup(f"<h1>{escape(form.title)}</h1>") + html, status)
 
 
+def placement(form_id: str) -> str | None:
+    """Return the address of the site's page that places the form: the built page, else the docs page."""
+    settings = current_app.extensions["formkit.settings"]
+    if settings.public_dir and Path(settings.public_dir).is_dir():
+        public = str(Path(settings.public_dir).resolve())
+        found = _find_page(public, form_id, _stamp(public))
+        if found:
+            return found
+    docs = docs_dir_for(settings.schema_dir, settings.docs_dir or None)
+    places = placements(docs).get(form_id) if docs.is_dir() else None
+    if not places:
+        return None
+    page = places[0][0].relative_to(docs).with_suffix("")
+    parts = page.parts[:-1] if page.name == "index" else page.parts
+    return "/" + "".join(f"{part}/" for part in parts)
+
+
 def problem(status: int, title: str, detail: str):
     """Return a readable page for an answer that is not about one field."""
     body = env.get_template("problem.html").render(title=title, detail=detail)
@@ -116,14 +136,27 @@ def _stamp(public: str) -> float:
     return index.stat().st_mtime if index.exists() else 0.0
 
 
+def _marker(form_id: str) -> str:
+    return f"<!-- formkit:start {form_id} -->"
+
+
+@lru_cache(maxsize=32)
+def _find_page(public: str, form_id: str, stamp: float) -> str | None:
+    """Return the address of the built page with the form's marker; re-read when the site is rebuilt."""
+    for page in sorted(Path(public).rglob("index.html")):
+        if _marker(form_id) in page.read_text(encoding="utf-8"):
+            folder = page.parent.relative_to(public).as_posix().strip(".")
+            return f"/{folder}/" if folder else "/"
+    return None
+
+
 @lru_cache(maxsize=32)
 def _find_shell(public: str, form_id: str, stamp: float) -> str | None:
     """Return the built page that holds the form (or a general one); re-read when the site is rebuilt."""
     pages = sorted(Path(public).rglob("index.html"))
-    marker = f'data-formkit="{form_id}"'
     for page in pages:
         text = page.read_text(encoding="utf-8")
-        if form_id and marker in text:
+        if form_id and _marker(form_id) in text:
             return _absolute(text, page, public)
     # Pages not about one form use the site's 404 page: the site's header and menu, no other page's contents list.
     for shell in (Path(public) / "404.html", Path(public) / "index.html"):

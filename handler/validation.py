@@ -179,15 +179,37 @@ def client_messages(node: Field, domains: list[str] | tuple = ()) -> dict[str, s
 
 
 def _label(node: Field) -> str:
-    text = re.sub(r"^\d+\.\s*", "", node.title).rstrip("?:")
+    text = _title(node).rstrip("?:")
     return text if text[1:2].isupper() else text[:1].lower() + text[1:]
 
 
+def _title(node: Field) -> str:
+    return re.sub(r"^\d+\.\s*", "", node.title).strip()
+
+
+def _number(value) -> str:
+    """Return a number as Swedish writes it: a no-break space between thousands, a decimal comma."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = f"{value:,}" if isinstance(value, int) else f"{value:,.10g}"
+    return text.replace(",", "\u00a0").replace(".", ",")
+
+
 def messages(node: Field, validator: str, value) -> str:
-    """Return the default Swedish message for a field and a failed JSON Schema keyword."""
-    label, title = _label(node), re.sub(r"^\d+\.\s*", "", node.title)
+    """Return the default Swedish message for a field and a failed JSON Schema keyword.
+
+    A label that is a question ("Vilket område gäller avvikelsen?") cannot follow "Ange" or "Välj" as a
+    noun does, so such fields are asked to be answered instead.
+    """
+    label, title = _label(node), _title(node)
+    question = title.endswith("?")
     choose = node.kind in ("select", "radio", "checkboxes", "checkbox")
+    number = _number(value)
     if validator == "required":
+        if question:
+            return f"Välj ett svar på frågan ”{title}”" if choose else f"Svara på frågan ”{title}”"
         if node.kind == "list":
             return f"Lägg till minst en rad under {label}"
         return f"Välj {label}" if choose else f"Ange {label}"
@@ -196,19 +218,20 @@ def messages(node: Field, validator: str, value) -> str:
     if validator == "format" and node.kind == "date":
         return f"{title} måste vara ett riktigt datum, till exempel 2026-03-15"
     if validator in ("oneOf", "enum", "const"):
-        return f"Välj ett av alternativen för {label}"
+        return f"Välj ett av alternativen för frågan ”{title}”" if question else f"Välj ett av alternativen för {label}"
     if validator == "maxLength":
-        return f"{title} får vara högst {value} tecken. Korta texten."
+        return f"{title} får vara högst {number} tecken. Korta texten."
     if validator == "minLength":
-        return f"{title} måste vara minst {value} tecken"
+        return f"{title} måste vara minst {number} tecken"
     if validator == "minItems":
-        return f"Lägg till minst {'en rad' if value == 1 else f'{value} rader'} under {label}"
+        rows = "en rad" if value == 1 else f"{number} rader"
+        return f"Lägg till minst {rows} under frågan ”{title}”" if question else f"Lägg till minst {rows} under {label}"
     if validator == "maxItems":
-        return f"Du kan ange högst {value} rader under {label}"
+        return f"Du kan ange högst {number} rader under {label}"
     if validator in ("minimum", "exclusiveMinimum"):
-        return f"{title} måste vara {value} eller mer"
+        return f"{title} måste vara {number} eller mer"
     if validator in ("maximum", "exclusiveMaximum"):
-        return f"{title} måste vara {value} eller mindre"
+        return f"{title} måste vara {number} eller mindre"
     if validator == "type":
         if node.kind == "integer":
             return f"{title} måste vara ett heltal, till exempel 12"
@@ -216,7 +239,7 @@ def messages(node: Field, validator: str, value) -> str:
             return f"{title} måste vara ett tal, till exempel 12,5"
         return f"Ange {label} som text"
     if validator == "pattern":
-        return f"{title} har fel format"
+        return f"{title} har fel format. Kontrollera det du har skrivit."
     if validator == "allowed_domains":
         return f"Ange en adress i en av domänerna {', '.join(value)}"
     if validator == "additionalProperties":

@@ -65,7 +65,7 @@ def test_the_attached_document_holds_every_answer_in_the_paper_forms_order(clien
         "2. Mellan vilka verksamheter har avvikelsen uppstått?",
         "Björkskolan",
         "Grundskola",
-        "Solna kommun",
+        "Solna stad",
         "rektor@solna.se",
         "BUP Solna",
         "Barn- och ungdomspsykiatri",
@@ -177,15 +177,15 @@ def test_an_unknown_form_is_404(client):
     assert response.mimetype == "application/problem+json"
 
 
-def test_opening_the_endpoints_address_says_it_takes_posts_not_that_it_is_missing(config, tmp_path):
+def test_opening_the_endpoints_address_leads_to_the_page_with_the_form(config, tmp_path):
     # the site's own pages are served too, as under `formkit serve`
     client = create_app({**config, "PUBLIC_DIR": str(tmp_path)}).test_client()
 
     page = client.get("/api/forms/bus-avvikelse")
 
-    assert page.status_code == 405
-    assert page.headers["Allow"] == "POST"
-    assert "Öppna formuläret på webbplatsen" in page.text
+    assert page.status_code == 303
+    assert page.headers["Location"] == "/rapportera/"
+    assert client.get("/api/forms/bus-avvikelse-svar").headers["Location"] == "/svara/"
 
 
 def test_invalid_answers_get_422_with_one_swedish_message_per_field(client):

@@ -21,10 +21,20 @@ from handler.errors import FormDefinitionError
 
 ROOT = Path(__file__).resolve().parent.parent
 TODO = re.compile(r"\b(Rätta|Lägg|Ta bort|Ändra|Välj|Använd|Skriv|Byt|Kontrollera|Ge |Ange|Peka|Skapa|Menade)")
+# A form that asks for an e-mail address needs a privacy notice, or the check warns.
+PRIVACY = {
+    "controller": "Kommunen",
+    "contact": "kansliet@kommun.se",
+    "data_protection_officer": "dataskyddsombud@kommun.se",
+    "purpose": "Att besvara anmälan",
+    "legal_basis": "Allmänt intresse",
+    "recipients": ["kansliet"],
+    "retention": "Ett år",
+}
 GOOD = {
     "title": "Anmälan",
     "type": "object",
-    "x-formkit": {"mail": {"to": ["/kontakt/epost"]}},
+    "x-formkit": {"mail": {"to": ["/kontakt/epost"]}, "privacy": PRIVACY},
     "required": ["namn"],
     "properties": {
         "namn": {"type": "string", "title": "Namn"},

@@ -77,7 +77,7 @@ def test_a_group_left_out_is_blamed_on_its_required_fields_as_the_browser_does()
 
     assert "beskrivning" not in names
     assert {"beskrivning.handelsen", "beskrivning.rapporterande.datum", "beskrivning.chef.epost"} <= set(names)
-    assert names["beskrivning.handelsen"] == "Ange händelsen"
+    assert names["beskrivning.handelsen"] == "Beskriv händelsen"
 
 
 def test_errors_come_one_per_field_in_the_forms_order_row_by_row(form):
