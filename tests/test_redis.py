@@ -23,6 +23,8 @@ from redis_server import RedisServer
 
 from handler.app import create_app
 from handler.limits import RECIPIENT_DETAIL
+from handler.register import Register
+from handler.settings import load
 from support import free_port, valid_answers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -164,6 +166,7 @@ def test_two_gunicorn_processes_count_in_one_redis_and_both_keep_accepting_when_
         "FORMKIT_SCHEMA_DIR": str(ROOT / "schema"),
         "FORMKIT_OUTBOX_DIR": str(tmp_path / "outbox"),
         "FORMKIT_MAIL_DIR": str(tmp_path / "mail"),
+        "FORMKIT_DATABASE_URL": f"sqlite:///{tmp_path / 'formkit.db'}",  # one register for both, as PostgreSQL would be
         "FORMKIT_SMTP_HOST": "127.0.0.1",
         "FORMKIT_SMTP_PORT": str(smtp_server.port),
         "FORMKIT_RATELIMIT": "2 per minute",
@@ -171,6 +174,9 @@ def test_two_gunicorn_processes_count_in_one_redis_and_both_keep_accepting_when_
         "FORMKIT_RATELIMIT_STORAGE_URI": server.url,
         "FORMKIT_TRUSTED_PROXIES": "1",
     }
+    register = Register.from_settings(load(environ=environment))  # `formkit db upgrade`, once for both
+    register.upgrade()
+    register.close()
     ports, logs = [free_port(), free_port()], [tmp_path / "a.log", tmp_path / "b.log"]
     processes = []
     try:

@@ -20,6 +20,8 @@ from types import SimpleNamespace
 import pytest
 
 from handler import serverless
+from handler.register import Register
+from handler.settings import load
 from support import attachment, docx_text, free_port, valid_answers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -123,15 +125,26 @@ def environment(monkeypatch, tmp_path, smtp_server):
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(smtp_server.port),
         "BASE_URL": "https://bus.example.se",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'formkit.db'}",  # on Lambda: PostgreSQL (a file dies with the instance)
     }
     for name, value in variables.items():
         monkeypatch.setenv(f"FORMKIT_{name}", value)
+    migrate_register()
 
     def set_(**more):
         for name, value in more.items():
             monkeypatch.setenv(f"FORMKIT_{name}", value)
 
     return SimpleNamespace(set=set_, outbox=tmp_path / "outbox")
+
+
+def migrate_register() -> None:
+    """Create the register's tables, as `formkit db upgrade` does once per deployment (not in a cold start)."""
+    register = Register.from_settings(load())
+    try:
+        register.upgrade()
+    finally:
+        register.close()
 
 
 def waiting(outbox: Path) -> list[Path]:
