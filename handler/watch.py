@@ -4,8 +4,9 @@ watchdog reports file events; after a short quiet spell (editors save in several
 built (handler/build.py: the forms checked once, then MkDocs) into a fresh folder that replaces public/
 only when the build succeeded, and the handler gets the forms of that same check. A broken schema
 therefore leaves the last good site in place, with its problems in the terminal and on the page.
-Pages served in watch mode carry a small script that polls /__formkit/version and reloads when the
-build number changes.
+Pages served in watch mode carry a small script that keeps one connection open to /__formkit/events
+(server-sent events; the browser reconnects by itself) and reloads when the build number changes. The
+development server logs nothing for these requests, so its terminal keeps the lines that matter.
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ QUIET = 0.15  # seconds without events before a rebuild starts
 EVENTS = ("created", "modified", "deleted", "moved")
 SCRATCH_ENDINGS = ("~", ".swp", ".swx", ".tmp", ".part")
 VERSION_URL = "/__formkit/version"
+EVENTS_URL = "/__formkit/events"
 SCRIPT_URL = "/__formkit/reload.js"
+HEARTBEAT = 15  # seconds between comments on an idle event stream: a closed connection is found and let go
 RELOAD_JS = """(function () {
   "use strict";
   var build = Number(document.currentScript.getAttribute("data-build"));
@@ -50,17 +53,14 @@ RELOAD_JS = """(function () {
     box.textContent = "Bygget misslyckades. Sidan visar den senaste fungerande versionen.\\n\\n" +
       problems.join("\\n");
   }
-  function poll() {
-    fetch("/__formkit/version", { cache: "no-store" })
-      .then(function (response) { return response.json(); })
-      .then(function (state) {
-        if (state.build !== build) { window.location.reload(); return; }
-        show(state.problems || []);
-        window.setTimeout(poll, 400);
-      })
-      .catch(function () { window.setTimeout(poll, 1000); });
-  }
-  poll();
+  /* One connection that stays open: the server sends the state at once and after every rebuild; after a
+   * restart of the server the browser connects again by itself. */
+  var events = new EventSource("/__formkit/events");
+  events.onmessage = function (message) {
+    var state = JSON.parse(message.data);
+    if (state.build !== build) { events.close(); window.location.reload(); return; }
+    show(state.problems || []);
+  };
 })();
 """
 
@@ -91,6 +91,12 @@ class Builds:
     def state(self) -> dict:
         """Return what /__formkit/version answers."""
         return {"build": self.number, "problems": self.problems}
+
+    def after(self, attempts: int, timeout: float) -> tuple[int, dict]:
+        """Wait until there were more rebuild attempts than `attempts`, or `timeout`; return the count and state."""
+        with self._changed:
+            self._changed.wait_for(lambda: self.attempts > attempts, timeout)
+            return self.attempts, self.state()
 
 
 class Watcher:
@@ -220,16 +226,21 @@ def _swap(fresh: Path, public: Path) -> None:
 
 
 class LiveReload:
-    """WSGI middleware for watch mode: the build-number endpoint, and its script in every HTML page."""
+    """WSGI middleware for watch mode: the build state as JSON and as an event stream, and the script in every page."""
 
-    def __init__(self, app, builds: Builds):
+    def __init__(self, app, builds: Builds, heartbeat: float = HEARTBEAT):
         self.app = app
         self.builds = builds
+        self.heartbeat = heartbeat
+        logging.getLogger("werkzeug").addFilter(_quiet)
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
         if path == VERSION_URL:
             response = Response(json.dumps(self.builds.state(), ensure_ascii=False), mimetype="application/json")
+        elif path == EVENTS_URL:
+            response = Response(self._events(), mimetype="text/event-stream")
+            response.headers["X-Accel-Buffering"] = "no"
         elif path == SCRIPT_URL:
             response = Response(RELOAD_JS, mimetype="text/javascript")
         elif environ.get("REQUEST_METHOD") != "GET":
@@ -243,6 +254,18 @@ class LiveReload:
         response.headers["Cache-Control"] = "no-store"
         return response(environ, start_response)
 
+    def _events(self):
+        """Yield the state now and after each rebuild, as server-sent events; a comment when nothing happened."""
+        yield "retry: 1000\n\n"
+        seen = -1
+        while True:
+            attempts, state = self.builds.after(seen, self.heartbeat)
+            if attempts == seen:
+                yield ": \n\n"  # a write to a closed connection ends this generator
+                continue
+            seen = attempts
+            yield f"data: {json.dumps(state, ensure_ascii=False)}\n\n"
+
     def _inject(self, response: Response) -> None:
         html = response.get_data(as_text=True)
         tag = f'<script src="{SCRIPT_URL}" data-build="{self.builds.number}"></script>'
@@ -250,3 +273,8 @@ class LiveReload:
         response.set_data(html[:at] + tag + html[at:] if at >= 0 else html + tag)
         for header in ("ETag", "Last-Modified"):
             response.headers.pop(header, None)
+
+
+def _quiet(record: logging.LogRecord) -> bool:
+    """Drop the development server's access lines for live reload's own requests (werkzeug logs each request)."""
+    return "/__formkit/" not in record.getMessage()

@@ -49,7 +49,36 @@ def test_pages_carry_the_reload_script_with_the_build_number(served):
     build = served.state()["build"]
     assert status == 200
     assert f'<script src="/__formkit/reload.js" data-build="{build}"></script></body>' in html
-    assert "/__formkit/version" in fetch(served.url + "/__formkit/reload.js")[1]
+    script = fetch(served.url + "/__formkit/reload.js")[1]
+    assert 'new EventSource("/__formkit/events")' in script and "setTimeout" not in script  # no polling
+
+
+def next_event(stream) -> dict:
+    """Read one server-sent event's data (comments and the retry line skipped)."""
+    data = []
+    for raw in stream:
+        line = raw.decode("utf-8").rstrip("\r\n")
+        if line.startswith("data: "):
+            data.append(line[len("data: ") :])
+        elif not line and data:
+            return json.loads("\n".join(data))
+    raise AssertionError("the event stream ended")
+
+
+def test_one_open_connection_hears_of_every_rebuild_and_nothing_is_logged_for_it(served):
+    with urllib.request.urlopen(served.url + "/__formkit/events", timeout=20) as stream:
+        assert stream.headers.get_content_type() == "text/event-stream"
+        assert stream.headers["Cache-Control"] == "no-store"
+        first = next_event(stream)
+        assert first == served.state()
+
+        edit(served.root / "docs" / "om-bus.md", "## BUSSAM", "## BUSSAM, länets grupp")
+
+        second = next_event(stream)  # on the same connection: no new request for it
+        assert second == {"build": first["build"] + 1, "problems": []}
+    assert "länets grupp" in fetch(served.url + "/om-bus/")[1]
+    assert "/__formkit/" not in served.output()  # neither the stream nor the state requests are logged
+    assert '"GET /om-bus/ HTTP/1.1" 200' in served.output()  # the useful lines stay
 
 
 def test_a_changed_page_is_rebuilt_and_served(served):
