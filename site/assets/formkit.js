@@ -170,6 +170,8 @@
     this.summary = container.querySelector("[data-formkit-summary]");
     this.status = container.querySelector("[data-formkit-status]");
     this.baseTitle = document.title.replace(/^Fel: /, "");
+    // The summary's heading for errors in the answers; problems that are not (network, 429, 503, links) get their own.
+    this.errorTitle = this.summary.querySelector("h2").textContent;
     this.form.addEventListener("submit", this.onSubmit.bind(this));
     this.summary.addEventListener("click", this.onSummaryClick.bind(this));
     $(container, "[data-formkit-list]").forEach(this.enhanceList.bind(this));
@@ -334,6 +336,7 @@
   /* ---- errors ---- */
 
   Form.prototype.clearErrors = function () {
+    this.summary.querySelector("h2").textContent = this.errorTitle;
     $(this.container, ".formkit-field--error").forEach(function (w) { w.classList.remove("formkit-field--error"); });
     $(this.container, "[aria-invalid]").forEach(function (c) { c.removeAttribute("aria-invalid"); });
     $(this.container, ".formkit-error-message").forEach(function (p) {
@@ -456,26 +459,27 @@
           return { name: e.name, message: e.message, summary: e.summary || e.message };
         }), result.data.form_changed ? result.data.detail : "");
       }
-      self.showProblem(result.data.detail || "Formuläret kunde inte skickas.", result.retryAfter);
+      self.showProblem(result.data.detail || "Formuläret kunde inte skickas.", result.retryAfter, result.data.title);
     }).catch(function () {
       self.sending = false;
       button.disabled = false;
-      self.showProblem("Det gick inte att nå servern. Kontrollera anslutningen.", null);
+      self.showProblem("Det gick inte att nå servern. Kontrollera anslutningen.", null, "Det gick inte att nå servern");
     });
   };
 
-  Form.prototype.showProblem = function (detail, retryAfter) {
+  /* A problem that is not about the answers (the server's problem title, e.g. "För många försök"), under its own
+   * heading: "Det finns fel i formuläret" would send the user looking for a field to correct. */
+  Form.prototype.showProblem = function (detail, retryAfter, title) {
     this.clearErrors();
     var list = this.summary.querySelector("ul");
-    this.summary.querySelector("h2").textContent = "Formuläret kunde inte skickas";
+    this.summary.querySelector("h2").textContent = (title || "Formuläret kunde inte skickas") + ": formuläret är inte skickat";
     var item = document.createElement("li");
     var wait = retryAfter ? " Försök igen om " + retryAfter + " sekunder." : " Försök igen.";
     item.textContent = detail + " Det du har skrivit finns kvar." + wait;
     list.appendChild(item);
     this.summary.hidden = false;
+    document.title = "Inte skickat: " + this.baseTitle;
     this.summary.focus();
-    var summary = this.summary;
-    window.setTimeout(function () { summary.querySelector("h2").textContent = "Det finns fel i formuläret"; }, 0);
   };
 
   Form.prototype.showReceipt = function (data) {
@@ -507,26 +511,33 @@
 
   /* ---- the theme's menu and search buttons ----
    * Material opens its menu (on narrow screens and when zoomed) and its search with <label>s for hidden
-   * checkboxes, which the keyboard cannot reach. Make them buttons: focusable, named, saying whether they are
-   * open, working with Enter and Space. What they open takes the focus and gives it back on Escape; the menu
-   * also closes when the focus leaves it. */
+   * checkboxes, which the keyboard cannot reach, and a <label> may not take the role of a button (ARIA in HTML).
+   * Put a real button in each label's place (the label stays, hidden, for Material's own scripts): named, saying
+   * whether it is open, toggling the checkbox as the label did. What they open takes the focus and gives it back
+   * on Escape; the menu also closes when the focus leaves it. The search form can be submitted: it goes to the
+   * best result, as Enter in Material's search does. */
   function enhanceThemeToggles() {
     var sidebar = document.querySelector(".md-sidebar--primary");
+    var buttons = {};
     [["__drawer", "Meny"], ["__search", "Sök"]].forEach(function (pair) {
       var toggle = document.getElementById(pair[0]);
       var label = document.querySelector(".md-header label.md-header__button[for='" + pair[0] + "']");
       if (!toggle || !label) return;
-      label.setAttribute("role", "button");
-      label.setAttribute("aria-label", pair[1]);
-      label.tabIndex = 0;
-      function update() { label.setAttribute("aria-expanded", String(toggle.checked)); }
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = label.className + " formkit-toggle";
+      button.setAttribute("data-formkit-toggle", pair[0]);
+      button.setAttribute("aria-label", pair[1]);
+      button.innerHTML = label.innerHTML;
+      label.parentNode.insertBefore(button, label);
+      label.hidden = true;
+      buttons[pair[0]] = button;
+      function update() { button.setAttribute("aria-expanded", String(toggle.checked)); }
       toggle.addEventListener("change", update);
-      label.addEventListener("click", function () { window.setTimeout(update, 0); });
-      label.addEventListener("keydown", function (event) {
-        if (event.key !== "Enter" && event.key !== " ") return;
-        event.preventDefault();
-        event.stopPropagation();  // Material's own Enter handler for labels would toggle it back
-        label.click();
+      button.addEventListener("click", function () {
+        toggle.checked = !toggle.checked;
+        toggle.dispatchEvent(new Event("change"));
+        update();
         if (!toggle.checked) return;
         var inside = pair[0] === "__drawer" ? sidebar && sidebar.querySelector("a[href]")
           : document.querySelector(".md-search__input");
@@ -537,13 +548,21 @@
         if (event.key !== "Escape" || !toggle.checked) return;
         window.setTimeout(function () {
           update();
-          if (!toggle.checked && label.offsetParent && document.activeElement === document.body) label.focus();
+          if (!toggle.checked && button.offsetParent && document.activeElement === document.body) button.focus();
         }, 0);
       }, true);
       update();
     });
+    var search = document.querySelector("form.md-search__form");
+    if (search) {
+      search.addEventListener("submit", function (event) {
+        event.preventDefault();
+        var best = search.parentNode.querySelector(".md-search-result__list [href]");
+        if (best) best.click();
+      });
+    }
     var drawer = document.getElementById("__drawer");
-    var menu = document.querySelector(".md-header label.md-header__button[for='__drawer']");
+    var menu = buttons.__drawer;
     if (!drawer || !menu || !sidebar) return;
     function close(returnFocus) {
       if (!drawer.checked) return;
