@@ -69,7 +69,7 @@ def rows_of(table) -> list[list[str]]:
 def test_the_report_has_the_paper_forms_numbered_sections_in_order(report):
     assert [text for style, text in headings(report) if style in ("Title", "Heading 1")] == [
         "BUS-avvikelse",
-        "1. Vilken typ av händelse avser BUS-avvikelsen",
+        "1. Vilken typ av händelse avser BUS-avvikelsen?",
         "2. Mellan vilka verksamheter har avvikelsen uppstått?",
         "3. Beskrivning av händelsen från rapporterande verksamhet",
         "4. Beskrivning av händelsen från mottagande verksamhet",
@@ -93,7 +93,7 @@ def test_short_answers_are_label_value_tables_with_choices_shown_by_their_labels
         ["Datum för rapportering", "2026-11-20"],
         ["Rapporterande enhet", "Elevhälsan Solna"],
         ["Verksamhetstyp", "Grundskola"],
-        ["Huvudman", "Solna kommun"],
+        ["Huvudman", "Solna stad"],
         ["Kontaktperson", "Eva Ek"],
         ["E-post", "eva.ek@solna.se"],
         ["Telefonnummer", "08-746 10 00"],
@@ -107,7 +107,7 @@ def test_repeated_rows_are_a_table_with_column_headings_repeated_on_every_page(r
 
     assert rows_of(table) == [
         ["Enhet", "Verksamhetstyp", "Huvudman", "Chefens e-post"],
-        ["Björkskolan", "Grundskola", "Solna kommun", "rektor@solna.se"],
+        ["Björkskolan", "Grundskola", "Solna stad", "rektor@solna.se"],
         ["BUP Solna", "Barn- och ungdomspsykiatri", "Region Stockholm", "chef.bup@regionstockholm.se"],
     ]
     assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None

@@ -32,7 +32,7 @@ CONTROLS = """form => [...form.querySelectorAll('input, select, textarea')]
     const box = label && label.getBoundingClientRect();
     const hint = wrapper && wrapper.querySelector('.formkit-hint');
     const group = c.closest('fieldset.formkit-choices');
-    const mark = wrapper && wrapper.querySelector('.formkit-required');
+    const mark = wrapper && wrapper.querySelector('.formkit-optional');
     const described = (c.getAttribute('aria-describedby') || '') + ' ' +
       ((group && group.getAttribute('aria-describedby')) || '');
     return {
@@ -41,7 +41,8 @@ CONTROLS = """form => [...form.querySelectorAll('input, select, textarea')]
       labelVisible: !!label && label.checkVisibility() && box.width > 1 && box.height > 1,
       hint: hint ? hint.id : null, describedBy: described.split(' ').filter(Boolean),
       required: c.required || (c.type === 'radio' && !!group && !!group.querySelector('[required]')),
-      requiredText: mark && mark.checkVisibility() ? mark.textContent.trim() : '',
+      optionalText: mark && mark.checkVisibility() ? mark.textContent.trim() : '',
+      marked: !!wrapper && !wrapper.hasAttribute('data-required'),
     };
   })"""
 
@@ -228,8 +229,8 @@ def test_every_field_has_a_visible_label_a_tied_hint_its_input_type_autocomplete
             assert control["type"] == kinds[re.sub(r"\.\d+\.", ".*.", control["name"])], f"{where}: input type"
             if control["type"] in ("email", "tel"):
                 assert control["autocomplete"], f"{where}: e-mail and telephone fields say how to autofill"
-            if control["required"]:
-                assert control["requiredText"] == "(obligatoriskt)", f"{where}: required is said in text"
+            expected = "(valfritt)" if control["marked"] else ""  # optional fields say so (GOV.UK), required ones not
+            assert control["optionalText"] == expected, f"{where}: optional is said in text"
             if form_id == "bus-avvikelse" and control["type"] in ("text", "email", "tel"):
                 expected = OWN_DETAILS.get(control["name"], "off")
                 assert control["autocomplete"] == expected, f"{where}: autocomplete {expected}"

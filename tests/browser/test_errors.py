@@ -48,7 +48,7 @@ def test_fixing_and_resubmitting_clears_the_errors_that_were_fixed(page: Page, l
 
     expect(field).not_to_have_attribute("aria-invalid", "true")
     expect(page.locator("#f-handelsetyp-error")).to_be_hidden()
-    expect(page.locator("[data-formkit-summary]").get_by_role("link").first).to_have_text("Ange enhet (Verksamhet 1)")
+    expect(page.locator("[data-formkit-summary]").get_by_role("link").first).to_have_text("Ange enhetens namn (Verksamhet 1)")
 
     fill_report(page)
     page.get_by_role("button", name="Skicka BUS-avvikelsen").click()

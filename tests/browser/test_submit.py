@@ -14,7 +14,7 @@ def fill_report(page: Page) -> None:
     row = page.get_by_role("group", name="Verksamhet 1")
     row.get_by_label("Enhet", exact=True).fill("Björkskolan")
     row.get_by_label("Verksamhetstyp").select_option(label="Grundskola")
-    row.get_by_label("Huvudman").select_option(label="Solna kommun")
+    row.get_by_label("Huvudman").select_option(label="Solna stad")
     row.get_by_label("Chefens e-post").fill("rektor@solna.se")
     section = page.get_by_role("group", name="3. Beskrivning av händelsen från rapporterande verksamhet")
     section.get_by_label("Händelsen").fill("- Remiss i mars\n- Inget svar")
@@ -26,13 +26,13 @@ def fill_report(page: Page) -> None:
     reporter.get_by_label("Datum för rapportering").fill("2026-11-20")
     reporter.get_by_label("Rapporterande enhet").fill("Elevhälsan Solna")
     reporter.get_by_label("Verksamhetstyp").select_option(label="Grundskola")
-    reporter.get_by_label("Huvudman").select_option(label="Solna kommun")
+    reporter.get_by_label("Huvudman").select_option(label="Solna stad")
     reporter.get_by_label("Kontaktperson").fill("Eva Ek")
     reporter.get_by_label("E-post").fill("eva.ek@solna.se")
     reporter.get_by_label("Telefonnummer").fill("08-746 10 00")
     manager = page.get_by_role("group", name="Ansvarig chef vid rapporterande verksamhet")
     manager.get_by_label("Namn enhetschef").fill("Carl Chef")
-    manager.get_by_label("Enhet", exact=True).fill("Elevhälsan")
+    manager.get_by_label("Enhet (valfritt)", exact=True).fill("Elevhälsan")
     manager.get_by_label("E-post").fill("carl.chef@solna.se")
     manager.get_by_label("Telefonnummer").fill("08-746 10 01")
 
@@ -51,7 +51,7 @@ def test_a_report_filled_in_by_label_is_sent_and_arrives_with_its_document(page:
     assert reference.inner_text() in report["Subject"]
     _, data = attachment(report)
     text = docx_text(data)
-    for answer in ("Remissen besvarades inte", "Björkskolan", "Solna kommun", "Carl Chef", "Anna Andersson"):
+    for answer in ("Remissen besvarades inte", "Björkskolan", "Solna stad", "Carl Chef", "Anna Andersson"):
         assert answer in text
 
 
