@@ -1,4 +1,4 @@
-"""The `formkit` command: build the site, serve it with the handler, check forms, run the outbox."""
+"""The `formkit` command: build the site, serve it with the handler, check forms, run the outbox and the register."""
 
 from __future__ import annotations
 
@@ -46,10 +46,15 @@ def main(argv: list[str] | None = None) -> int:
     outbox = commands.add_parser("outbox", help="utkorgen: run, status, retry")
     outbox.add_argument("action", choices=["run", "status", "retry"])
     outbox.add_argument("--once", action="store_true", help="run: leverera det som väntar en gång och avsluta")
+    database = commands.add_parser("db", help="registrets databas: upgrade skapar eller uppdaterar tabellerna")
+    database.add_argument("action", choices=["upgrade"])
+    register = commands.add_parser("register", help="registret: purge raderar svar som inte längre behövs")
+    register.add_argument("action", choices=["purge"])
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
-        return {"serve": cmd_serve, "build": cmd_build, "check": cmd_check, "outbox": cmd_outbox}[args.command](args)
+        commands = {"serve": cmd_serve, "build": cmd_build, "check": cmd_check, "outbox": cmd_outbox}
+        return {**commands, "db": cmd_db, "register": cmd_register}[args.command](args)
     except FormDefinitionError as error:
         print("\n".join(error.problems), file=sys.stderr)
         return 1
@@ -120,10 +125,13 @@ def cmd_serve(args) -> int:
 
     from .app import create_app
 
+    if not upgrade_register(settings):
+        return 1
     if not args.no_build:
         build_site(args.config)
     app = create_app(settings=settings)
     start_outbox_worker(app)
+    start_register_worker(app.extensions["formkit.register"])
     served = app
     if args.watch:
         from .watch import LiveReload, Watcher
@@ -197,11 +205,97 @@ def cmd_outbox(args) -> int:
         print(f"{outbox.run_once(deliver)} levererade.")
         return 0
     print(f"Utkorgen {outbox.root} levereras (avsluta med Ctrl+C).")
+    from .register import Register
+
+    start_register_worker(Register.from_settings(settings))
     try:
         outbox.run_forever(deliver, settings.outbox.interval)
     except KeyboardInterrupt:
         pass
     return 0
+
+
+PURGE_EVERY = 600.0  # seconds between the worker's purges of the register
+
+
+def upgrade_register(settings) -> bool:
+    """Create or migrate the register's database and say what was done; False (said why) when it cannot be."""
+    from .register.migrate import engine_for, shown, upgrade
+
+    url = settings.register.database_url
+    engine = engine_for(url)
+    try:
+        before, after = upgrade(engine)
+    except Exception as error:  # any driver's "cannot connect" or "not allowed": one line, never a traceback
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0][:200]
+        print(
+            f"Registrets databas {shown(url)} kunde inte öppnas: {reason}. Kontrollera FORMKIT_DATABASE_URL.",
+            file=sys.stderr,
+        )
+        return False
+    finally:
+        engine.dispose()
+    if before != after:
+        print(f"Registret i {shown(url)} har uppdaterats till version {after} (var {before or 'tomt'}).")
+    return True
+
+
+def cmd_db(args) -> int:
+    """Create the register's tables, or bring them to this version's schema (Alembic migrations)."""
+    settings = load_settings(development=True)  # needs the database only, no key
+    if not upgrade_register(settings):
+        return 1
+    from .register.migrate import head, shown
+
+    print(f"Registret i {shown(settings.register.database_url)} är aktuellt (version {head()}).")
+    return 0
+
+
+def cmd_register(args) -> int:
+    """Erase the answers the register no longer needs (`purge`); statistics and states remain."""
+    from .register import Register
+
+    register = Register.from_settings(load_settings(development=True))
+    if stale := register.stale():
+        print(stale, file=sys.stderr)
+        return 1
+    erased = register.purge()
+    days = register.retention_days
+    print(
+        f"{erased} {'rapport' if erased == 1 else 'rapporter'} rensade: svaren är raderade när alla verksamheter "
+        f"har svarat eller {days} dagar efter svarsdagen. Statistiken och svarslägena finns kvar."
+    )
+    return 0
+
+
+def start_register_worker(register, every: float = PURGE_EVERY, stop: threading.Event | None = None):
+    """Start a daemon thread that purges the register at once and then every `every` seconds."""
+    from .outbox import describe
+
+    stop = stop or threading.Event()
+    log = logging.getLogger("formkit.register")
+
+    def run() -> None:
+        failing = ""
+        while True:
+            try:
+                erased = register.purge()
+            except Exception as error:  # the database may be away for a while: said once, tried again later
+                if describe(error) != failing:
+                    failing = describe(error)
+                    log.error("register purge failed error=%s", failing)
+            else:
+                if erased:
+                    log.info("register purge erased=%d", erased)
+                if failing:
+                    failing = ""
+                    log.warning("register purge works again")
+            if stop.wait(every):
+                return
+
+    thread = threading.Thread(target=run, name="formkit-register", daemon=True)
+    thread.start()
+    return thread
 
 
 FOLDER_NAMES = {"new": "väntar", "cur": "skickas", "failed": "misslyckad"}

@@ -428,7 +428,9 @@ def _units_problems(source: Source, link: dict, root: Field) -> list[Problem]:
     cells = {child.name: child for child in group.item.children} if group.item else {}
     for key, wanted, what in (("unit_name", None, "ett textfält"), ("unit_address", Kind.EMAIL, "ett e-postfält")):
         name = link.get(key)
-        cell = cells.get(name) if isinstance(name, str) else None
+        if not isinstance(name, str):
+            continue  # missing: the kit's own schema says so
+        cell = cells.get(name)
         fits = cell is not None and (cell.kind == wanted if wanted else not cell.kind.is_container)
         if not fits:
             found = [n for n, c in cells.items() if (c.kind == wanted if wanted else c.kind in (Kind.TEXT,))]

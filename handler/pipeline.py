@@ -1,6 +1,6 @@
 """The submission pipeline, in plain Python: the endpoint, the tests, the benchmarks and adapters all call it.
 
-read → bounds → normalise → validate → reference → document → messages → limits → hand-over → outcome.
+read → bounds → normalise → validate → reference → document → messages → limits → record + queue → outcome.
 Every refusal is an outcome (`Refused`, carrying the error and what was read), never an exception, so
 an adapter turns outcomes into answers in one place without reaching back into the request.
 """
@@ -24,6 +24,7 @@ from .mail import compose
 from .normalise import clean
 from .outbox import Outbox
 from .reference import new_reference, now
+from .register import Register, new_report
 from .reply import LinkedReport
 from .settings import Settings
 from .transport import recipients
@@ -34,13 +35,14 @@ log = logging.getLogger("formkit")
 
 @dataclass(frozen=True)
 class Context:
-    """What a submission needs besides its body: the forms, the settings, the outbox and the limits."""
+    """What a submission needs besides its body: the forms, the settings, the outbox, the limits, the register."""
 
     forms: Mapping[str, Form]
     settings: Settings
     outbox: Outbox | None
     limits: RateLimits | None = None
     client: str = ""  # the client's address, for the rate limit
+    register: Register | None = None  # None: nothing is recorded (tests and tools without a database)
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,14 @@ def submit(form: Form, mimetype: str, raw: bytes, context: Context) -> Accepted 
         messages = _messages(form, data, reference, created, linked, context)
         rendered = time.monotonic()
         _admit(context, [address for message in messages for address in recipients(message)])
-        delivery = hand_over(messages, outbox=context.outbox, smtp=context.settings.smtp, label=label)
+        delivery = hand_over(
+            messages,
+            outbox=context.outbox,
+            smtp=context.settings.smtp,
+            label=label,
+            register=context.register,
+            record=_record(form, data, reference, created, linked),
+        )
     except FormkitError as error:
         log.info("%s outcome=refused ms=%.1f status=%d", label, _ms(started), error.status)
         return Refused(error, body, linked)
@@ -125,6 +134,14 @@ def _messages(form: Form, data: dict, reference: str, created, linked: LinkedRep
         attachment = render_report(form, data, reference, created, reply_form)
         link = reply.answer_link(form, data, reference, created, settings.links)
     return compose(form, data, reference, created, attachment, mail=settings.mail, link=link, linked=linked)
+
+
+def _record(form: Form, data: dict, reference: str, created, linked: LinkedReport | None):
+    """Return the register's part of the hand-over: a report is recorded, with its units and statistics."""
+    if linked is not None or form.settings.reply_of:
+        return None  # an answer is not a report
+    entry = new_report(form, data, reference, created)
+    return lambda tx: tx.record(entry)
 
 
 def _admit(context: Context, addresses: list[str]) -> None:

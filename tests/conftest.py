@@ -50,6 +50,7 @@ def config(tmp_path, smtp_server):
         "MAIL_DIR": str(tmp_path / "mail"),
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": smtp_server.port,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'formkit.db'}",  # the register; create_app migrates it in tests
     }
 
 
@@ -61,6 +62,16 @@ def app(config):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throw-away PostgreSQL server (tests/pg.py) for the whole session; `.database(name)` gives a URL."""
+    from pg import Cluster
+
+    cluster = Cluster()
+    yield cluster
+    cluster.stop()
 
 
 @pytest.fixture(scope="session")

@@ -25,17 +25,20 @@ class Sealer:
 
     def __init__(self, register_key: str, secret_key: str, fallbacks: tuple[str, ...] = ()):
         keys = [key for key in (register_key, secret_key, *fallbacks) if key]
-        if not keys:
-            raise ValueError("the register needs FORMKIT_REGISTER_KEY or FORMKIT_SECRET_KEY to encrypt answers")
-        self._fernet = MultiFernet([_derive(key) for key in dict.fromkeys(keys)])
+        # Without a key (a tool that only migrates or purges) nothing can be sealed or opened: said when tried.
+        self._fernet = MultiFernet([_derive(key) for key in dict.fromkeys(keys)]) if keys else None
 
     def seal(self, answers: dict) -> bytes:
         """Return the answers as an encrypted token."""
+        if self._fernet is None:
+            raise ValueError("the register needs FORMKIT_REGISTER_KEY or FORMKIT_SECRET_KEY to encrypt answers")
         return self._fernet.encrypt(json.dumps(answers, ensure_ascii=False, separators=(",", ":")).encode())
 
     def open(self, token: bytes, reference: str) -> dict | None:
         """Return the answers of a token, or None (logged) when no key of ours opens it."""
         try:
+            if self._fernet is None:
+                raise ValueError("no key")
             return json.loads(self._fernet.decrypt(bytes(token)))
         except (InvalidToken, ValueError):
             log.error("reference=%s the kept answers cannot be decrypted with the configured keys", reference)

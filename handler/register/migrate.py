@@ -43,7 +43,10 @@ def engine_for(url: str, *, busy_timeout: float = 5.0) -> Engine:
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
     else:
-        engine = create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": max(1, int(busy_timeout))})
+        # A submission waits for a lock or a connection as long as SQLite would, then fails (503), never hangs.
+        lock_ms = int(busy_timeout * 1000)
+        waits = {"connect_timeout": max(1, round(busy_timeout)), "options": f"-c lock_timeout={lock_ms}"}
+        engine = create_engine(parsed, pool_pre_ping=True, connect_args=waits)
     alive = weakref.ref(engine)
     # A process forked with the app loaded (gunicorn --preload) must not share the parent's connections.
     os.register_at_fork(after_in_child=lambda: (engine := alive()) is not None and engine.dispose(close=False))
@@ -86,7 +89,10 @@ def upgrade(engine: Engine) -> tuple[str, str]:
     """Bring the database to the code's revision; return (revision before, revision after)."""
     parsed = engine.url
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # Personal data: the folder 0700 and the file 0600 (SQLite gives its -wal and -shm files the same mode).
+        database = Path(parsed.database)
+        database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(database, os.O_CREAT | os.O_WRONLY | os.O_CLOEXEC, 0o600))
     config = alembic_config()
     with engine.connect().execution_options(immediate=True) as connection, connection.begin():
         if engine.dialect.name == "postgresql":

@@ -330,7 +330,7 @@ class Register:
         with self._read() as session:
             return [
                 Due(r.reference, r.form_id, u.position, u.name, u.address, r.arrived_at, r.deadline)
-                for r, u in session.execute(query).tuples()
+                for r, u in session.execute(query)
             ]
 
     def overdue(self, when: datetime.datetime, form_id: str | None = None) -> list[ReportRecord]:
