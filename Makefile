@@ -50,7 +50,13 @@ build: $(SERVE_STAMP)
 check: $(SERVE_STAMP)
 	$(BIN)/formkit check
 
-test: $(TEST_STAMP) system-packages
+# The W3C Nu HTML Checker (tests/test_html_checker.py), from npm into a local folder; it runs on the system's Java.
+VNU_VERSION = 26.9.27
+VNU_JAR     = .tools/node_modules/vnu-jar/build/dist/vnu.jar
+$(VNU_JAR):
+	npm install --prefix .tools --no-save --no-audit --no-fund --silent vnu-jar@$(VNU_VERSION)
+
+test: $(TEST_STAMP) system-packages $(VNU_JAR)
 	$(BIN)/ruff check handler tests bench
 	$(BIN)/pytest
 
