@@ -32,9 +32,11 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 
 # Debian's Chromium drives the browser tests (Playwright's own browser download cannot work here);
 # LibreOffice, poppler and Carlito (metric-compatible with Calibri) check the Word documents.
+# PostgreSQL (the tests start a throw-away cluster of their own) and Redis serve the integration tests.
 # Each entry is "command or file that shows it is there:Debian package".
 SYSTEM_PACKAGES = chromium:chromium soffice:libreoffice-writer-nogui pdftotext:poppler-utils \
-  /usr/share/fonts/truetype/crosextra/Carlito-Regular.ttf:fonts-crosextra-carlito
+  /usr/share/fonts/truetype/crosextra/Carlito-Regular.ttf:fonts-crosextra-carlito \
+  /usr/lib/postgresql/*/bin/initdb:postgresql redis-server:redis-server
 system-packages:
 	@missing=$$(for entry in $(SYSTEM_PACKAGES); do need=$${entry%%:*}; \
 	  command -v $$need >/dev/null 2>&1 || [ -e $$need ] || echo $${entry#*:}; done); \
