@@ -9,7 +9,9 @@ Both handlers get the same schema (schema/bus-avvikelse.json), the same valid an
 - throughput: gunicorn with 2 sync workers, 8 clients at once (2 processes of 4 connections),
   accepted submissions per second, from the first request to the last answer;
 
-then waits until the sink has every acknowledged report and its receipt (nothing lost). The kit runs
+then waits until the sink has every acknowledged report and its receipt (nothing lost). The CPU time
+the handler's processes (gunicorn's and, for the kit, the outbox worker) used in the throughput phase,
+per report, is printed too: on a shared machine it varies less than the times. The kit runs
 as in production: `handler.app:create_app()` with a durable outbox and `formkit outbox run` beside it;
 FORMKIT_RATELIMIT and FORMKIT_RECIPIENT_RATELIMIT are off, since every report here comes from one
 address and goes to the same managers. Prints each run, then the medians of the runs side by side
@@ -192,6 +194,25 @@ class Served:
             process.wait(timeout=30)
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User plus system CPU time of these processes and their children (gunicorn's workers), from /proc."""
+    family = set(pids)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) in pids:
+                family.add(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue  # gone meanwhile
+    total = 0
+    for pid in family:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
@@ -223,16 +244,25 @@ def at_once(handler: str, sink: Sink, args, work: Path) -> dict:
             )
             for n in per_process
         ]
+        pids = [process.pid for process in served.processes]
+        cpu = cpu_seconds(pids)
         for client in clients:
             client.start()
         finished = [results.get() for _ in clients]
+        cpu = cpu_seconds(pids) - cpu
         for client in clients:
             client.join()
         outcomes = [outcome for batch, _ in finished for outcome in batch]
         seconds = max(ended for _, ended in finished) - start_at
         accepted = [reference for _, status, reference in outcomes if status == 201]
         complete = sink.wait_for(accepted, args.delivery_timeout)  # the kit's worker still runs meanwhile
-    return {"per_second": len(accepted) / seconds, "sent": len(outcomes), "accepted": accepted, "complete": complete}
+    return {
+        "per_second": len(accepted) / seconds,
+        "cpu_ms": cpu / max(1, len(outcomes)) * 1000,
+        "sent": len(outcomes),
+        "accepted": accepted,
+        "complete": complete,
+    }
 
 
 def run(number: int, sink: Sink, args, work: Path) -> dict:
@@ -246,6 +276,7 @@ def run(number: int, sink: Sink, args, work: Path) -> dict:
             "p50": single["p50"],
             "p95": single["p95"],
             "per_second": burst["per_second"],
+            "cpu_ms": burst["cpu_ms"],
             "acknowledged": len(acknowledged),
             "delivered": complete,
             "refused": single["sent"] + burst["sent"] - len(acknowledged),
@@ -253,7 +284,8 @@ def run(number: int, sink: Sink, args, work: Path) -> dict:
         f = figures[handler]
         print(
             f"run {number} {handler:5}: one at a time p50 {f['p50']:.1f} ms, p95 {f['p95']:.1f} ms | "
-            f"{args.clients} clients, 2 workers: {f['per_second']:.1f}/s | acknowledged {f['acknowledged']}, "
+            f"{args.clients} clients, 2 workers: {f['per_second']:.1f}/s, handler CPU {f['cpu_ms']:.1f} ms a report | "
+            f"acknowledged {f['acknowledged']}, "
             f"delivered with receipt {f['delivered']}, not accepted {f['refused']}",
             flush=True,
         )
@@ -291,6 +323,7 @@ def main() -> int:
         ("one at a time, p50 (ms), 1 worker", "p50", "at most 0.25x"),
         ("one at a time, p95 (ms), 1 worker", "p95", ""),
         (f"{args.clients} clients, 2 sync workers (reports/s)", "per_second", "at least 4x"),
+        ("handler CPU a report (ms), all processes", "cpu_ms", ""),
     ]
     print(f"\nmedians of {args.runs} runs")
     print(f"{'':44} {'the kit':>10} {'plain':>10} {'kit/plain':>10}   target")
