@@ -30,7 +30,7 @@ from .errors import (
     UnknownForm,
 )
 from .forms import Form
-from .outbox import Outbox
+from .outbox import outbox_for
 from .register import Register
 from .reply import LinkedReport
 from .settings import Settings, SettingsError, load
@@ -71,7 +71,7 @@ def create_app(config: dict | None = None, *, settings: Settings | None = None) 
         if testing or settings.development:
             raise
         _refuse_start(str(error))
-    app.extensions["formkit.outbox"] = outbox_for(settings)
+    app.extensions["formkit.outbox"] = outbox_for(settings.outbox)
     app.extensions["formkit.register"] = register = Register.from_settings(settings)
     if settings.testing:  # each test's own database, migrated here; elsewhere `formkit db upgrade` (serve runs it)
         register.upgrade()
@@ -111,20 +111,6 @@ def _log_to_stderr_unless_configured() -> None:
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)
-
-
-def outbox_for(settings: Settings) -> Outbox | None:
-    """Return the configured outbox, or None in serverless mode (FORMKIT_OUTBOX_DIR set empty)."""
-    box = settings.outbox
-    if not box.dir:
-        return None
-    return Outbox(
-        box.dir,
-        retry_base=box.retry_base,
-        retry_max=box.retry_max,
-        max_age=box.max_age,
-        claim_timeout=box.claim_timeout,
-    )
 
 
 def _form(form_id: str) -> Form:

@@ -161,22 +161,6 @@ def start_outbox_worker(app) -> threading.Thread | None:
     return thread
 
 
-def open_outbox(settings):
-    """Return the outbox that `settings.outbox` names, or None in serverless mode (FORMKIT_OUTBOX_DIR empty)."""
-    from .outbox import Outbox
-
-    if not settings.outbox.dir:
-        return None
-    kept = settings.outbox
-    return Outbox(
-        kept.dir,
-        retry_base=kept.retry_base,
-        retry_max=kept.retry_max,
-        max_age=kept.max_age,
-        claim_timeout=kept.claim_timeout,
-    )
-
-
 def deliverer(settings):
     """Return the function that hands one queued message to the SMTP server (or the mail folder)."""
     from .transport import send
@@ -188,7 +172,9 @@ def cmd_outbox(args) -> int:
     """Deliver, list or retry the outbox. Needs the outbox and SMTP settings only: never reads the forms."""
     # The outbox signs no links, so it needs no key (development=True); a key that is set is still checked.
     settings = load_settings(development=True)
-    outbox = open_outbox(settings)
+    from .outbox import outbox_for
+
+    outbox = outbox_for(settings.outbox)
     if outbox is None:
         print("Ingen utkorg: FORMKIT_OUTBOX_DIR är tom (serverlöst läge).", file=sys.stderr)
         return 1

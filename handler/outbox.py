@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
 
+from .settings import OutboxSettings
+
 log = logging.getLogger("formkit.outbox")
 FOLDERS = ("tmp", "new", "cur", "failed", "state")
 PRIVATE_FILE, PRIVATE_FOLDER = 0o600, 0o700
@@ -53,6 +55,19 @@ class Entry:
     attempts: int
     last_error: str
     next_attempt: float
+
+
+def outbox_for(settings: OutboxSettings) -> Outbox | None:
+    """Return the outbox the settings name, or None in serverless mode (FORMKIT_OUTBOX_DIR empty)."""
+    if not settings.dir:
+        return None
+    return Outbox(
+        settings.dir,
+        retry_base=settings.retry_base,
+        retry_max=settings.retry_max,
+        max_age=settings.max_age,
+        claim_timeout=settings.claim_timeout,
+    )
 
 
 class Outbox:
