@@ -5,8 +5,14 @@ from __future__ import annotations
 import datetime
 import itertools
 import json
+import os
 import shutil
+import subprocess
+import sys
 import threading
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -23,7 +29,7 @@ from handler.reference import TIMEZONE
 from handler.register import NotRecorded, Register, new_report
 from handler.settings import SettingsError, load
 from handler.validation import validate
-from support import valid_answers
+from support import free_port, valid_answers
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "a-secret-key-of-forty-characters-or-so!!"
@@ -490,3 +496,65 @@ def test_reply_link_units_needs_its_name_and_address_fields(tmp_path):
     problems = bus_with(tmp_path, lambda s: s["x-formkit"]["reply_link"].pop("unit_address"))
 
     assert len(problems) == 1 and "inställningen" in problems[0] and "reply_link" in problems[0]
+
+
+# ---- the commands as operators run them ----
+
+BIN = Path(sys.executable).parent
+
+
+def operator_env(**variables: str) -> dict:
+    """The environment an operator's command gets: only the FORMKIT_* variables given."""
+    clean = {name: value for name, value in os.environ.items() if not name.startswith("FORMKIT_")}
+    return {**clean, **{f"FORMKIT_{name}": value for name, value in variables.items()}}
+
+
+def test_formkit_serve_migrates_the_register_at_start_and_takes_reports(tmp_path, built_site):
+    port = free_port()
+    env = operator_env(SCHEMA_DIR=str(ROOT / "schema"), PUBLIC_DIR=str(built_site), SMTP_HOST="")
+    command = [str(BIN / "formkit"), "serve", "--no-build", "--no-watch", "--port", str(port)]
+    process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/forms/bus-avvikelse",
+            data=json.dumps(answers()).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        status = reference = None
+        for _ in range(600):
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    status, reference = response.status, json.load(response)["reference"]
+                break
+            except urllib.error.URLError:
+                time.sleep(0.05)
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=20)[0].decode()
+    assert status == 201, output
+    assert "Registret i sqlite:///var/formkit.db har uppdaterats till version 0001 (var tomt)." in output
+    register = Register("sqlite:///" + str(tmp_path / "var" / "formkit.db"))
+    assert register.units(reference)[1].name == "BUP Solna"
+    register.close()
+
+
+def test_formkit_outbox_run_purges_the_register_by_itself(tmp_path):
+    database = f"sqlite:///{tmp_path / 'formkit.db'}"
+    register = Register(database, secret_key=KEY)
+    register.upgrade()
+    register.record(entry())
+    for unit in (0, 1):
+        register.mark_answered("BUS-20260310-AAAAAA", unit)
+    env = operator_env(DATABASE_URL=database, SECRET_KEY=KEY, OUTBOX_DIR=str(tmp_path / "outbox"), SMTP_HOST="")
+    process = subprocess.Popen([str(BIN / "formkit"), "outbox", "run"], cwd=tmp_path, env=env)
+    try:
+        for _ in range(300):
+            if register.report("BUS-20260310-AAAAAA").erased_at:
+                break
+            time.sleep(0.05)
+    finally:
+        process.terminate()
+        process.wait(20)
+
+    assert register.report("BUS-20260310-AAAAAA").answers is None
+    register.close()
