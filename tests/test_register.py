@@ -410,6 +410,22 @@ def test_a_report_posted_to_the_app_is_in_the_register_when_the_answer_comes(cli
     assert found.answers["beskrivning"]["uppgiftslamnare"]["namn"] == "Anna Andersson"
 
 
+def test_a_register_locked_by_another_process_gets_a_503_page_with_everything_typed(client, config, tmp_path):
+    import sqlite3
+
+    locker = sqlite3.connect(config["DATABASE_URL"].removeprefix("sqlite:///"), isolation_level=None)
+    locker.execute("BEGIN EXCLUSIVE")
+    try:
+        response = client.post("/api/forms/bus-avvikelse", data=valid_answers(), headers={"Accept": "text/html"})
+    finally:
+        locker.rollback()
+        locker.close()
+
+    assert response.status_code == 503 and response.headers["Retry-After"] == "30"
+    assert "Björkskolan" in response.text and "chef.bup@regionstockholm.se" in response.text
+    assert list((tmp_path / "outbox" / "new").iterdir()) == [] and list((tmp_path / "outbox" / "cur").iterdir()) == []
+
+
 # ---- the settings and the form definition ----
 
 
