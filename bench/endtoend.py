@@ -65,6 +65,8 @@ def bench_post(runs: int) -> list[float]:
     from aiosmtpd.controller import Controller
 
     from handler.app import create_app
+    from handler.register import Register
+    from handler.settings import load
     from support import Inbox, free_port, valid_answers
 
     inbox = Inbox()
@@ -72,17 +74,18 @@ def bench_post(runs: int) -> list[float]:
     smtp.start()
     work = Path(tempfile.mkdtemp())
     try:
-        app = create_app(
-            {
-                "SCHEMA_DIR": str(ROOT / "schema"),
-                "OUTBOX_DIR": str(work / "outbox"),
-                "SMTP_HOST": "127.0.0.1",
-                "SMTP_PORT": smtp.port,
-                "RATELIMIT": "",  # one client posting hundreds of reports is the point here
-                "RECIPIENT_RATELIMIT": "",  # to the same managers
-                "SECRET_KEY": secrets.token_urlsafe(48),  # create_app() without TESTING is production
-            }
-        )
+        config = {
+            "SCHEMA_DIR": str(ROOT / "schema"),
+            "OUTBOX_DIR": str(work / "outbox"),
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": smtp.port,
+            "RATELIMIT": "",  # one client posting hundreds of reports is the point here
+            "RECIPIENT_RATELIMIT": "",  # to the same managers
+            "SECRET_KEY": secrets.token_urlsafe(48),  # create_app() without TESTING is production
+            "DATABASE_URL": f"sqlite:///{work / 'formkit.db'}",
+        }
+        Register.from_settings(load(config)).upgrade()  # what `formkit db upgrade` does
+        app = create_app(config)
         client = app.test_client()
         answers = valid_answers()
         times = []

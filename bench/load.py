@@ -257,6 +257,8 @@ def main() -> int:
         "FORMKIT_OUTBOX_INTERVAL": "1",
     }
     log = work / "handler.log"
+    env["FORMKIT_DATABASE_URL"] = f"sqlite:///{work / 'formkit.db'}"
+    subprocess.run([str(BIN / "formkit"), "db", "upgrade"], cwd=work, env=env, check=True)  # as an operator does
     with open(log, "wb") as output:
         gunicorn = subprocess.Popen(
             [

@@ -25,6 +25,8 @@ def main(rounds: int = 9) -> None:
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
     from handler.app import create_app
     from handler.cli import build_site
+    from handler.register import Register
+    from handler.settings import load
     from handler.watch import Watcher
 
     with tempfile.TemporaryDirectory() as folder:
@@ -35,7 +37,9 @@ def main(rounds: int = 9) -> None:
         os.chdir(root)
         build_site()
         key = secrets.token_urlsafe(48)  # create_app() without TESTING is production: it needs a key
-        app = create_app({"PUBLIC_DIR": str(root / "public"), "OUTBOX_DIR": "", "SECRET_KEY": key})
+        config = {"PUBLIC_DIR": str(root / "public"), "OUTBOX_DIR": "", "SECRET_KEY": key}
+        Register.from_settings(load(config)).upgrade()  # what `formkit db upgrade` does (var/ in the copy)
+        app = create_app(config)
         watcher = Watcher(app)
         watcher.start()
         edits = [

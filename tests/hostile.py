@@ -343,6 +343,8 @@ def gunicorn_server(workdir: Path, mailbox: Mailbox, workers: int = 2, **setting
     port = free_port()
     command = [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", "handler.app:create_app()"]
     env = handler_env(workdir, mailbox.port, **settings)
+    # Production does not migrate by itself: the operator runs `formkit db upgrade` first, as here.
+    subprocess.run([str(BIN / "formkit"), "db", "upgrade"], cwd=workdir, env=env, check=True, capture_output=True)
     server = Server("gunicorn", command, env, workdir, port, workdir / "gunicorn.log")  # var/ lands in workdir
     server.start()
     try:

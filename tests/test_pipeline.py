@@ -26,18 +26,8 @@ FORM_BODY = "application/x-www-form-urlencoded"
 
 
 @pytest.fixture
-def context(tmp_path, smtp_server):
-    settings = load(
-        {
-            "TESTING": True,
-            "SCHEMA_DIR": str(ROOT / "schema"),
-            "OUTBOX_DIR": str(tmp_path / "outbox"),
-            "MAIL_DIR": str(tmp_path / "mail"),
-            "SMTP_HOST": "127.0.0.1",
-            "SMTP_PORT": smtp_server.port,
-            "RATELIMIT": "",
-        }
-    )
+def context(config):
+    settings = load({**config, "RATELIMIT": ""})
     forms = check_project(settings.schema_dir).ok()
     return pipeline.Context(forms=forms, settings=settings, outbox=Outbox(settings.outbox.dir))
 
