@@ -7,7 +7,7 @@ from pathlib import Path
 from handler import marks
 from handler.bounds import SLACK, check_bounds
 from handler.forms import load_forms
-from handler.validation import MAX_ERRORS
+from handler.validation import MAX_ERRORS, field_error
 
 FORM = load_forms(Path(__file__).parent.parent / "schema")["bus-avvikelse"]
 BOMB = "a" + "\u0301\u0316" * 65000
@@ -29,7 +29,7 @@ def test_a_run_of_combining_marks_within_the_length_limit_is_refused_on_its_fiel
 
 def test_the_whole_bomb_is_far_too_long_for_its_field_and_refused_without_being_normalised():
     errors = check_bounds(FORM, {"handelsetyp": BOMB})
-    assert [e.path for e in errors] == [("handelsetyp",)] and "högst 2000 tecken" in errors[0].message
+    assert [e.path for e in errors] == [("handelsetyp",)] and errors[0] == field_error(FORM, ("handelsetyp",), "maxLength", 2000)
 
 
 def test_thirty_combining_marks_in_a_row_still_pass():
@@ -44,7 +44,7 @@ def test_a_text_far_longer_than_its_field_allows_is_refused_without_being_normal
     limit = FORM.field_at(("handelsetyp",)).max_length
     assert check_bounds(FORM, {"handelsetyp": "x" * (SLACK * limit + SLACK)}) == []
     errors = check_bounds(FORM, {"handelsetyp": "x" * (SLACK * limit + SLACK + 1)})
-    assert errors[0].path == ("handelsetyp",) and str(limit) in errors[0].message
+    assert errors == [field_error(FORM, ("handelsetyp",), "maxLength", limit)]
 
 
 def test_131000_rows_give_one_error_on_the_list_and_none_per_row():
