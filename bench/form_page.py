@@ -8,7 +8,9 @@ bundled (minified, production React) with esbuild into a temporary folder (or --
 the next run). Then loads each page in Chromium (Playwright, /usr/bin/chromium, a new context and
 the cache disabled for every load) and measures
 
-- bytes: what went over the wire (encoded bodies and headers) until the load event;
+- bytes: what went over the wire (encoded bodies and headers) for the page and everything it
+  fetched until a second after its load event (Material's search fetches its index and stemmers
+  then), less formkit serve's live-reload stream;
 - first field: from navigation start until a field of the form (an input, select or textarea that
   is laid out and not hidden) is on screen: the first animation frame that has one (a page held back
   by render-blocking CSS, or waiting for its script, runs no frames until then), or the first
@@ -60,7 +62,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-LIVE_RELOAD = "/__formkit/"  # formkit serve's build-number polling: development only, not the page's weight
+LIVE_RELOAD = "/__formkit/"  # formkit serve's live reload (development only): not the page's weight
 PEER_PACKAGES = [
     "@rjsf/core@6.11.1",
     "@rjsf/utils@6.11.1",
@@ -280,6 +282,7 @@ def load_once(browser, url: str, selector: str) -> dict:
               load: performance.getEntriesByType("navigation")[0].loadEventEnd,
             })"""
         )
+        page.wait_for_timeout(1000)  # what the page fetches just after loading is part of its weight
         weighed = [request for request in finished if LIVE_RELOAD not in request.url]
         sizes = [request.sizes() for request in weighed]
         return {
