@@ -32,8 +32,10 @@ import uuid
 from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .settings import OutboxSettings
+if TYPE_CHECKING:  # the sender imports the outbox and must not pull in the settings
+    from .settings import OutboxSettings
 
 log = logging.getLogger("formkit.outbox")
 FOLDERS = ("tmp", "new", "cur", "failed", "state")

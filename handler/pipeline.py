@@ -85,7 +85,7 @@ def submit(form: Form, mimetype: str, raw: bytes, context: Context) -> Accepted 
             return Accepted(form, reference, "honeypot")
         messages = _messages(form, data, reference, created, linked, context)
         rendered = time.monotonic()
-        _admit(context, [address for message in messages for address in recipients(message)])
+        _admit(context, _chosen_recipients(form, messages, context.settings))
         delivery = hand_over(
             messages,
             outbox=context.outbox,
@@ -142,6 +142,20 @@ def _record(form: Form, data: dict, reference: str, created, linked: LinkedRepor
         return None  # an answer is not a report
     entry = new_report(form, data, reference, created)
     return lambda tx: tx.record(entry)
+
+
+def _chosen_recipients(form: Form, messages, settings: Settings) -> list[str]:
+    """Return the recipients the sender chose: the form's own fixed addresses (the secretariat's) are not
+    limited, or every report would count against them and the service would stop at the limit."""
+    routing = form.settings.mail
+    fixed = {settings.mail.default_to.lower(), settings.mail.redirect.lower()}
+    fixed.update(
+        entry.lower()
+        for entries in (routing.to, routing.cc, routing.receipt_to)
+        for entry in entries
+        if "@" in entry and not entry.startswith("/")
+    )
+    return [address for message in messages for address in recipients(message) if address.lower() not in fixed]
 
 
 def _admit(context: Context, addresses: list[str]) -> None:

@@ -473,3 +473,29 @@ def test_an_unreachable_store_lets_submissions_through_and_says_so_once(caplog):
     assert results == [True] * 5
     warnings = [r.getMessage() for r in caplog.records if r.name == "formkit.limits"]
     assert len(warnings) == 1 and "rate limits off" in warnings[0]
+
+
+def test_the_forms_own_fixed_addresses_are_not_limited_so_the_secretariat_gets_every_report(config, smtp_server):
+    client = create_app({**config, "RATELIMIT": "", "RECIPIENT_RATELIMIT": "20 per hour"}).test_client()
+    answers = [
+        valid_answers()
+        | {
+            "verksamheter.0.chef_epost": f"rektor{i}@solna.se",
+            "verksamheter.1.chef_epost": f"bup{i}@regionstockholm.se",
+            "beskrivning.chef.epost": f"chef{i}@solna.se",
+            "beskrivning.rapporterande.epost": f"rapportor{i}@solna.se",
+        }
+        for i in range(21)
+    ]
+
+    statuses = [client.post(URL, data=report, headers=JSON).status_code for report in answers]
+
+    assert statuses == [201] * 21  # the 21st still reaches BUS-avvikelser@storsthlm.se, which every report copies
+
+
+def test_a_manager_the_sender_names_again_and_again_is_limited(config, smtp_server):
+    client = create_app({**config, "RATELIMIT": "", "RECIPIENT_RATELIMIT": "2 per hour"}).test_client()
+
+    statuses = [client.post(URL, data=valid_answers(), headers=JSON).status_code for _ in range(3)]
+
+    assert statuses == [201, 201, 429]
