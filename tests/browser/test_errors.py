@@ -152,7 +152,7 @@ LONG = st.integers(min_value=195, max_value=205).map(lambda n: "x" * n)
 FIELDS = {
     "e-mail": (REPORTER, "E-post", "beskrivning.rapporterande.epost", EMAILS),
     "telephone": (REPORTER, "Telefonnummer", "beskrivning.rapporterande.telefon", PHONES),
-    "text": (MANAGER, "Enhet", "beskrivning.chef.enhet", TEXTS | LONG),
+    "text": (MANAGER, "Enhet (valfritt)", "beskrivning.chef.enhet", TEXTS | LONG),
 }
 
 
