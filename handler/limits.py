@@ -38,6 +38,7 @@ ENDPOINT = "forms.submit"
 CORS_MAX_AGE = 3600
 NAMESPACE = "formkit"  # the kit's keys in a shared store, apart from Flask-Limiter's and anyone else's
 STORE_TIMEOUT = 0.5  # seconds: a store that does not answer must not hold a submission up
+STORE_RETRY = 30  # seconds: after a failure the store is tried again only this long after, not on every report
 CLIENT_DETAIL = "Du har skickat många formulär på kort tid. Vänta en stund och försök igen."
 RECIPIENT_DETAIL = (
     "En av mottagarna har redan fått många rapporter på kort tid. Vänta en stund och försök igen, "
@@ -65,6 +66,7 @@ class RateLimits:
         self.storage = storage_from_string(uri, wrap_exceptions=True, **options)
         self.limiter = FixedWindowRateLimiter(self.storage)
         self._store_down = False
+        self._retry_at = 0.0  # time.monotonic() before which a store that failed is not asked again
         self._lock = threading.Lock()
 
     @classmethod
@@ -74,6 +76,8 @@ class RateLimits:
 
     def admit(self, client: str, recipients: Sequence[str]) -> None:
         """Count a submission about to be accepted, or raise TooManyRequests when a limit is used up."""
+        if self._store_down and time.monotonic() < self._retry_at:
+            return  # a store that hangs would cost STORE_TIMEOUT on every report: let them through meanwhile
         addresses = sorted({address.strip().lower() for address in recipients if address.strip()})
         counts = [(item, ("client", client)) for item in self.client_limits]
         counts += [(item, ("recipient", address)) for address in addresses for item in self.recipient_limits]
@@ -100,6 +104,7 @@ class RateLimits:
     def _store_fails(self, error: StorageError) -> None:
         with self._lock:
             down, self._store_down = self._store_down, True
+            self._retry_at = time.monotonic() + STORE_RETRY
         if not down:  # once per outage, not once per submission
             log.warning("rate limits off: the store cannot be reached error=%s", safe(str(error.storage_error)))
 

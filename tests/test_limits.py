@@ -3,6 +3,7 @@
 import json
 import logging
 import shutil
+import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+import handler.limits
 from handler.app import create_app
 from handler.errors import TooManyRequests
 from handler.limits import RateLimits
@@ -499,3 +501,16 @@ def test_a_manager_the_sender_names_again_and_again_is_limited(config, smtp_serv
     statuses = [client.post(URL, data=valid_answers(), headers=JSON).status_code for _ in range(3)]
 
     assert statuses == [201, 201, 429]
+
+
+def test_a_store_that_hangs_is_not_asked_again_on_every_report_until_it_had_time_to_recover(monkeypatch):
+    monkeypatch.setattr(handler.limits, "STORE_TIMEOUT", 0.2)
+    with socket.create_server(("127.0.0.1", 0)) as frozen:  # takes connections, never answers: a frozen Redis
+        limits = RateLimits("1 per minute", f"redis://127.0.0.1:{frozen.getsockname()[1]}", "1 per hour")
+
+        started = time.monotonic()
+        results = [admitted(limits, recipients=("rektor@solna.se",)) for _ in range(20)]
+        elapsed = time.monotonic() - started
+
+    assert results == [True] * 20
+    assert elapsed < 1.5  # one or two timed-out tries, not twenty of 0.2 s each

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from redis_server import RedisServer
 
+import handler.limits
 from handler.app import create_app
 from handler.limits import RECIPIENT_DETAIL
 from handler.register import Register
@@ -92,8 +93,11 @@ def test_a_refused_report_uses_up_nothing_in_the_shared_store(config, redis, smt
 
 
 def test_when_redis_stops_reports_are_still_accepted_logged_once_and_counted_again_when_it_is_back(
-    config, tmp_path, smtp_server, caplog
+    config, tmp_path, smtp_server, caplog, monkeypatch
 ):
+    # After a failure the store is asked again only after STORE_RETRY seconds (a hanging Redis would
+    # cost its timeout on every report otherwise); a short wait keeps this test quick.
+    monkeypatch.setattr(handler.limits, "STORE_RETRY", 0.5)
     server = RedisServer(tmp_path / "redis").start()
     app = create_app({**config, "RATELIMIT_STORAGE_URI": server.url, "RATELIMIT": "2 per minute"})
     client = app.test_client()
@@ -105,6 +109,7 @@ def test_when_redis_stops_reports_are_still_accepted_logged_once_and_counted_aga
             during = [client.post(URL, data=valid_answers(), headers=JSON).status_code for _ in range(4)]
             elapsed = time.monotonic() - started
             server.start()  # an empty Redis on the same port: counting starts over
+            time.sleep(0.6)  # past STORE_RETRY: the store is asked again
             after = [client.post(URL, data=valid_answers(), headers=JSON).status_code for _ in range(3)]
     finally:
         server.stop()
