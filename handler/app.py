@@ -132,7 +132,7 @@ def submit(form_id: str):
         client=request.remote_addr or "",
         register=current_app.extensions["formkit.register"],
     )
-    outcome = pipeline.submit(form, request.mimetype, _raw_body(), context)
+    outcome = pipeline.submit(form, request.content_type or "", _raw_body(), context)
     if isinstance(outcome, pipeline.Refused):
         return answer_error(outcome.error, form, outcome.body, outcome.linked)
     location = f"/api/forms/{form.id}/kvitto/{outcome.reference}"

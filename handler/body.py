@@ -8,9 +8,14 @@ that can be written back in an answer.
 
 from __future__ import annotations
 
+import io
 import json
 import urllib.parse
 from dataclasses import dataclass, field
+
+from werkzeug.exceptions import HTTPException
+from werkzeug.formparser import MultiPartParser
+from werkzeug.http import parse_options_header
 
 from .errors import BadSubmission, UnsupportedMediaType
 from .forms import Form
@@ -23,6 +28,7 @@ MAX_DEPTH = 12
 MAX_FIELDS = 1000
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
 
 
 @dataclass(frozen=True)
@@ -41,8 +47,12 @@ class Body:
         return self.version not in ("", form.version)
 
 
-def read_body(form: Form, mimetype: str, raw: bytes) -> Body:
-    """Return the body as one value, or raise BadSubmission / UnsupportedMediaType saying what is wrong."""
+def read_body(form: Form, content_type: str, raw: bytes) -> Body:
+    """Return the body as one value, or raise BadSubmission / UnsupportedMediaType saying what is wrong.
+
+    `content_type` is the request's Content-Type header (a multipart body needs its boundary).
+    """
+    mimetype, options = parse_options_header(content_type)
     if mimetype == JSON:
         data = decode_json(raw)
         version, token, honeypot = data.pop(VERSION, ""), data.pop(TOKEN, ""), data.pop(HONEYPOT, "")
@@ -53,8 +63,8 @@ def read_body(form: Form, mimetype: str, raw: bytes) -> Body:
             honeypot=bool(str(honeypot or "").strip()),
             is_json=True,
         )
-    if mimetype == FORM:
-        pairs = decode_pairs(raw)
+    if mimetype in (FORM, MULTIPART):
+        pairs = decode_pairs(raw) if mimetype == FORM else decode_multipart(raw, options.get("boundary", ""))
         own = {name: value for name, value in pairs if name in (VERSION, TOKEN)}
         body = Body(
             {},
@@ -66,7 +76,9 @@ def read_body(form: Form, mimetype: str, raw: bytes) -> Body:
         # A page loaded before the form changed may send fields the form no longer has: drop them.
         answers = from_pairs(form, pairs, lenient=body.changed_since_loaded(form))
         return Body(answers, body.version, body.token, body.honeypot, False, pairs)
-    raise UnsupportedMediaType("Skicka formuläret som application/x-www-form-urlencoded eller application/json.")
+    raise UnsupportedMediaType(
+        "Skicka formuläret som application/x-www-form-urlencoded, multipart/form-data eller application/json."
+    )
 
 
 def decode_pairs(raw: bytes) -> list[tuple[str, str]]:
@@ -79,6 +91,20 @@ def decode_pairs(raw: bytes) -> list[tuple[str, str]]:
         raise BadSubmission("Innehållet är inte giltig UTF-8.") from None
     except ValueError:
         raise BadSubmission("Formuläret innehåller för många fält.") from None
+
+
+def decode_multipart(raw: bytes, boundary: str) -> list[tuple[str, str]]:
+    """Parse a multipart/form-data body's text fields; the kit's forms take no files yet, so a file is refused."""
+    if not boundary:
+        raise BadSubmission("Innehållet saknar gränsen (boundary) mellan fälten.")
+    parser = MultiPartParser(max_form_memory_size=len(raw) + 1, max_form_parts=MAX_FIELDS)
+    try:
+        fields, files = parser.parse(io.BytesIO(raw), boundary.encode("latin-1", "replace"), len(raw))
+    except (ValueError, HTTPException):  # a broken part, or more parts than MAX_FIELDS
+        raise BadSubmission("Innehållet går inte att läsa som multipart/form-data.") from None
+    if any(upload.filename for upload in files.values()):
+        raise BadSubmission("Formuläret tar inte emot filer.")
+    return list(fields.items(multi=True))
 
 
 def decode_json(raw: bytes) -> dict:

@@ -63,12 +63,12 @@ class Refused:
     linked: LinkedReport | None = None
 
 
-def submit(form: Form, mimetype: str, raw: bytes, context: Context) -> Accepted | Refused:
+def submit(form: Form, content_type: str, raw: bytes, context: Context) -> Accepted | Refused:
     """Run one submission of `form` through every step; return its outcome."""
     started = time.monotonic()
     body = linked = None
     try:
-        body = read_body(form, mimetype, raw)
+        body = read_body(form, content_type, raw)
         if form.settings.reply_of:  # an answer: its link's token says which report and where it goes
             linked = reply.verify(context.settings.links, form, body.token, context.forms.get(form.settings.reply_of))
         data = _checked(form, body)

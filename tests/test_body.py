@@ -81,3 +81,34 @@ def test_a_row_numbered_with_other_digits_than_0_to_9_is_no_field(name):
 def test_a_row_number_of_5000_digits_is_too_large_without_being_read_as_a_number():
     with pytest.raises(BadSubmission, match="för stort radnummer"):
         read_body(FORM, FORM_BODY, encoded({f"verksamheter.{'9' * 5000}.enhet": "x"}))
+
+
+def multipart(fields: list[tuple[str, str]], files: list[tuple[str, str]] = ()) -> tuple[str, bytes]:
+    """Return a Content-Type and a multipart/form-data body as a browser sends one."""
+    parts = [f'--XyZ\r\nContent-Disposition: form-data; name="{n}"\r\n\r\n{v}\r\n' for n, v in fields]
+    parts += [
+        f'--XyZ\r\nContent-Disposition: form-data; name="{n}"; filename="{f}"\r\nContent-Type: text/plain\r\n\r\nx\r\n'
+        for n, f in files
+    ]
+    return "multipart/form-data; boundary=XyZ", ("".join(parts) + "--XyZ--\r\n").encode()
+
+
+def test_a_multipart_body_reads_like_a_form_body():
+    content_type, raw = multipart([*valid_answers().items(), ("_version", FORM.version)])
+
+    body = read_body(FORM, content_type, raw)
+
+    assert body == read_body(FORM, FORM_BODY, encoded(valid_answers() | {"_version": FORM.version}))
+
+
+@pytest.mark.parametrize(
+    ("content_type", "raw", "message"),
+    [
+        ("multipart/form-data", b"--XyZ--\r\n", "boundary"),
+        ("multipart/form-data; boundary=XyZ", b"--XyZ\r\nno headers end", "multipart"),
+        (*multipart([("handelsetyp", "x")], [("bilaga", "intyg.pdf")]), "filer"),
+    ],
+)
+def test_a_multipart_body_that_cannot_be_read_or_carries_a_file_is_refused(content_type, raw, message):
+    with pytest.raises(BadSubmission, match=message):
+        read_body(FORM, content_type, raw)
