@@ -32,11 +32,13 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 
 # Debian's Chromium drives the browser tests (Playwright's own browser download cannot work here);
 # LibreOffice, poppler and Carlito (metric-compatible with Calibri) check the Word documents.
-# PostgreSQL (the tests start a throw-away cluster of their own) and Redis serve the integration tests.
+# PostgreSQL (the tests start a throw-away cluster of their own) and Redis serve the integration tests;
+# Java and npm bring the W3C Nu HTML Checker.
 # Each entry is "command or file that shows it is there:Debian package".
 SYSTEM_PACKAGES = chromium:chromium soffice:libreoffice-writer-nogui pdftotext:poppler-utils \
   /usr/share/fonts/truetype/crosextra/Carlito-Regular.ttf:fonts-crosextra-carlito \
-  /usr/lib/postgresql/*/bin/initdb:postgresql redis-server:redis-server
+  /usr/lib/postgresql/*/bin/initdb:postgresql redis-server:redis-server \
+  java:default-jre-headless npm:npm
 system-packages:
 	@missing=$$(for entry in $(SYSTEM_PACKAGES); do need=$${entry%%:*}; \
 	  command -v $$need >/dev/null 2>&1 || [ -e $$need ] || echo $${entry#*:}; done); \
