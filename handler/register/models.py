@@ -98,3 +98,16 @@ class Unit(Base):
     answered_at: Mapped[datetime.datetime | None] = mapped_column(Moment)
     supplemented_at: Mapped[datetime.datetime | None] = mapped_column(Moment)
     report: Mapped[Report] = relationship(back_populates="units")
+
+
+class Digest(Base):
+    """A weekly digest of a form, claimed by the worker that sends it: one per form and week, across workers."""
+
+    __tablename__ = "digests"
+    __table_args__ = (UniqueConstraint("form_id", "week"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    form_id: Mapped[str] = mapped_column(String(100))
+    week: Mapped[str] = mapped_column(String(8))  # the ISO week in Stockholm: "2026-W12"
+    since: Mapped[datetime.datetime] = mapped_column(Moment)  # what it covers: from the previous digest's `until`
+    until: Mapped[datetime.datetime] = mapped_column(Moment)
