@@ -27,6 +27,7 @@ from .paths import FieldPath, pattern_of
 __all__ = [
     "MAX_ROWS",
     "Field",
+    "Digest",
     "Form",
     "FormSettings",
     "Kind",
@@ -77,6 +78,19 @@ class PrivacyNotice:
     page: str = PRIVACY_PAGE  # the address of the page that publishes the notice
 
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+DIGEST_HOUR = 7  # the weekly digest goes out from this hour (Stockholm) of its day, when the block does not say
+
+
+@dataclass(frozen=True)
+class Digest:
+    """The weekly digest to the secretariat (x-formkit.digest): to whom, and from which day and hour of the week."""
+
+    to: tuple[str, ...]
+    weekday: int = 0  # 0 = Monday, as datetime.date.weekday()
+    hour: int = DIGEST_HOUR
+
+
 @dataclass(frozen=True)
 class MailRouting:
     """Who gets a form's e-mail and what it says; "" texts mean the kit's default text."""
@@ -107,6 +121,7 @@ class FormSettings:
     reply_of: str = ""  # the id of the report form this one answers (its e-mail links here)
     statistics: tuple[str, ...] = ()  # routing pointers of the choices the register counts ("/a/*/b")
     privacy: PrivacyNotice | None = None  # an answer form without its own notice has its report's
+    digest: Digest | None = None  # the weekly digest of new, answered and overdue reports; None = none
 
 
 @dataclass(frozen=True, eq=False)
@@ -313,7 +328,16 @@ def _settings(raw: dict, form_id: str, reply_of: str, inherited: dict | None = N
         reply_of=reply_of,
         statistics=tuple(_entries(raw.get("statistics"))),
         privacy=_privacy(raw.get("privacy") or inherited),
+        digest=_digest(raw.get("digest")),
     )
+
+
+def _digest(raw) -> Digest | None:
+    """Return the typed digest of a checked x-formkit.digest block (None when there is none)."""
+    if not isinstance(raw, dict):
+        return None
+    weekday = WEEKDAYS.index(raw["weekday"]) if raw.get("weekday") in WEEKDAYS else 0
+    return Digest(tuple(_entries(raw.get("to"))), weekday, raw.get("hour", DIGEST_HOUR))
 
 
 def _privacy(raw: dict | None) -> PrivacyNotice | None:
@@ -369,6 +393,7 @@ def _setting_problems(source: Source, settings: dict, root: Field) -> list[Probl
                 where = ("x-formkit", "mail", key) + ((index,) if isinstance(entries, list) else ())
                 problems.append(source.say(where, _routing_message(entry, email_paths)))
     problems.extend(_statistics_problems(source, settings, root))
+    problems.extend(_digest_problems(source, settings))
     link, where = settings.get("reply_link"), ("x-formkit", "reply_link")
     if not isinstance(link, dict):
         return problems  # absent, or the kit's own schema already says what it should be
@@ -380,6 +405,25 @@ def _setting_problems(source: Source, settings: dict, root: Field) -> list[Probl
         message = f'ange sökvägen till e-postfältet dit svaret ska skickas, till exempel "{example}".'
         problems.append(source.say(where + ("answer_to",), message))
     problems.extend(_units_problems(source, link, root))
+    return problems
+
+
+def _digest_problems(source: Source, settings: dict) -> list[Problem]:
+    """Return the digest's addresses outside the form's allowed domains: mail goes to those domains only."""
+    digest = settings.get("digest")
+    listed = digest.get("to") if isinstance(digest, dict) else None
+    domains = [d.lower() for d in settings.get("allowed_domains") or [] if isinstance(d, str)]
+    if not isinstance(listed, list) or not domains:
+        return []  # absent, any domain, or the kit's own schema already says what it should be
+    problems = []
+    for index, address in enumerate(listed):
+        domain = address.rpartition("@")[2].lower() if isinstance(address, str) else ""
+        if domain and not any(domain == d or domain.endswith("." + d) for d in domains):
+            message = (
+                f'adressen "{address}" är inte i formulärets tillåtna domäner ({", ".join(domains)}). '
+                'Rätta adressen eller lägg till domänen i "allowed_domains".'
+            )
+            problems.append(source.say(("x-formkit", "digest", "to", index), message))
     return problems
 
 
