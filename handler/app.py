@@ -174,14 +174,18 @@ def receipt(form_id: str, reference: str):
 
 @forms_api.get(f"/<form_id>/{reply.ROUTE}")
 def answer_page(form_id: str):
-    """Show the answer form for the report its link's token names (the link in the report e-mail)."""
+    """Show the answer form for the report and unit its link names, with the report as the register keeps it."""
     form = _form(form_id)
     if not form.settings.reply_of:
         abort(404)
     token = request.args.get("token", "").strip()
     report = current_app.extensions["formkit.forms"].get(form.settings.reply_of)
-    linked = reply.verify(current_app.extensions["formkit.settings"].links, form, token, report)
-    response = pages.answer(form, token, linked)
+    links, register = current_app.extensions["formkit.settings"].links, current_app.extensions["formkit.register"]
+    try:
+        linked = reply.open_link(links, form, token, report, register)
+        response = pages.answer(form, token, linked, report)
+    except FormkitError as error:  # a refusal's page has the token in its address too
+        response = answer_error(error)
     # The address holds the token: keep it out of caches and out of other sites' Referer headers.
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Referrer-Policy"] = "same-origin"

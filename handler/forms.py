@@ -44,6 +44,7 @@ FORM_ID = re.compile(r"^[a-z][a-z0-9-]*$")
 TOKEN = "token"  # a mail routing entry meaning: the address carried by the answer link's token
 SUBMIT_LABEL = "Skicka"
 DEADLINE_MONTHS = 2  # how long a unit has to answer a report, when reply_link does not say
+REMIND_DAYS_BEFORE = 14  # days before the deadline a unit that has not answered is reminded
 PRIVACY_PAGE = "/personuppgifter/"  # where a form's privacy notice is published, when its block does not say
 # Autofill tokens of fields about a person (HTML autocomplete): a form with one collects personal data.
 PERSONAL_AUTOCOMPLETE = {"name", "given-name", "family-name", "email", "tel", "street-address", "postal-code", "bday"}
@@ -58,6 +59,8 @@ class ReplyLink:
     units: str = ""  # routing pointer to the repeated group of receiving units ("/verksamheter"); "" = none
     unit_name: str = ""  # the row's field that names the unit ("enhet")
     unit_address: str = ""  # the row's e-mail field of the unit's manager ("chef_epost")
+    remind_days_before: int = REMIND_DAYS_BEFORE  # a unit that has not answered is reminded this long before
+    received: str = ""  # routing pointer, in the reply form, of the date filled in with the report's arrival
 
 
 @dataclass(frozen=True)
@@ -209,6 +212,8 @@ def read_forms(schema_dir: str | Path) -> tuple[dict[str, Form], list[Problem], 
                     f"Rätta namnet eller lägg till {directory}/{reply}.json.",
                 )
             )
+        if (received := _received_problem(draft, good.get(reply))) is not None:
+            problems.append(received)
     # A report whose e-mail links to its answer form makes that form an answer (reply_of): its answers
     # then need the link's token. Worked out before the settings are built, since they are frozen.
     reply_of = {d.reply_form: d.id for d in good.values() if d.reply_form in good and d.settings.get("reply_link")}
@@ -369,8 +374,26 @@ def _privacy_warning(draft: _Draft) -> Problem:
 
 
 def _reply_link(link: dict) -> ReplyLink:
-    units = {key: link.get(key, "") for key in ("units", "unit_name", "unit_address")}
-    return ReplyLink(link["answer_to"], link.get("deadline_months", DEADLINE_MONTHS), **units)
+    units = {key: link.get(key, "") for key in ("units", "unit_name", "unit_address", "received")}
+    months, remind = link.get("deadline_months", DEADLINE_MONTHS), link.get("remind_days_before", REMIND_DAYS_BEFORE)
+    return ReplyLink(link["answer_to"], months, remind_days_before=remind, **units)
+
+
+def _received_problem(draft: _Draft, reply: _Draft | None) -> Problem | None:
+    """Return what is wrong with reply_link.received: it must name a date field of the reply form, outside rows."""
+    link = draft.settings.get("reply_link")
+    received = link.get("received") if isinstance(link, dict) else None
+    if not isinstance(received, str) or reply is None or reply.root is None:
+        return None  # absent, or the kit's own schema or the missing reply form is reported already
+    dates = [node.place.routing for node in reply.root.walk() if node.kind == Kind.DATE and "*" not in node.path]
+    if received.rstrip("/") in dates:
+        return None
+    example = f', till exempel "{dates[0]}"' if dates else ""
+    message = (
+        f'"received" ska vara sökvägen till ett datumfält i svarsformuläret {reply.id}{example}: '
+        "det fylls i med dagen då rapporten kom in."
+    )
+    return draft.source.say(("x-formkit", "reply_link", "received"), message)
 
 
 def _entries(entries) -> list[str]:

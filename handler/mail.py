@@ -1,16 +1,27 @@
 """Compose the e-mails of a submission from the form's `x-formkit.mail` block; sending is transport.py's.
 
 Routing is data: each entry of `to`, `cc`, `receipt_to`, `reply_to` is a fixed address, a path into
-the submission (`/verksamheter/*/chef_epost`) or "token" (the address in an answer link's token). A
-report with an answer link gets the link, "Svara senast" and a calendar reminder. The editor's
-subjects and bodies win; the defaults are the text files in templates/mail/.
+the submission (`/verksamheter/*/chef_epost`) or "token" (the reporting unit's manager, whom an answer
+link's report names). A report with receiving units (`reply_link.units`) becomes one message per unit,
+each with the unit's own answer link, "Svara senast" and a calendar reminder, and one message "för
+kännedom" to everyone else it names (no link, no calendar). An answer names its unit and report, and a
+unit's later answers are marked as supplements ("Komplettering"). The reminders and the overdue notice
+of reminders.py are composed here too. The editor's subjects and bodies win; the defaults are the text
+files in templates/mail/.
+
+Message-IDs are stable, so a message delivered twice (delivery is at-least-once) is recognisable:
+`<ref>.report.<unit>@`, `<ref>.copy@`, `<ref>.receipt@`, `<ref>.reminder.<unit>@`, `<ref>.overdue@`,
+an answer's `<answer-ref>.answer@` (a report without units: `<ref>.report@`), with <unit> the unit's
+index in the register (0 for the first row).
 """
 
 from __future__ import annotations
 
 import datetime
 import re
+import unicodedata
 import uuid
+from collections.abc import Sequence
 from email import encoders
 from email.charset import QP, Charset
 from email.header import Header
@@ -28,10 +39,12 @@ from icalendar import Alarm, Calendar, Event
 
 from . import reply
 from .forms import TOKEN, Form
-from .reply import LinkedReport
+from .reference import TIMEZONE
+from .reply import LinkedReport, UnitLink
 from .transport import recipients  # noqa: F401 -- the envelope of a composed message, for the rate limit
 
 if TYPE_CHECKING:
+    from .register import Due, ReportRecord
     from .settings import MailSettings
 
 # The classic email API builds a message in a quarter of the time of the header registry's (measured:
@@ -45,6 +58,7 @@ _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 TEXTS = Path(__file__).parent / "templates" / "mail"
 # A reminder a week before the deadline, at 09:00: an all-day event starts at midnight.
 REMINDER = datetime.timedelta(days=-7, hours=9)
+ANSWER, SUPPLEMENT = "Svar", "Komplettering av svar"  # {answer_kind}: what an answer is, in its subject
 
 
 def compose(
@@ -55,40 +69,142 @@ def compose(
     attachment: bytes,
     *,
     mail: MailSettings,
-    link: str = "",
+    units: Sequence[UnitLink] = (),
     linked: LinkedReport | None = None,
 ) -> list[Message]:
-    """Return the message to the recipients and, when the form names one, the receipt.
+    """Return the submission's messages, the receipt last when the form names one.
 
-    `link`: the answer link (reply.answer_link) a report carries, with a calendar reminder of its
-    deadline; `linked`: this is an answer, going where its link's token says and naming the report.
+    `units`: a report's receiving units with their answer links (reply.unit_links), each getting a
+    message of its own, and the others named a copy "för kännedom"; `linked`: this is an answer, for
+    the unit and report its link names.
     """
     routing = form.settings.mail
-    values = placeholders(form, reference, created, linked, link)
-    to = resolve(data, routing.to, linked) or [mail.default_to]
-    cc = [a for a in resolve(data, routing.cc, linked) if a.lower() not in map(str.lower, to)]
-    kind = "answer" if linked else "report"
-    body = fill(routing.body or text(f"{kind}_body"), values)
-    if link and link not in body:  # the editor's text forgot {reply_link}: the link must still reach them
-        body += fill(text("report_link"), values)
-    name = f"{linked.reference}-svar.docx" if linked else f"{reference}.docx"
-    document = _attachment(name, attachment, DOCX)  # built once, attached to the report and the receipt
-    attachments = [document]
-    if link:
-        reminder = calendar(form, reference, created, link, mail.domain)
-        attachments.append(_attachment(f"{reference}-svara-senast.ics", reminder, "text/calendar"))
-    subject = fill(routing.subject or text(f"{kind}_subject").strip(), values)
+    values = placeholders(form, reference, created, linked)
+    name = answer_name(linked) if linked else f"{reference}.docx"
+    document = _attachment(name, attachment, DOCX)  # built once, attached to each message and the receipt
     reply_to = resolve(data, routing.reply_to, linked)
-    report = _message(mail, reference, "report", subject, body, to, cc, attachments, reply_to)
-    if linked:  # thread the answer with the report in the recipients' mail programs
-        report["In-Reply-To"] = report["References"] = f"<{linked.reference}.report@{mail.domain}>"
-    messages = [report]
+    if linked:
+        messages = [_answer(form, data, reference, values, document, reply_to, mail, linked)]
+    elif any(unit.address for unit in units):
+        messages = _to_units(form, data, reference, created, values, document, reply_to, mail, units)
+    else:
+        to = resolve(data, routing.to) or [mail.default_to]
+        cc = _without(resolve(data, routing.cc), to)
+        subject = fill(routing.subject or text("report_subject").strip(), values)
+        body = fill(routing.body or text("report_body"), values)
+        messages = [_message(mail, reference, "report", subject, body, to, cc, [document], reply_to)]
     receipt_to = resolve(data, routing.receipt_to, linked)
     if receipt_to:
         subject = fill(routing.receipt_subject or text("receipt_subject").strip(), values)
         body = fill(routing.receipt_body or text("receipt_body"), values)
         messages.append(_message(mail, reference, "receipt", subject, body, receipt_to, [], [document], []))
     return messages
+
+
+def _to_units(form, data, reference, created, values, document, reply_to, mail, units) -> list[Message]:
+    """One message per receiving unit with its own link and calendar, then one copy "för kännedom" to the rest."""
+    routing = form.settings.mail
+    messages = []
+    for unit in units:
+        if not unit.address:
+            continue
+        own = {**values, "unit": unit.name, "reply_link": unit.link}
+        body = fill(routing.body or text("report_body"), own)
+        if unit.link and unit.link not in body:  # the editor's text forgot {reply_link}: it must still reach them
+            body += fill(text("report_link"), own)
+        attachments = [document]
+        if unit.link:
+            reminder = calendar(form, reference, created, unit.link, mail.domain, unit)
+            attachments.append(_attachment(f"{reference}-svara-senast.ics", reminder, "text/calendar"))
+        subject = fill(routing.subject or text("report_subject").strip(), own)
+        kind = f"report.{unit.index}"
+        messages.append(_message(mail, reference, kind, subject, body, [unit.address], [], attachments, reply_to))
+    to_units = [unit.address for unit in units if unit.address]
+    copies = _without(resolve(data, [*routing.to, *routing.cc]), to_units)
+    if copies:
+        listed = "\n".join(f"- {unit.name or 'Verksamhet ' + str(unit.index + 1)}: {unit.address}" for unit in units)
+        shared = {**values, "units": ", ".join(unit.name for unit in units if unit.name), "unit_list": listed}
+        subject, body = fill(text("copy_subject").strip(), shared), fill(text("copy_body"), shared)
+        messages.append(_message(mail, reference, "copy", subject, body, copies, [], [document], reply_to))
+    return messages
+
+
+def _answer(form, data, reference, values, document, reply_to, mail, linked: LinkedReport) -> Message:
+    """The answer to the reporting unit's manager, copied as the form says; a supplement says it is one."""
+    routing = form.settings.mail
+    to = resolve(data, routing.to, linked)
+    cc = _without(resolve(data, routing.cc, linked), to)
+    if not to:  # the register erased the report, and the manager's address with it: the copies still get it
+        to, cc = cc or [mail.default_to], []
+    subject = fill(routing.subject or text("answer_subject").strip(), values)
+    if linked.supplement and "komplettering" not in subject.lower():  # never a second answer that looks like one
+        subject = f"Komplettering: {subject}"
+    body = fill(routing.body or text("answer_body"), values)
+    if linked.supplement and "komplettering" not in body.lower():
+        body = fill(text("supplement_note"), values) + body
+    if not linked.answer_to:
+        body += fill(text("answer_erased"), values)
+    message = _message(mail, reference, "answer", subject, body, to, cc, [document], reply_to)
+    # Threaded with the report in every recipient's mail program: the unit got its own, the others the copy.
+    own, copy = f"<{linked.reference}.report.{linked.unit}@{mail.domain}>", f"<{linked.reference}.copy@{mail.domain}>"
+    message["In-Reply-To"] = own
+    message["References"] = f"{copy} {own}"
+    return message
+
+
+def reminder(
+    form: Form, due: Due, link: str, *, mail: MailSettings, attachment: bytes | None = None, reply_to=()
+) -> Message:
+    """Return the reminder to a unit that has not answered: its own link, the deadline, the report again."""
+    values = {
+        **placeholders(form, due.reference, due.arrived_at),
+        "deadline": due.deadline.isoformat(),
+        "unit": due.unit_name,
+        "reply_link": link,
+    }
+    attachments = [_attachment(f"{due.reference}.docx", attachment, DOCX)] if attachment else []
+    subject, body = fill(text("reminder_subject").strip(), values), fill(text("reminder_body"), values)
+    kind = f"reminder.{due.unit_index}"
+    message = _message(mail, due.reference, kind, subject, body, [due.address], [], attachments, list(reply_to))
+    message["In-Reply-To"] = message["References"] = f"<{due.reference}.report.{due.unit_index}@{mail.domain}>"
+    return message
+
+
+def overdue_notice(form: Form, record: ReportRecord, *, mail: MailSettings) -> Message:
+    """Return the notice to the report's fixed addresses (the secretariat) that its deadline passed unanswered."""
+
+    def listed(units) -> str:
+        lines = []
+        for unit in units:
+            state = f"besvarad {_day(unit.answered_at)}" if unit.answered_at else ""
+            state = state or (f"påmind {_day(unit.reminded_at)}" if unit.reminded_at else "")
+            lines.append(f"- {unit.name}" + (f" ({state})" if state else ""))
+        return "\n".join(lines) or "- ingen"
+
+    values = {
+        **placeholders(form, record.reference, record.arrived_at),
+        "deadline": record.deadline.isoformat() if record.deadline else "",
+        "open_units": listed([unit for unit in record.units if unit.answered_at is None]),
+        "answered_units": listed([unit for unit in record.units if unit.answered_at is not None]),
+    }
+    to = fixed_addresses(form) or [mail.default_to]
+    subject, body = fill(text("overdue_subject").strip(), values), fill(text("overdue_body"), values)
+    return _message(mail, record.reference, "overdue", subject, body, to, [], [], [])
+
+
+def fixed_addresses(form: Form) -> list[str]:
+    """Return the fixed addresses a form's report goes to or is copied to (for BUS: the secretariat's)."""
+    routing = form.settings.mail
+    fixed = [entry for entry in (*routing.to, *routing.cc) if not entry.startswith("/") and entry != TOKEN]
+    return resolve(None, fixed)
+
+
+def answer_name(linked: LinkedReport) -> str:
+    """Return the file name of an answer's DOCX: the report, what it is and the answering unit."""
+    kind = "komplettering" if linked.supplement else "svar"
+    ascii_name = unicodedata.normalize("NFKD", linked.unit_name).encode("ascii", "ignore").decode()
+    unit = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:60] or f"verksamhet-{linked.unit + 1}"
+    return f"{linked.reference}-{kind}-{unit}.docx"
 
 
 @cache
@@ -118,28 +234,37 @@ def fill(template: str, values: dict) -> str:
     return _PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), m.group(0))), template)
 
 
-def placeholders(
-    form: Form, reference: str, created: datetime.datetime, linked: LinkedReport | None = None, link: str = ""
-) -> dict:
+def placeholders(form: Form, reference: str, created: datetime.datetime, linked: LinkedReport | None = None) -> dict:
     """Return the values an editor may use in subjects and bodies."""
     values = {
         "reference": reference,
         "form": form.title,
         "date": created.strftime("%Y-%m-%d"),
         "deadline": reply.deadline(form, created).isoformat(),
-        "reply_link": link,
+        "reply_link": "",
     }
     if linked:
-        values.update(report_reference=linked.reference, report_date=linked.date, answer_to=linked.answer_to)
+        values.update(
+            report_reference=linked.reference,
+            report_date=linked.date,
+            answer_to=linked.answer_to,
+            unit=linked.unit_name,
+            deadline=linked.deadline,
+            answered=linked.answered,
+            answer_kind=SUPPLEMENT if linked.supplement else ANSWER,
+            answer_what="en komplettering av svaret" if linked.supplement else "svaret",
+        )
     return values
 
 
-def calendar(form: Form, reference: str, created: datetime.datetime, link: str, domain: str) -> bytes:
+def calendar(
+    form: Form, reference: str, created: datetime.datetime, link: str, domain: str, unit: UnitLink | None = None
+) -> bytes:
     """Return an iCalendar file with the answer deadline as an all-day event and a reminder a week before."""
     due = reply.deadline(form, created)
-    summary = f"Svara senast: {form.title} {reference}"
+    summary = f"Svara senast: {form.title} {reference}" + (f" ({unit.name})" if unit and unit.name else "")
     event = Event()
-    event.add("uid", f"{reference}.deadline@{domain}")
+    event.add("uid", f"{reference}.deadline{f'.{unit.index}' if unit else ''}@{domain}")
     event.add("dtstamp", created.astimezone(datetime.UTC))
     event.add("dtstart", due)
     event.add("dtend", due + datetime.timedelta(days=1))
@@ -187,6 +312,16 @@ def _message(mail: MailSettings, reference, kind, subject, body, to, cc, attachm
     message["Date"] = format_datetime(datetime.datetime.now(datetime.UTC))
     message["X-Formkit-Reference"] = reference
     return message
+
+
+def _without(addresses: list[str], taken: list[str]) -> list[str]:
+    """Return the addresses not in `taken`, whatever their case."""
+    seen = {address.lower() for address in taken}
+    return [address for address in addresses if address.lower() not in seen]
+
+
+def _day(moment: datetime.datetime) -> str:
+    return moment.astimezone(TIMEZONE).date().isoformat()
 
 
 def _attachment(name: str, content: bytes, mimetype: str) -> Message:

@@ -17,7 +17,9 @@ from flask import current_app, make_response
 from markupsafe import Markup, escape
 
 from .check import docs_dir_for, placements
-from .forms import Form
+from .document import EMPTY, display
+from .forms import Form, Kind
+from .paths import FieldPath
 from .render import env, render_form
 from .reply import FIELD, LinkedReport
 
@@ -43,9 +45,18 @@ def invalid(
     return _form_page(form, values, errors, 422, "Fel: ", token, linked, notice=notice)
 
 
-def answer(form: Form, token: str, linked: LinkedReport):
-    """Return the answer page: the reply form carrying the link's token, the report's reference shown read-only."""
-    return _form_page(form, {}, [], 200, "", token, linked)
+def answer(form: Form, token: str, linked: LinkedReport, report: Form | None = None):
+    """Return the answer page: the report read-only (while the register keeps it), where the answer goes, and
+    the reply form carrying the link's token, with the day the report arrived filled in (`reply_link.received`)."""
+    link = report.settings.reply_link if report is not None else None
+    values: dict = {}
+    if link and link.received:
+        place = values
+        *groups, name = link.received.strip("/").split("/")
+        for part in groups:
+            place = place.setdefault(part, {})
+        place[name] = linked.date
+    return _form_page(form, values, [], 200, "", token, linked)
 
 
 def bad_link(form: Form, values: dict, token: str, status: int, title: str, detail: str):
@@ -63,7 +74,9 @@ def unavailable(form: Form, values: dict, title: str, detail: str, token: str = 
 def _form_page(form, values, errors, status, prefix, token, linked, notice="", banner=""):
     """Return a page with the form (in its own built page when there is one), filled in as given."""
     hidden = {FIELD: token} if token else {}
-    shown = [("Referens", linked.reference), ("Rapportens datum", linked.date)] if linked else []
+    shown = [("Referens", linked.reference), ("Verksamhet som svarar", linked.unit_name)] if linked else []
+    if linked and not errors:  # the report an answer is for, above the form; a 422 page starts with its errors
+        banner = Markup(answering(form, linked)) + banner
     html = banner + Markup(render_form(form, f"/api/forms/{form.id}", values, errors, notice, hidden, shown))
     shell = _shell(form.id)
     if shell and "<!-- formkit:start" in shell:
@@ -71,6 +84,54 @@ def _form_page(form, values, errors, status, prefix, token, linked, notice="", b
         page = TITLE.sub(lambda m: f"<title>{prefix}{m.group(1)}</title>", page, count=1)
         return _response(page, status)
     return _page(form.id, f"{prefix}{form.title}", Markup(f"<h1>{escape(form.title)}</h1>") + html, status)
+
+
+def answering(form: Form, linked: LinkedReport) -> str:
+    """Return the report an answer is for, as the answer page shows it: facts, where it goes, sections read-only."""
+    report = current_app.extensions["formkit.forms"].get(form.settings.reply_of)
+    routing = form.settings.mail
+    copies = [e for e in (*routing.to, *routing.cc) if "@" in e and not e.startswith("/")]
+    manager = ""
+    if report is not None and report.settings.reply_link:  # "ansvarig chef vid rapporterande verksamhet"
+        group = report.field_at(FieldPath.from_pointer(report.settings.reply_link.answer_to).pattern[:-1])
+        manager = group.title[:1].lower() + group.title[1:] if group is not None and group.title else ""
+    return env.get_template("answer_report.html").render(
+        linked=linked,
+        report=report,
+        blocks=readonly(report, linked.report) if report is not None and not linked.erased else [],
+        copies=copies,
+        to_you=any(e.startswith("/") for e in routing.cc),  # the answering manager's own address gets a copy
+        manager=manager or "den som rapporterade",
+    )
+
+
+def readonly(form: Form, data: dict) -> list[tuple]:
+    """Return a submission as blocks to show read-only, in the form's order: ("heading", level, title),
+    ("facts", [(label, lines)]), ("rows", level, title, headings, rows)."""
+    blocks: list[tuple] = []
+
+    def walk(node, values, level):
+        values = values if isinstance(values, dict) else {}
+        facts: list = []
+        for child in node.children:
+            if child.kind == Kind.GROUP:
+                blocks.extend([("facts", facts)] if facts else [])
+                facts = []
+                blocks.append(("heading", min(level, 6), child.title))
+                walk(child, values.get(child.name), level + 1)
+            elif child.kind == Kind.LIST:
+                blocks.extend([("facts", facts)] if facts else [])
+                facts = []
+                columns = child.item.children if child.item else []
+                items = [item if isinstance(item, dict) else {} for item in values.get(child.name) or []]
+                rows = [[display(c, item.get(c.name)) for c in columns] for item in items]
+                blocks.append(("rows", min(level, 6), child.title, [c.title for c in columns], rows))
+            else:
+                facts.append((child.title, display(child, values.get(child.name)).splitlines() or [EMPTY]))
+        blocks.extend([("facts", facts)] if facts else [])
+
+    walk(form.root, data, 3)
+    return blocks
 
 
 def placement(form_id: str) -> str | None:

@@ -24,7 +24,7 @@ from .mail import compose
 from .normalise import clean
 from .outbox import Outbox
 from .reference import new_reference, now
-from .register import Register, new_report
+from .register import NotRecorded, Register, new_report
 from .reply import LinkedReport
 from .settings import Settings
 from .transport import recipients
@@ -69,8 +69,9 @@ def submit(form: Form, content_type: str, raw: bytes, context: Context) -> Accep
     body = linked = None
     try:
         body = read_body(form, content_type, raw)
-        if form.settings.reply_of:  # an answer: its link's token says which report and where it goes
-            linked = reply.verify(context.settings.links, form, body.token, context.forms.get(form.settings.reply_of))
+        if form.settings.reply_of:  # an answer: its link says which report and unit, the register where it goes
+            report = context.forms.get(form.settings.reply_of)
+            linked = reply.open_link(context.settings.links, form, body.token, report, context.register)
         data = _checked(form, body)
     except FormkitError as error:
         log.info("form=%s outcome=%s ms=%.1f status=%d", form.id, _name(error), _ms(started), error.status)
@@ -128,20 +129,37 @@ def _messages(form: Form, data: dict, reference: str, created, linked: LinkedRep
     if linked:
         report = context.forms.get(form.settings.reply_of)
         attachment = render_answer(form, data, reference, created, linked, report)
-        link = ""
+        units = []
     else:
         reply_form = context.forms.get(form.settings.reply_form) if form.settings.reply_form else None
         attachment = render_report(form, data, reference, created, reply_form)
-        link = reply.answer_link(form, data, reference, created, settings.links)
-    return compose(form, data, reference, created, attachment, mail=settings.mail, link=link, linked=linked)
+        units = reply.unit_links(form, data, reference, settings.links)  # each unit's own answer link
+    return compose(form, data, reference, created, attachment, mail=settings.mail, units=units, linked=linked)
 
 
 def _record(form: Form, data: dict, reference: str, created, linked: LinkedReport | None):
-    """Return the register's part of the hand-over: a report is recorded, with its units and statistics."""
-    if linked is not None or form.settings.reply_of:
-        return None  # an answer is not a report
+    """Return the register's part of the hand-over: a report is recorded, with its units and statistics;
+    an answer marks its unit answered (or supplemented) in the same step as its messages are queued."""
+    if linked is not None:
+        return lambda tx: _mark_answer(tx, linked, created)
+    if form.settings.reply_of:
+        return None  # an answer without its link is refused before this
     entry = new_report(form, data, reference, created)
     return lambda tx: tx.record(entry)
+
+
+def _mark_answer(tx, linked: LinkedReport, created) -> None:
+    """Mark the unit's answer; one that turns out to be its second, sent as a first, is refused (409), not sent."""
+    try:
+        if linked.supplement:
+            tx.mark_supplemented(linked.reference, linked.unit, created)
+        elif not tx.mark_answered(linked.reference, linked.unit, created):  # another answer was recorded meanwhile
+            raise reply.AlreadyAnswered(
+                "Verksamheten har svarat på rapporten medan du skrev. Det du har skrivit finns kvar nedan: "
+                "skicka det igen, så går det fram som en komplettering till svaret."
+            )
+    except NotRecorded:  # the record went between opening the link and sending
+        raise reply.ReportGone() from None
 
 
 def _chosen_recipients(form: Form, messages, settings: Settings) -> list[str]:

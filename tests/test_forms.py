@@ -401,7 +401,15 @@ def test_an_answer_form_knows_its_report_as_soon_as_the_forms_are_loaded():
     forms = load_forms(FIXTURES.parent.parent / "schema")
 
     report, answer = forms["bus-avvikelse"].settings, forms["bus-avvikelse-svar"].settings
-    link = ReplyLink("/beskrivning/chef/epost", 2, units="/verksamheter", unit_name="enhet", unit_address="chef_epost")
+    link = ReplyLink(
+        "/beskrivning/chef/epost",
+        2,
+        units="/verksamheter",
+        unit_name="enhet",
+        unit_address="chef_epost",
+        remind_days_before=14,
+        received="/mottagande/datum",
+    )
     assert report.reply_form == "bus-avvikelse-svar" and report.reply_link == link
     assert answer.reply_of == "bus-avvikelse" and report.reply_of == ""
 

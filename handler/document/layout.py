@@ -47,18 +47,28 @@ def report(form: Form, data: dict, reference: str, created: datetime.datetime, r
 def answer(
     form: Form, data: dict, reference: str, created: datetime.datetime, linked: LinkedReport, report: Form | None
 ) -> Draft:
-    """Lay out an answer to the report `linked` names: the report's reference first, then the answer."""
-    title = f"Svar på {report.title if report else form.title}"
+    """Lay out an answer to the report `linked` names: the report and the answering unit first, then the answer.
+
+    A unit's later answer is a supplement, and says so in its title and beside the day of the first answer.
+    """
+    kind = "Komplettering av svar" if linked.supplement else "Svar"
+    title = f"{kind} på {report.title if report else form.title}"
+    rows = [("Referens", linked.reference)]
+    if linked.unit_name:
+        rows.append(("Svar från", linked.unit_name))
+    rows.append(("Rapporten inskickad", linked.date))
+    if linked.deadline:
+        rows.append(("Svara senast", linked.deadline))
+    if linked.supplement:
+        rows.append(("Besvarad", linked.answered))
+    sent = "Kompletteringen inskickad" if linked.supplement else "Svaret inskickat"
+    rows += [(sent, created.strftime(STAMP)), ("Svarets referens", reference)]
     body = Body()
     body.heading(title, "Title")
-    body.meta(
-        [
-            ("Referens", linked.reference),
-            ("Rapporten inskickad", linked.date),
-            ("Svaret inskickat", created.strftime(STAMP)),
-            ("Svarets referens", reference),
-        ]
-    )
+    body.meta(rows)
+    if linked.supplement:
+        unit = linked.unit_name or "verksamheten"
+        body.paragraph(f"Det här är en komplettering till svaret som {unit} skickade {linked.answered}.", italic=True)
     body.heading(form.title, 1)
     _section(body, form.root, data, level=2)  # an answer is one section: section 4 of the paper form
     return Draft(body, title, linked.reference)
