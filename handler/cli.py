@@ -43,6 +43,15 @@ def main(argv: list[str] | None = None) -> int:
         help="text: en rad per problem (förval); json: en lista med file, line, column, field, message och "
         "severity, för redigerare och CI",
     )
+    summary = commands.add_parser(
+        "sammanstallning", help="skriv sekretariatets sammanställning av en period: Word, Excel och CSV"
+    )
+    summary.add_argument("--fran", help="periodens första dag, ÅÅÅÅ-MM-DD (svensk tid)")
+    summary.add_argument("--till", help="periodens sista dag, ÅÅÅÅ-MM-DD (den räknas med)")
+    summary.add_argument("--formular", help="formulärets id (förval: det enda formuläret med statistik)")
+    summary.add_argument("--ut", help="mappen som filerna skrivs till (skapas om den saknas)")
+    digest = commands.add_parser("digest", help="skicka veckans sammanfattning till sekretariatet nu, om den inte gått")
+    digest.add_argument("--formular", help="bara det här formuläret (förval: alla med digest i x-formkit)")
     outbox = commands.add_parser("outbox", help="utkorgen: run, status, retry")
     outbox.add_argument("action", choices=["run", "status", "retry"])
     outbox.add_argument("--once", action="store_true", help="run: leverera det som väntar en gång och avsluta")
@@ -54,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         commands = {"serve": cmd_serve, "build": cmd_build, "check": cmd_check, "outbox": cmd_outbox}
+        commands |= {"sammanstallning": cmd_summary, "digest": cmd_digest}
         return {**commands, "db": cmd_db, "register": cmd_register}[args.command](args)
     except FormDefinitionError as error:
         print("\n".join(error.problems), file=sys.stderr)
@@ -115,6 +125,20 @@ def _count(number: int, one: str, many: str) -> str:
     return f"{number} {one if number == 1 else many}"
 
 
+def cmd_summary(args) -> int:
+    """Write the secretariat's summary of a period: a DOCX, an XLSX and one CSV per table (summary/command.py)."""
+    from .summary.command import summary
+
+    return summary(args)
+
+
+def cmd_digest(args) -> int:
+    """Send this week's digest of each form that has one, unless it has gone already (summary/command.py)."""
+    from .summary.command import digest
+
+    return digest(args)
+
+
 def cmd_serve(args) -> int:
     """Build the site, then serve it with the handler; with --watch (the default) rebuild on changes."""
     # Development: without FORMKIT_SECRET_KEY a random key is kept in var/. Checked before the slow imports.
@@ -131,6 +155,10 @@ def cmd_serve(args) -> int:
         build_site(args.config)
     app = create_app(settings=settings)
     start_outbox_worker(app)
+    extensions = app.extensions  # the forms looked up at each round: --watch replaces them
+    start_digest_worker(
+        settings, lambda: extensions["formkit.forms"], extensions["formkit.register"], extensions["formkit.outbox"]
+    )
     start_register_worker(app.extensions["formkit.register"])
     served = app
     if args.watch:
@@ -159,6 +187,20 @@ def start_outbox_worker(app) -> threading.Thread | None:
     )
     thread.start()
     return thread
+
+
+def start_digest_worker(settings, forms, register, outbox) -> threading.Thread:
+    """Start the thread that sends each form's weekly digest to the secretariat (summary/digest.py).
+
+    `forms()` gives the forms at each round; None: read FORMKIT_SCHEMA_DIR each round, so a broken form
+    stops the digest (said in the log) and never the delivery of the outbox.
+    """
+    from .check import check_project
+    from .summary.digest import start_worker
+
+    if forms is None:
+        forms = lambda: check_project(settings.schema_dir, settings.docs_dir or None).ok()  # noqa: E731
+    return start_worker(forms, register, outbox=outbox, smtp=settings.smtp, mail=settings.mail)
 
 
 def deliverer(settings):
@@ -194,6 +236,7 @@ def cmd_outbox(args) -> int:
     from .register import Register
 
     start_register_worker(Register.from_settings(settings))
+    start_digest_worker(settings, None, Register.from_settings(settings), outbox)
     try:
         outbox.run_forever(deliver, settings.outbox.interval)
     except KeyboardInterrupt:
