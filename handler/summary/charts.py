@@ -38,7 +38,8 @@ def draw(chart: Chart) -> Picture:
     """Return the chart as a PNG: bars with their values at the ends, one colour per series."""
     count = len(chart.labels)
     per_label = BAR * max(1.0, len(chart.series) * 0.75)
-    height = min(MAX_HEIGHT, max(1.6, 0.7 + per_label * count)) if chart.horizontal else 2.8
+    height = min(MAX_HEIGHT, max(1.6, 0.7 + per_label * count)) if chart.horizontal else 2.0
+    ticks = chart.ticks or chart.labels
     figure = Figure(figsize=(WIDTH, height), dpi=DPI, layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
@@ -57,12 +58,14 @@ def draw(chart: Chart) -> Picture:
     values_axis.set_major_locator(MaxNLocator(integer=True))
     values_axis.set_major_formatter(FuncFormatter(lambda value, _: _number(value)))
     if chart.horizontal:
-        axes.set_yticks(list(positions), chart.labels, fontsize=FONT)
+        axes.set_yticks(list(positions), ticks, fontsize=FONT)
         axes.invert_yaxis()  # the table's first row on top
         axes.set_xlabel(chart.axis, fontsize=FONT)
         axes.margins(x=0.08)
     else:
-        axes.set_xticks(list(positions), chart.labels, fontsize=FONT, rotation=45, ha="right")
+        slanted = max(len(tick) for tick in ticks) > 4  # "jan" fits upright; "januari 2026" does not
+        axes.set_xticks(list(positions), ticks, fontsize=FONT, rotation=45 if slanted else 0,
+                        ha="right" if slanted else "center")  # fmt: skip
         axes.set_ylabel(chart.axis, fontsize=FONT)
         axes.margins(y=0.12)
     axes.tick_params(labelsize=FONT)

@@ -52,6 +52,7 @@ class Chart:
     axis: str  # what the values count ("Antal rapporter")
     horizontal: bool = True
     note: str = ""  # what the chart leaves out ("De 15 vanligaste paren.")
+    ticks: tuple[str, ...] = ()  # shorter labels for the axis ("jan"); the labels stay for the alternative text
 
 
 @dataclass(frozen=True)
@@ -178,9 +179,10 @@ class Labels:
 MAX_BARS = 15  # labels in a horizontal chart; the table always has every row
 
 
-def bars(labels, series, axis: str, *, horizontal: bool = True) -> Chart:
+def bars(labels, series, axis: str, *, horizontal: bool = True, ticks=()) -> Chart:
     """Return a chart of the rows; a long horizontal one keeps the rows with something counted, at most MAX_BARS."""
     rows = [(label, *values) for label, *values in zip(labels, *(values for _, values in series))]
+    short = dict(zip(labels, ticks))
     note = ""
     if horizontal and len(rows) > MAX_BARS:
         counted = [row for row in rows if any(row[1:])]
@@ -196,6 +198,7 @@ def bars(labels, series, axis: str, *, horizontal: bool = True) -> Chart:
         axis,
         horizontal,
         note,
+        tuple(short[row[0]] for row in rows) if short else (),
     )
 
 
@@ -215,6 +218,8 @@ def per_period(records: Sequence[ReportRecord], start: datetime.date, end: datet
         counted[(arrived.year, 0 if by_year else arrived.month)] += 1
     label = (lambda k: str(k[0])) if by_year else (lambda k: f"{MONTHS[k[1] - 1]} {k[0]}")
     rows = tuple((label(key), counted[key]) for key in keys)
+    years = len({year for year, _ in keys})
+    short = [str(y) if by_year else MONTHS[m - 1][:3] + (f" {y}" if years > 1 else "") for y, m in keys]
     what = "år" if by_year else "månad"
     return Table(
         name=f"Per {what}",
@@ -224,8 +229,12 @@ def per_period(records: Sequence[ReportRecord], start: datetime.date, end: datet
         total=(TOTAL, len(records)),
         note=f"{count(len(records), 'rapport', 'rapporter')} kom in under perioden.",
         chart=bars(
-            [r[0] for r in rows], [("Rapporter", [r[1] for r in rows])], "Antal rapporter", horizontal=len(rows) > 12
-        ),
+            [r[0] for r in rows],
+            [("Rapporter", [r[1] for r in rows])],
+            "Antal rapporter",
+            horizontal=len(rows) > 12,
+            ticks=short,
+        ),  # fmt: skip
     )
 
 

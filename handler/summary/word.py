@@ -28,6 +28,7 @@ IMAGE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/ima
 CONTENT_TYPES = "http://schemas.openxmlformats.org/package/2006/content-types"
 EMU = 914400  # per inch
 NUMBER_WIDTH = 1814  # 3.2 cm for a column of numbers
+KEEP_WITH_CHART = 16  # rows of a table kept on one page with its chart (a year by month, with headings and total)
 EMPTY = "–"
 INTRO = (
     "Sammanställningen bygger på registrets statistik: de val i formuläret som räknas, aldrig fritext eller "
@@ -139,9 +140,10 @@ def numbers(body: Body, table: Table, chart_follows: bool = False) -> None:
             _cell(row, widths[index], cell(value) if value != "" else "", bold=True, right=index >= labels)
     wml.keep_together(element)
     rows = element.findall(qn("w:tr"))
-    if chart_follows and len(rows) <= 12:  # keep_together's limit: a longer table may break, the chart follows it
-        for paragraph in rows[-1].iter(qn("w:p")):
-            keep_with_next(paragraph)
+    if chart_follows and len(rows) <= KEEP_WITH_CHART:  # a longer table may break, and its chart follows its end
+        for row in rows[len(rows) - 1 if len(rows) <= 12 else 0 :]:  # keep_together did the others up to 12
+            for paragraph in row.iter(qn("w:p")):
+                keep_with_next(paragraph)
 
 
 def _cell(row, width: int, text: str, *, bold: bool = False, shade: bool = False, right: bool = False) -> None:
