@@ -59,12 +59,16 @@ def main(argv: list[str] | None = None) -> int:
     database.add_argument("action", choices=["upgrade"])
     register = commands.add_parser("register", help="registret: purge raderar svar som inte längre behövs")
     register.add_argument("action", choices=["purge"])
+    commands.add_parser(
+        "remind",
+        help="skicka påminnelser till verksamheter som inte har svarat och meddelanden om passerad svarsdag (för cron)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         commands = {"serve": cmd_serve, "build": cmd_build, "check": cmd_check, "outbox": cmd_outbox}
         commands |= {"sammanstallning": cmd_summary, "digest": cmd_digest}
-        return {**commands, "db": cmd_db, "register": cmd_register}[args.command](args)
+        return {**commands, "db": cmd_db, "register": cmd_register, "remind": cmd_remind}[args.command](args)
     except FormDefinitionError as error:
         print("\n".join(error.problems), file=sys.stderr)
         return 1
@@ -159,7 +163,7 @@ def cmd_serve(args) -> int:
     start_digest_worker(
         settings, lambda: extensions["formkit.forms"], extensions["formkit.register"], extensions["formkit.outbox"]
     )
-    start_register_worker(app.extensions["formkit.register"])
+    start_register_worker(app.extensions["formkit.register"], remind=reminder_round(app))
     served = app
     if args.watch:
         from .watch import LiveReload, Watcher
@@ -211,8 +215,9 @@ def deliverer(settings):
 
 
 def cmd_outbox(args) -> int:
-    """Deliver, list or retry the outbox. Needs the outbox and SMTP settings only: never reads the forms."""
-    # The outbox signs no links, so it needs no key (development=True); a key that is set is still checked.
+    """Deliver, list or retry the outbox. Only `run`, whose worker also sends the reminders, reads the forms."""
+    # Delivery signs no links, so it needs no key (development=True); a key that is set is still checked. The
+    # reminders of `run` sign their links with it: production sets FORMKIT_SECRET_KEY for every process.
     settings = load_settings(development=True)
     from .outbox import outbox_for
 
@@ -234,8 +239,11 @@ def cmd_outbox(args) -> int:
         return 0
     print(f"Utkorgen {outbox.root} levereras (avsluta med Ctrl+C).")
     from .register import Register
+    from .reminders import send_due
 
-    start_register_worker(Register.from_settings(settings))
+    register = Register.from_settings(settings)
+    # The forms are read at each round: a broken form stops the reminders (said in the log), never the delivery.
+    start_register_worker(register, remind=lambda: send_due(checked_forms(settings), settings, register, outbox))
     start_digest_worker(settings, None, Register.from_settings(settings), outbox)
     try:
         outbox.run_forever(deliver, settings.outbox.interval)
@@ -297,8 +305,52 @@ def cmd_register(args) -> int:
     return 0
 
 
-def start_register_worker(register, every: float = PURGE_EVERY, stop: threading.Event | None = None):
-    """Start a daemon thread that purges the register at once and then every `every` seconds."""
+def cmd_remind(args) -> int:
+    """Send the reminders and overdue notices that are due and nobody has sent (one round, for cron)."""
+    from .outbox import outbox_for
+    from .register import Register
+    from .reminders import send_due
+
+    settings = load_settings(development=True)  # links need FORMKIT_SECRET_KEY as the handler has it
+    forms = checked_forms(settings)
+    register = Register.from_settings(settings)
+    if stale := register.stale():
+        print(stale, file=sys.stderr)
+        return 1
+    sent = send_due(forms, settings, register, outbox_for(settings.outbox))
+    print(
+        f"{sent.reminded} {'påminnelse' if sent.reminded == 1 else 'påminnelser'} och "
+        f"{sent.notified} {'meddelande' if sent.notified == 1 else 'meddelanden'} om passerad svarsdag skickade."
+    )
+    if sent.failed:
+        print(f"{sent.failed} kunde inte skickas nu och försöks igen nästa gång.", file=sys.stderr)
+    register.close()
+    return 1 if sent.failed else 0
+
+
+def reminder_round(app):
+    """Return the worker's reminder round for the app: its forms as they are at each round (--watch reloads them)."""
+    from .reminders import send_due
+
+    extensions = app.extensions
+    return lambda: send_due(
+        extensions["formkit.forms"],
+        extensions["formkit.settings"],
+        extensions["formkit.register"],
+        extensions["formkit.outbox"],
+    )
+
+
+def checked_forms(settings):
+    """Return the forms of FORMKIT_SCHEMA_DIR, checked; raise FormDefinitionError naming their problems."""
+    from .check import check_project
+
+    return check_project(settings.schema_dir, settings.docs_dir or None).ok()
+
+
+def start_register_worker(register, every: float = PURGE_EVERY, stop: threading.Event | None = None, remind=None):
+    """Start a daemon thread that purges the register at once and then every `every` seconds; with `remind`,
+    each round also sends the reminders and overdue notices that are due (reminders.send_due)."""
     from .outbox import describe
 
     stop = stop or threading.Event()
@@ -319,6 +371,11 @@ def start_register_worker(register, every: float = PURGE_EVERY, stop: threading.
                 if failing:
                     failing = ""
                     log.warning("register purge works again")
+            if remind is not None:
+                try:
+                    remind()
+                except Exception as error:  # the database may be away: the next round tries again
+                    log.error("reminders failed error=%s", describe(error))
             if stop.wait(every):
                 return
 

@@ -187,13 +187,15 @@ def overdue_notice(form: Form, record: ReportRecord, *, mail: MailSettings) -> M
         "open_units": listed([unit for unit in record.units if unit.answered_at is None]),
         "answered_units": listed([unit for unit in record.units if unit.answered_at is not None]),
     }
-    to = fixed_addresses(form) or [mail.default_to]
+    to = secretariat(form) or [mail.default_to]
     subject, body = fill(text("overdue_subject").strip(), values), fill(text("overdue_body"), values)
     return _message(mail, record.reference, "overdue", subject, body, to, [], [], [])
 
 
-def fixed_addresses(form: Form) -> list[str]:
-    """Return the fixed addresses a form's report goes to or is copied to (for BUS: the secretariat's)."""
+def secretariat(form: Form) -> list[str]:
+    """Return who follows a form's reports up: its digest's addresses, else the fixed addresses its reports go to."""
+    if form.settings.digest is not None and form.settings.digest.to:
+        return resolve(None, form.settings.digest.to)
     routing = form.settings.mail
     fixed = [entry for entry in (*routing.to, *routing.cc) if not entry.startswith("/") and entry != TOKEN]
     return resolve(None, fixed)
