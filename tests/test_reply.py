@@ -312,9 +312,9 @@ def test_the_answer_page_shows_the_report_the_unit_the_deadline_and_where_the_an
     assert re.search(r'<input[^>]*id="f-_shown-2" value="BUP Solna" readonly>', page.text)
     assert f'<input type="hidden" name="_token" value="{token_of(unit_links[1])}">' in page.text
     assert 'action="/api/forms/bus-avvikelse-svar' in page.text
-    facts = page.text.split('<dl class="formkit-answering-facts">')[1].split("</dl>")[0]
-    assert "<dd data-formkit-unit>BUP Solna</dd>" in facts and f"<dd>{arrival(reference)}</dd>" in facts
-    assert f"<dd data-formkit-deadline>{due}</dd>" in facts
+    facts = page.text.split("<table data-formkit-facts>")[1].split("</table>")[0]
+    assert "<td data-formkit-unit>BUP Solna</td>" in facts and f"<td>{arrival(reference)}</td>" in facts
+    assert f'<th scope="row">Svara senast</th><td data-formkit-deadline>{due}</td>' in facts
     assert "Ansvarig chef vid rapporterande verksamhet (carl.chef@solna.se), med kopia till" in facts
     assert "BUS-avvikelser@storsthlm.se, BUS-avvikelser.hsf@sll.se och till dig" in facts
     shown = page.text.split("data-formkit-answering")[1].split("</section>")[0]
