@@ -243,7 +243,7 @@ def per_choice(records: Sequence[ReportRecord], pointer: str, node: Field) -> Ta
     labels = Labels(node)
     counted: Counter = Counter()
     for record in records:
-        values = record.values(pointer)
+        values = values_of(record, pointer)
         for label in dict.fromkeys(labels.of(v) for v in values or [None]):
             counted[label] += 1
     shown = labels.order(counted)
@@ -265,7 +265,7 @@ def reporting_and_receiving(records: Sequence[ReportRecord], pointer: str, node:
     receiving: Counter = Counter()
     units = 0
     for record in records:
-        for label in dict.fromkeys(labels.of(v) for v in record.values(pointer) or [None]):
+        for label in dict.fromkeys(labels.of(v) for v in values_of(record, pointer) or [None]):
             reporting[label] += 1
         for unit in record.units:
             units += 1
@@ -294,7 +294,7 @@ def pairs(records: Sequence[ReportRecord], pointer: str, node: Field, unit_name:
     order = {label: index for index, label in enumerate([*labels.titles.values(), NOT_GIVEN, GONE])}
     counted: Counter = Counter()
     for record in records:
-        reporting = list(dict.fromkeys(labels.of(v) for v in record.values(pointer) or [None]))
+        reporting = list(dict.fromkeys(labels.of(v) for v in values_of(record, pointer) or [None]))
         for unit in record.units:
             for receiving in dict.fromkeys(labels.of(v) for v in unit.statistics.get(unit_name) or [None]):
                 for source in reporting:
@@ -400,6 +400,11 @@ def still_open(records: Sequence[ReportRecord], made: datetime.datetime, by: tup
             "Antal verksamheter",
         ),
     )
+
+
+def values_of(record: ReportRecord, pointer: str) -> list[str] | tuple[str, ...]:
+    """Return a report's values of a statistics field; a pointer without rows is looked up, not matched."""
+    return record.values(pointer) if "*" in pointer else record.statistics.get(pointer, ())
 
 
 def share(part: int, whole: int) -> float | None:
