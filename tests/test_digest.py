@@ -381,3 +381,17 @@ def test_formkit_check_refuses_a_digest_it_cannot_send(tmp_path, digest, expecte
     problems = [str(problem) for problem in check_project(folder).problems]
 
     assert any(expected in problem and "x-formkit.digest" in problem for problem in problems), problems
+
+
+def test_formkit_digest_says_in_swedish_when_it_cannot_send_and_claims_nothing(operator, capsys, monkeypatch):
+    monkeypatch.setenv("FORMKIT_OUTBOX_DIR", "")  # serverless: the digest must reach the SMTP server at once
+    monkeypatch.setenv("FORMKIT_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("FORMKIT_SMTP_PORT", str(free_port()))  # nobody listens
+
+    assert cli.main(["digest"]) == 1
+    assert capsys.readouterr().err == (
+        "Veckosammanfattningen för bus-avvikelse kunde inte skickas just nu (se loggen ovan). Veckan är inte "
+        "markerad som skickad: kör formkit digest igen om en stund.\n"
+    )
+    with operator.engine.connect() as connection:
+        assert connection.scalar(select(func.count()).select_from(Digest)) == 0

@@ -127,10 +127,12 @@ def digest(args) -> int:
     if not with_digest:
         print('Inget formulär har "digest" i x-formkit: det finns ingen veckosammanfattning att skicka.')
         return 0
+    from sqlalchemy.exc import SQLAlchemyError
+
     from ..errors import DeliveryUnavailable
-    from ..outbox import outbox_for
+    from ..outbox import describe, outbox_for
     from ..register import Register, RegisterUnavailable
-    from .digest import send_week, week_of
+    from .digest import log, send_week, week_of
 
     register = Register.from_settings(settings)
     outbox = outbox_for(settings.outbox)
@@ -144,8 +146,13 @@ def digest(args) -> int:
                 continue
             try:
                 sent = send_week(register, form, outbox=outbox, smtp=settings.smtp, mail=settings.mail)
-            except (DeliveryUnavailable, RegisterUnavailable) as error:
-                print(f"Veckosammanfattningen för {form_id} kunde inte skickas: {error}", file=sys.stderr)
+            except (DeliveryUnavailable, RegisterUnavailable, SQLAlchemyError) as error:
+                log.error("form=%s digest failed error=%s", form_id, describe(error))
+                print(
+                    f"Veckosammanfattningen för {form_id} kunde inte skickas just nu (se loggen ovan). Veckan är inte "
+                    "markerad som skickad: kör formkit digest igen om en stund.",
+                    file=sys.stderr,
+                )
                 failed += 1
                 continue
             if sent is None:
