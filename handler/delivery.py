@@ -1,6 +1,7 @@
 """Hand a submission's messages over: record and queue them in one step, then try once at once.
 
-The first message is the report; the rest (the receipt) matter less. With an outbox, the register's
+The first `essential` messages are the report (one per receiving unit, and the copy); the rest (the
+receipt) matter less. With an outbox, the register's
 record and every message are written before the user is answered, all or nothing: the messages are
 queued inside the register's transaction, which commits last; if the database fails the queued files
 are discarded, if the outbox fails the transaction is rolled back, and the answer is 503 either way.
@@ -35,6 +36,7 @@ def hand_over(
     label: str,
     register: Register | None = None,
     record: Callable[[Transaction], object] | None = None,
+    essential: int = 1,
 ) -> str:
     """Record (`record(tx)` in the register) and queue or send the messages; return "sent" or "queued".
 
@@ -43,7 +45,7 @@ def hand_over(
     """
     if outbox is None:
         with _recorded(register, record, label):
-            _send_now(messages, smtp, label)
+            _send_now(messages, smtp, label, essential)
         return "sent"
     names: list[str] = []
     try:
@@ -83,14 +85,15 @@ def _recorded(register: Register | None, record, label: str) -> Iterator[None]:
         raise DeliveryUnavailable(NOT_SAVED) from None
 
 
-def _send_now(messages: list[Message], smtp: SmtpSettings, label: str) -> None:
-    """Send synchronously; raise DeliveryUnavailable when the report (the first message) is not taken."""
+def _send_now(messages: list[Message], smtp: SmtpSettings, label: str, essential: int = 1) -> None:
+    """Send synchronously; raise DeliveryUnavailable when a message of the report (the first `essential`) is not
+    taken: a unit's report lost after a 201 would never be sent, while the user can send again after a 503."""
     with Transport(smtp) as transport:
         for index, message in enumerate(messages):
             try:
                 transport.send(message)
             except Exception as error:
-                if index == 0:
+                if index < essential:
                     log.error("%s outcome=unavailable error=%s", label, describe(error))
                     raise DeliveryUnavailable(NOT_SENT) from None
                 # The report went out; a 503 now would make the user send it twice: the receipt is lost.

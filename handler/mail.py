@@ -209,6 +209,11 @@ def answer_name(linked: LinkedReport) -> str:
     return f"{linked.reference}-{kind}-{unit}.docx"
 
 
+def report_messages(messages: list[Message]) -> int:
+    """Return how many of compose's messages are the submission's own: all but the receipt (`<ref>.receipt@`)."""
+    return sum(".receipt@" not in message["Message-ID"] for message in messages)
+
+
 @cache
 def text(name: str) -> str:
     """Return a default text from templates/mail/ (`report_subject`, `receipt_body`, ...), placeholders unfilled."""

@@ -20,7 +20,7 @@ from .document import render_answer, render_report
 from .errors import FormChanged, FormkitError, Invalid
 from .forms import Form
 from .limits import RateLimits
-from .mail import compose
+from .mail import compose, report_messages
 from .normalise import clean
 from .outbox import Outbox
 from .reference import new_reference, now
@@ -94,6 +94,7 @@ def submit(form: Form, content_type: str, raw: bytes, context: Context) -> Accep
             label=label,
             register=context.register,
             record=_record(form, data, reference, created, linked),
+            essential=report_messages(messages),  # serverless: each unit's report must go, or it is a 503
         )
     except FormkitError as error:
         log.info("%s outcome=refused ms=%.1f status=%d", label, _ms(started), error.status)

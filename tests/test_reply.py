@@ -297,6 +297,32 @@ def test_the_recipient_limit_counts_each_recipient_once_per_report_however_many_
     assert (first.status_code, second.status_code) == (201, 429)
 
 
+def test_serverless_a_units_report_the_mail_server_refuses_is_a_503_and_nothing_is_recorded(app, config):
+    from aiosmtpd.controller import Controller
+
+    from support import Inbox, free_port
+
+    class RefusingTheSecondUnit(Inbox):
+        async def handle_DATA(self, server, session, envelope):
+            if b".report.1@" in envelope.content:
+                return "554 5.7.1 Refused"
+            return await super().handle_DATA(server, session, envelope)
+
+    inbox = RefusingTheSecondUnit()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    smtp.start()
+    try:
+        serverless = create_app({**config, "OUTBOX_DIR": "", "SMTP_PORT": smtp.port})
+        response = serverless.test_client().post("/api/forms/bus-avvikelse", data=valid_answers(), headers=JSON)
+    finally:
+        smtp.stop()
+
+    # A 201 would leave BUP Solna without its report for ever; after a 503 the user sends it again.
+    assert response.status_code == 503
+    today = datetime.datetime.now(TIMEZONE).date()
+    assert app.extensions["formkit.register"].reports_between(today, today) == []
+
+
 # ---- the answer page ----
 
 
