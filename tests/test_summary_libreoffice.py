@@ -11,12 +11,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from test_libreoffice import BOTTOM, LEFT, RIGHT, TOP, assert_in_order, body_text, pages, pdftotext, region
+from test_summary import BUS, END, EXPECTED, KEY, MADE, START, STEM, TITLE, TITLES, record
 
 from handler import summary
 from handler.document import REMINDER
 from handler.register import Register
-from test_libreoffice import BOTTOM, LEFT, RIGHT, TOP, assert_in_order, body_text, pages, pdftotext, region
-from test_summary import BUS, END, EXPECTED, KEY, MADE, START, STEM, TITLE, TITLES, record
 
 pytestmark = pytest.mark.slow  # LibreOffice, like tests/test_libreoffice.py
 ROOT = Path(__file__).resolve().parent.parent
