@@ -196,14 +196,10 @@ def start_outbox_worker(app) -> threading.Thread | None:
 def start_digest_worker(settings, forms, register, outbox) -> threading.Thread:
     """Start the thread that sends each form's weekly digest to the secretariat (summary/digest.py).
 
-    `forms()` gives the forms at each round; None: read FORMKIT_SCHEMA_DIR each round, so a broken form
-    stops the digest (said in the log) and never the delivery of the outbox.
+    `forms()` gives the forms at each round, so a broken form stops the digest (said in the log), never delivery.
     """
-    from .check import check_project
     from .summary.digest import start_worker
 
-    if forms is None:
-        forms = lambda: check_project(settings.schema_dir, settings.docs_dir or None).ok()  # noqa: E731
     return start_worker(forms, register, outbox=outbox, smtp=settings.smtp, mail=settings.mail)
 
 
@@ -244,7 +240,7 @@ def cmd_outbox(args) -> int:
     register = Register.from_settings(settings)
     # The forms are read at each round: a broken form stops the reminders (said in the log), never the delivery.
     start_register_worker(register, remind=lambda: send_due(checked_forms(settings), settings, register, outbox))
-    start_digest_worker(settings, None, Register.from_settings(settings), outbox)
+    start_digest_worker(settings, lambda: checked_forms(settings), register, outbox)
     try:
         outbox.run_forever(deliver, settings.outbox.interval)
     except KeyboardInterrupt:
