@@ -256,7 +256,13 @@ def _problem(error: Exception, status: int, title: str, detail: str) -> dict:
         body["form_changed"] = True
     if isinstance(error, Invalid):
         body["errors"] = [
-            {"path": "/" + "/".join(str(p) for p in e.path), "name": e.name, "label": e.label, "message": e.message}
+            {
+                "path": "/" + "/".join(str(p) for p in e.path),
+                "name": e.name,
+                "label": e.label,
+                "message": e.message,
+                "summary": e.summary,  # as the error summary lists it, with the row when the field is in one
+            }
             for e in error.errors
         ]
     return body

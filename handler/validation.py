@@ -74,8 +74,12 @@ class FieldError:
 
     @property
     def summary(self) -> str:
-        """Return the message as the error summary shows it, with its group when labels repeat."""
-        return f"{self.message} ({self.context})" if self.context else self.message
+        """Return the message as the error summary shows it: with its row ("Verksamhet 2"), which only the row tells.
+
+        A section's name would make each entry two to five lines on a phone; the messages say whose value it is.
+        """
+        in_row = len(self.path) > 1 and isinstance(self.path[-2], int)
+        return f"{self.message} ({self.context})" if self.context and in_row else self.message
 
 
 @lru_cache(maxsize=64)
