@@ -31,7 +31,7 @@ from .errors import (
 )
 from .forms import Form
 from .outbox import outbox_for
-from .register import Register
+from .register import Register, RegisterUnavailable
 from .reply import LinkedReport
 from .settings import Settings, SettingsError, load
 
@@ -135,6 +135,8 @@ def submit(form_id: str):
     outcome = pipeline.submit(form, request.content_type or "", _raw_body(), context)
     if isinstance(outcome, pipeline.Refused):
         return answer_error(outcome.error, form, outcome.body, outcome.linked)
+    if isinstance(outcome, pipeline.Checked):
+        return _check_step(form, outcome)
     location = f"/api/forms/{form.id}/kvitto/{outcome.reference}"
     if not _wants_json():
         return redirect(location, 303)
@@ -142,6 +144,15 @@ def submit(form_id: str):
     response.status_code = 201
     response.headers["Location"] = location
     return response
+
+
+def _check_step(form: Form, outcome: pipeline.Checked):
+    """Answer a step before sending: the check page (formkit.js gets its content as JSON), or the form to change."""
+    if outcome.data is None:
+        return pages.change(form, outcome.body.answers)
+    if _wants_json():
+        return jsonify(check=pages.check_panel(form, outcome.data, outcome.body.pairs), title=pages.check_title(form))
+    return pages.check(form, outcome.data, outcome.body.pairs)
 
 
 def _raw_body() -> bytes:
@@ -165,11 +176,24 @@ def post_only(form_id: str):
 
 @forms_api.get("/<form_id>/kvitto/<reference>")
 def receipt(form_id: str, reference: str):
-    """Show the receipt page with the reference (the no-JavaScript path ends here)."""
+    """Show the receipt of a report the register keeps, or of an answer; sending with or without JS ends here."""
     form = _form(form_id)
-    if not REFERENCE.match(reference):
+    if not REFERENCE.match(reference) or not reference.startswith(f"{form.settings.reference_prefix}-"):
         abort(404)
-    return pages.receipt(form, reference)
+    record = None
+    if not form.settings.reply_of:  # an answer is recorded on the unit it answers, not under its own reference
+        try:
+            record = current_app.extensions["formkit.register"].report(reference)
+        except RegisterUnavailable:
+            detail = "Kvittot kan inte visas just nu. Referensen står i e-postmeddelandet med kvittot."
+            raise DeliveryUnavailable(detail) from None
+        if record is None or record.form_id != form.id:
+            if _wants_json():
+                abort(404)
+            return pages.no_receipt(form, reference)
+    response = pages.receipt(form, reference, record)
+    response.headers["Cache-Control"] = "private, no-store"  # it names the units a report went to
+    return response
 
 
 @forms_api.get(f"/<form_id>/{reply.ROUTE}")

@@ -16,10 +16,13 @@ from urllib.parse import urljoin
 from flask import current_app, make_response
 from markupsafe import Markup, escape
 
+from . import review
 from .check import docs_dir_for, placements
 from .document import EMPTY, display
 from .forms import Form, Kind
 from .paths import FieldPath
+from .pipeline import CHANGE, STEP
+from .register import ReportRecord
 from .render import env, render_form
 from .reply import FIELD, LinkedReport
 
@@ -30,12 +33,75 @@ FORM_BLOCK = re.compile(r"<!-- formkit:start [^>]*-->.*<!-- formkit:end [^>]*-->
 # addresses that are already absolute: a scheme, a path from the root or a fragment.
 RELATIVE = re.compile(r'(\s(?:href|src)="|"(?:base|search)": ")([^"]*)"')
 ABSOLUTE = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|/|#)")
+CHECK_TITLE = "Kontrollera dina svar innan du skickar"
+NEXT_STEPS = "/vad-hander-sedan/"  # the site's guidance on what happens after a report, linked from its receipt
 
 
-def receipt(form: Form, reference: str):
-    """Return the receipt page showing the reference."""
-    body = env.get_template("receipt.html").render(form=form, reference=reference)
+def receipt(form: Form, reference: str, record: ReportRecord | None = None):
+    """Return the receipt page (GOV.UK's confirmation page): the reference, what happens next and who got it.
+
+    `record`: the report as the register keeps it (its units and deadline); None for an answer, which is
+    recorded on the unit it answers rather than under its own reference.
+    """
+    settings = current_app.extensions["formkit.settings"]
+    body = env.get_template("receipt.html").render(
+        form=form,
+        reference=reference,
+        record=record,
+        sent_to=review.sent_to(form, record),
+        deadline=review.long_date(record.deadline) if record and record.deadline else "",
+        next_steps=NEXT_STEPS if _has_page(settings, NEXT_STEPS) else "",
+    )
     return _page(form.id, f"Skickat: {form.title}", body, 200)
+
+
+def no_receipt(form: Form, reference: str):
+    """Return the 404 page for a receipt address whose reference the register does not know."""
+    body = env.get_template("receipt_missing.html").render(form=form, reference=reference, page=placement(form.id))
+    return _page(form.id, "Kvittot finns inte", body, 404)
+
+
+def check(form: Form, data: dict, pairs: list[tuple[str, str]]):
+    """Return the check page (GOV.UK's "check answers"): every answer by section, who receives them, the send button.
+
+    `pairs`: the fields as posted, sent again as hidden fields by the send button (and by "Ändra").
+    """
+    return _page(form.id, check_title(form), check_panel(form, data, pairs), 200)
+
+
+def check_title(form: Form) -> str:
+    """Return the check page's title (before the site's name), with and without JavaScript."""
+    return f"{CHECK_TITLE}: {form.title}"
+
+
+def check_panel(form: Form, data: dict, pairs: list[tuple[str, str]]) -> str:
+    """Return the check page's content, which formkit.js shows in place of the form."""
+    default_to = current_app.extensions["formkit.settings"].mail.default_to
+    kept = [(name, value) for name, value in pairs if name != STEP and value.strip()]
+    return env.get_template("check.html").render(
+        form=form,
+        title=CHECK_TITLE,
+        action=f"/api/forms/{form.id}",
+        sections=review.sections(form, data),
+        recipients=review.recipients(form, data, default_to),
+        hidden=kept,
+        change=CHANGE,
+        not_answered=review.NOT_ANSWERED,
+    )
+
+
+def change(form: Form, values: dict):
+    """Return the form filled in as it was sent from the check page, to change an answer ("Ändra")."""
+    return _form_page(form, values, [], 200, "", "", None)
+
+
+def _has_page(settings, address: str) -> bool:
+    """Return whether the site has a page at `address` ("/vad-hander-sedan/"): built, or in the docs folder."""
+    name = address.strip("/")
+    if settings.public_dir and Path(settings.public_dir).is_dir():
+        return (Path(settings.public_dir) / name / "index.html").is_file()
+    docs = docs_dir_for(settings.schema_dir, settings.docs_dir or None)
+    return (docs / f"{name}.md").is_file() or (docs / name / "index.md").is_file()
 
 
 def invalid(

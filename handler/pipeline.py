@@ -3,6 +3,11 @@
 read → bounds → normalise → validate → reference → document → messages → limits → record + queue → outcome.
 Every refusal is an outcome (`Refused`, carrying the error and what was read), never an exception, so
 an adapter turns outcomes into answers in one place without reaching back into the request.
+
+A browser's form posts first to be checked (the hidden field `_step=kontrollera`): valid answers stop
+after validation as `Checked`, to be shown on the check page, whose send button posts them again without
+a step. "Ändra" there posts `_step=andra`: the answers go back to the form unchecked. JSON bodies have no
+steps, and neither have answer forms (`reply_of`): their recipients come from the link, not from typing.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ from .transport import recipients
 from .validation import in_form_order, validate
 
 log = logging.getLogger("formkit")
+STEP = "_step"  # the kit's own field that asks for a step before sending
+CHECK, CHANGE = "kontrollera", "andra"
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,15 @@ class Accepted:
 
 
 @dataclass(frozen=True)
+class Checked:
+    """Nothing was sent: the valid answers `data` are to be checked, or (`data` None) changed in the form."""
+
+    form: Form
+    body: Body
+    data: dict | None
+
+
+@dataclass(frozen=True)
 class Refused:
     """The submission was not accepted; `body` and `linked` let an answer page keep what was typed."""
 
@@ -63,12 +79,15 @@ class Refused:
     linked: LinkedReport | None = None
 
 
-def submit(form: Form, content_type: str, raw: bytes, context: Context) -> Accepted | Refused:
-    """Run one submission of `form` through every step; return its outcome."""
+def submit(form: Form, content_type: str, raw: bytes, context: Context) -> Accepted | Checked | Refused:
+    """Run one submission of `form` through every step, or up to the one it asks for; return its outcome."""
     started = time.monotonic()
     body = linked = None
     try:
         body = read_body(form, content_type, raw)
+        step = _step(form, body)
+        if step == CHANGE:
+            return Checked(form, body, None)
         if form.settings.reply_of:  # an answer: its link says which report and unit, the register where it goes
             report = context.forms.get(form.settings.reply_of)
             linked = reply.open_link(context.settings.links, form, body.token, report, context.register)
@@ -76,6 +95,9 @@ def submit(form: Form, content_type: str, raw: bytes, context: Context) -> Accep
     except FormkitError as error:
         log.info("form=%s outcome=%s ms=%.1f status=%d", form.id, _name(error), _ms(started), error.status)
         return Refused(error, body, linked)
+    if step == CHECK:
+        log.info("form=%s outcome=checked ms=%.1f", form.id, _ms(started))
+        return Checked(form, body, data)
     created = now()
     reference = new_reference(form.settings.reference_prefix, created)
     label = f"form={form.id} reference={reference}"
@@ -109,6 +131,13 @@ def submit(form: Form, content_type: str, raw: bytes, context: Context) -> Accep
         (finished - rendered) * 1000,
     )
     return Accepted(form, reference, delivery)
+
+
+def _step(form: Form, body: Body) -> str:
+    """Return the step a browser's form asks for (CHECK, CHANGE), or "" to send."""
+    if body.is_json or form.settings.reply_of:
+        return ""
+    return next((value for name, value in body.pairs if name == STEP and value in (CHECK, CHANGE)), "")
 
 
 def _checked(form: Form, body: Body) -> dict:

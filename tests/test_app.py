@@ -1,8 +1,11 @@
 """The endpoint through Flask's test client, with a real SMTP server on loopback."""
 
+import html
 import re
+import time
 
 import pytest
+from werkzeug.datastructures import MultiDict
 
 from handler.app import create_app
 from support import attachment, docx_text, valid_answers
@@ -207,3 +210,107 @@ def test_without_javascript_invalid_answers_show_the_form_again_with_the_input_k
     assert 'value="inte-en-adress"' in response.text
     assert "Anna Andersson" in response.text
     assert 'href="#f-verksamheter-0-chef_epost"' in response.text
+
+
+# ---- the check step before sending, and the receipt ----
+
+CHECK = {"_step": "kontrollera"}
+HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
+
+
+def hidden_fields(page: str) -> list[tuple[str, str]]:
+    """Return the check page's hidden fields, as its send button posts them."""
+    check = page[page.index("data-formkit-check") :]
+    return [(name, html.unescape(value)) for name, value in HIDDEN.findall(check)]
+
+
+def test_without_javascript_valid_answers_are_shown_to_check_and_only_the_check_pages_button_sends(
+    client, smtp_server
+):
+    checked = client.post(URL, data=valid_answers() | CHECK)
+
+    assert checked.status_code == 200
+    assert checked.mimetype == "text/html"
+    assert "<h1" in checked.text and "Kontrollera dina svar innan du skickar" in checked.text
+    assert "Björkskolan: rektor@solna.se" in checked.text and "BUP Solna: chef.bup@regionstockholm.se" in checked.text
+    assert "Ansvarig chef vid rapporterande verksamhet: carl.chef@solna.se" in checked.text
+    assert "BUS-avvikelser@storsthlm.se" in checked.text and "eva.ek@solna.se" in checked.text
+    assert ">Skicka BUS-avvikelsen</button>" in checked.text
+    fields = hidden_fields(checked.text)
+    assert ("verksamheter.1.chef_epost", "chef.bup@regionstockholm.se") in fields
+    assert ("beskrivning.handelsen", "- Remissen skickades i mars\n- Inget svar kom") in fields
+    assert "_step" not in dict(fields)
+    time.sleep(0.5)
+    assert smtp_server.inbox.messages == [], "nothing is sent before the send button"
+
+    sent = client.post(URL, data=MultiDict(fields))
+
+    assert sent.status_code == 303
+    reference = sent.headers["Location"].rsplit("/", 1)[1]
+    assert reference in smtp_server.inbox.wait_for(2)[0]["Subject"]
+
+
+def test_the_check_step_refuses_invalid_answers_with_422_as_sending_does(client, smtp_server):
+    answers = valid_answers() | {"verksamheter.0.chef_epost": "inte-en-adress"} | CHECK
+
+    page = client.post(URL, data=answers)
+    problem = client.post(URL, data=answers, headers={"Accept": "application/json"})
+
+    assert page.status_code == 422 and "Det finns fel i formuläret" in page.text
+    assert 'name="_step" value="kontrollera"' in page.text, "the corrected form is checked again before it is sent"
+    assert problem.status_code == 422 and problem.json["errors"][0]["name"] == "verksamheter.0.chef_epost"
+    assert smtp_server.inbox.messages == []
+
+
+def test_change_on_the_check_page_gives_the_filled_form_back_unchecked_and_unsent(client, smtp_server):
+    fields = hidden_fields(client.post(URL, data=valid_answers() | CHECK).text)
+
+    form = client.post(URL, data=MultiDict([*fields, ("_step", "andra")]))
+
+    assert form.status_code == 200
+    assert 'value="chef.bup@regionstockholm.se"' in form.text and "Anna Andersson" in form.text
+    assert ">Fortsätt</button>" in form.text
+    assert "data-formkit-summary hidden>" in form.text and 'aria-invalid="true"' not in form.text, "no errors shown"
+    assert smtp_server.inbox.messages == []
+
+
+def test_formkit_js_gets_the_check_pages_content_as_json_and_json_clients_still_send_at_once(client, smtp_server):
+    checked = client.post(URL, data=valid_answers() | CHECK, headers={"Accept": "application/json"})
+
+    assert checked.status_code == 200
+    assert checked.json["title"] == "Kontrollera dina svar innan du skickar: BUS-avvikelse"
+    assert 'data-formkit-check="bus-avvikelse"' in checked.json["check"]
+    assert smtp_server.inbox.messages == []
+    sent = client.post(URL, data=valid_answers(), headers={"Accept": "application/json"})
+    assert sent.status_code == 201, "a client that asks for no step sends, as before the check page"
+
+
+def test_the_receipt_shows_the_reference_the_deadline_and_the_units_it_went_to_but_no_typed_address(app, client):
+    location = client.post(URL, data=valid_answers()).headers["Location"]
+    reference = location.rsplit("/", 1)[1]
+
+    page = client.get(location)
+
+    assert page.status_code == 200
+    assert page.headers["Cache-Control"] == "private, no-store"
+    record = app.extensions["formkit.register"].report(reference)
+    assert f"data-formkit-reference>{reference}</strong>" in page.text
+    assert f"{record.deadline.day} " in page.text and f" {record.deadline.year}</strong>" in page.text
+    assert "<li>Björkskolan</li>" in page.text and "<li>BUP Solna</li>" in page.text
+    assert "<li>BUS-avvikelser@storsthlm.se</li>" in page.text
+    assert "<li>Ansvarig chef vid rapporterande verksamhet</li>" in page.text
+    assert 'href="/vad-hander-sedan/"' in page.text
+    for typed in ("rektor@solna.se", "carl.chef@solna.se", "eva.ek@solna.se", "Anna Andersson"):
+        assert typed not in page.text
+
+
+@pytest.mark.parametrize("reference", ["BUS-20990101-ZZZZZZ", "SVAR-20990101-ZZZZZZ"])
+def test_a_receipt_for_a_reference_that_was_never_sent_is_a_404_that_says_so(client, reference):
+    page = client.get(f"{URL}/kvitto/{reference}")
+    problem = client.get(f"{URL}/kvitto/{reference}", headers={"Accept": "application/json"})
+
+    assert page.status_code == 404
+    assert "Tack" not in page.text
+    if reference.startswith("BUS-"):
+        assert "Kvittot finns inte" in page.text and reference in page.text
+    assert problem.status_code == 404 and problem.mimetype == "application/problem+json"

@@ -1,0 +1,149 @@
+"""What a person checks before sending and reads after: the answers by section, who receives them, the receipt.
+
+GOV.UK's "check answers" and "confirmation" pages, as data for handler/templates/check.html and receipt.html.
+The answers are walked in the form's order, as the form and the document show them (`document.display`);
+the recipients come from the form's mail routing through `mail.resolve`, as compose resolves them when the
+report is sent. The receipt names units and fixed mailboxes only, never an address someone typed: anyone
+who knows a reference can open its receipt.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass, field
+
+from .document import EMPTY, display
+from .fields import Field, Kind
+from .forms import TOKEN, Form
+from .mail import resolve
+from .register import ReportRecord
+from .register.entry import units_of
+from .render import field_id
+
+NOT_ANSWERED = "Inte ifyllt"
+MONTHS = "januari februari mars april maj juni juli augusti september oktober november december".split()
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One answer as the check page lists it, with where its "Ändra" leads."""
+
+    label: str
+    value: str  # "" when not answered
+    target: str  # the HTML id of the field to change
+    which: str  # the field's name for screen readers: "Enhet (Verksamhet 1)"
+
+
+@dataclass(frozen=True)
+class Section:
+    """A heading of the check page (none for the form's own first questions) and the answers under it."""
+
+    title: str
+    level: int
+    answers: list[Answer] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Recipients:
+    """Who gets a submission, in the three places a person looks for: to, copies and the receipt."""
+
+    to: list[str]
+    copies: list[str]
+    receipt: list[str]
+
+
+def sections(form: Form, data: dict) -> list[Section]:
+    """Return the valid answers `data` by section, in the form's order; sections with rows get one per row."""
+    found: list[Section] = []
+
+    def walk(node: Field, values, level: int, rows: tuple, title: str, where: str) -> None:
+        values = values if isinstance(values, dict) else {}
+        current = Section(title, level)
+        found.append(current)
+        for child in node.children:
+            if child.kind == Kind.GROUP:
+                walk(child, values.get(child.name), min(level + 1, 6), rows, child.title, where)
+                current = Section("", level)  # answers after a subsection belong to no heading of their own
+                found.append(current)
+            elif child.kind == Kind.LIST:
+                items = values.get(child.name) if isinstance(values.get(child.name), list) else []
+                found.append(Section(child.title, min(level + 1, 6)))
+                for index, item in enumerate(items):
+                    row = f"{child.item.title} {index + 1}"
+                    walk(child.item, item, min(level + 2, 6), (*rows, index), row, row)
+                if not items:
+                    found[-1].answers.append(Answer(child.title, "", _target(child, rows), child.title))
+                current = Section("", level)
+                found.append(current)
+            else:
+                value = values.get(child.name)
+                shown = "" if display(child, value) == EMPTY else display(child, value)
+                label = re.sub(r"^\d+\.\s*", "", child.title)  # "1. Vilken typ …": the number says nothing aloud
+                which = f"{label} ({where})" if where else label
+                current.answers.append(Answer(child.title, shown, _target(child, rows), which))
+
+    walk(form.root, data, 1, (), "", "")
+    return [section for section in found if section.answers or section.title]
+
+
+def _target(node: Field, rows: tuple) -> str:
+    """Return the id of the control that changes a field: itself, its first choice, or a group's first field."""
+    leaf = next((n for n in node.walk() if not n.kind.is_container), node)
+    index = iter((*rows, *[0] * leaf.path.count("*")))
+    name = ".".join(str(next(index)) if part == "*" else part for part in leaf.path)
+    return field_id(name) + ("-1" if leaf.kind in (Kind.RADIO, Kind.CHECKBOXES) else "")
+
+
+def recipients(form: Form, data: dict, default_to: str) -> Recipients:
+    """Return who the answers `data` go to, as the check page shows it: each address with whose it is."""
+    routing = form.settings.mail
+    names = {unit.address.lower(): unit.name for unit in units_of(form, data) if unit.address}
+    to = resolve(data, routing.to) or [default_to]
+    copies = [a for a in resolve(data, routing.cc) if a.lower() not in {t.lower() for t in to}]
+
+    def labelled(addresses, entries) -> list[str]:
+        whose = {}
+        for entry in entries:
+            for address in resolve(data, [entry]):
+                whose.setdefault(address.lower(), names.get(address.lower()) or _whose(form, entry))
+        return [f"{whose[a.lower()]}: {a}" if whose.get(a.lower()) else a for a in addresses]
+
+    return Recipients(
+        labelled(to, routing.to), labelled(copies, routing.cc), labelled(resolve(data, routing.receipt_to), [])
+    )
+
+
+def sent_to(form: Form, record: ReportRecord | None) -> Recipients:
+    """Return who a recorded report went to, as its receipt says: units by name, fixed mailboxes, no typed address."""
+    routing = form.settings.mail
+    link = form.settings.reply_link
+    units_entry = f"{link.units.rstrip('/')}/*/{link.unit_address}" if link and link.units else None
+    unit_names = [unit.name for unit in record.units if unit.name] if record else []
+
+    def described(entries) -> list[str]:
+        found: list[str] = []
+        for entry in entries:
+            if entry == TOKEN:
+                continue
+            shown = unit_names if entry == units_entry else [_whose(form, entry) if entry.startswith("/") else entry]
+            found += [item for item in shown if item and item not in found]
+        return found
+
+    return Recipients(described(routing.to), described(routing.cc), described(routing.receipt_to))
+
+
+def _whose(form: Form, entry: str) -> str:
+    """Name an address field by its section: "/beskrivning/chef/epost" is "Ansvarig chef vid rapporterande …"."""
+    if not entry.startswith("/"):
+        return ""
+    parts = tuple(entry.strip("/").split("/"))
+    node, parent = form.field_at(parts), form.field_at(parts[:-1]) if len(parts) > 1 else None
+    if parent is not None and parent.kind == Kind.GROUP and parent.title:
+        return parent.title
+    return node.title if node is not None else ""
+
+
+def long_date(day: datetime.date) -> str:
+    """Return a date as Swedish writes it in running text: 22 januari 2027."""
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
