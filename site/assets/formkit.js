@@ -1,6 +1,8 @@
 /* formkit.js: enhances forms that already work without JavaScript.
- * Submits with fetch, shows the error summary and inline errors (GOV.UK pattern), adds and removes
- * repeated rows, counts characters, and keeps what the user typed when sending fails.
+ * Submits with fetch, shows the error summary and inline errors (GOV.UK pattern), shows the server's check page
+ * ("Kontrollera dina svar") in place of the form before anything is sent, adds and removes repeated rows, counts
+ * characters, keeps what the user typed (a draft in sessionStorage, or saved as a file) and asks before a changed
+ * form is left. After sending it goes to the receipt page, the same page a browser without JavaScript gets.
  * The checks here come from the HTML attributes and the server's own messages (data-messages);
  * the server stays the authority. */
 (function () {
@@ -23,6 +25,12 @@
   var OTHER_DIGIT = /(?![0-9])\p{Nd}/gu;
   var IDENTITY = /(?<![0-9])(?:([0-9]{6}|[0-9]{8})[ +-]+([0-9]{4}|[0-9]{2}[ +-]+[0-9]{2})|([0-9]{10}|[0-9]{12}))(?![0-9])/g;
   var digitValues = {};
+  /* Drafts live in sessionStorage, never localStorage: intranet computers are shared, and a tab's storage goes
+   * when the tab is closed. One draft per form and page (an answer page's link names its report). */
+  var DRAFTS = "formkit:draft:";
+  var DRAFT_FILE = "formkit-utkast";
+  var MAX_DRAFT_BYTES = 1000000;
+  var TOP = "meddelande"; // where the handler's answer pages open: the id the form's action points at
 
   function isEmail(value) {
     if (/[^\x00-\x7f]/.test(value)) return false;
@@ -169,9 +177,12 @@
     this.form = container.querySelector("form");
     this.summary = container.querySelector("[data-formkit-summary]");
     this.status = container.querySelector("[data-formkit-status]");
-    this.baseTitle = document.title.replace(/^Fel: /, "");
+    this.baseTitle = document.title.replace(/^(Fel|Inte skickat): /, "");
     // The summary's heading for errors in the answers; problems that are not (network, 429, 503, links) get their own.
     this.errorTitle = this.summary.querySelector("h2").textContent;
+    this.id = container.getAttribute("data-formkit");
+    this.version = this.form.getAttribute("data-formkit-version") || "";
+    this.checkedFirst = !!this.form.querySelector("input[name=_step]"); // "Fortsätt" leads to the check page
     this.form.addEventListener("submit", this.onSubmit.bind(this));
     this.summary.addEventListener("click", this.onSummaryClick.bind(this));
     $(container, "[data-formkit-list]").forEach(this.enhanceList.bind(this));
@@ -181,7 +192,25 @@
       input.setAttribute("data-maxlength", input.getAttribute("maxlength"));
       input.removeAttribute("maxlength");
     });
-    if (!this.summary.hidden) { document.title = "Fel: " + this.baseTitle; this.summary.focus(); }
+    this.enhanceDrafts();
+    if (!this.summary.hidden) { document.title = "Fel: " + this.baseTitle; focusAtTop(this.summary); }
+  }
+
+  /* Focus an element and put it at the top of the screen, below Material's sticky header (formkit.css gives it
+   * the header's height as scroll-margin-top); focus() alone would centre it, its top out of sight when it is tall. */
+  function focusAtTop(element) {
+    element.focus({ preventScroll: true });
+    element.scrollIntoView({ block: "start" });
+  }
+
+  /* Put a field's label (or its group's legend) at the top of the screen with the field below it, and focus it. */
+  function focusField(target) {
+    var label = document.querySelector("label[for='" + target.id + "']");
+    var legend = target.closest("fieldset") && target.closest("fieldset").querySelector("legend");
+    var choice = target.type === "radio" || target.type === "checkbox";
+    var above = choice && legend && target.closest(".formkit-choices") ? legend : label || legend || target;
+    above.scrollIntoView({ block: "start" });
+    target.focus({ preventScroll: true });
   }
 
   /* Rows after the minimum are optional: their fields are required only once the row is used. */
@@ -226,7 +255,8 @@
     this.renumber(list);
   };
 
-  Form.prototype.addRow = function (list) {
+  /* Add a blank row at the end; `quietly` (a draft being filled in) leaves the focus and says nothing. */
+  Form.prototype.addRow = function (list, quietly) {
     var rows = $(list, ":scope > [data-formkit-row]");
     if (rows.length >= Number(list.getAttribute("data-max"))) return;
     var row = this.template[list.id].cloneNode(true);
@@ -239,9 +269,11 @@
     $(row, ".formkit-remove").forEach(function (b) { b.remove(); });
     list.insertBefore(row, list.formkitAdd);
     this.renumber(list);
+    if (quietly) return;
     var first = row.querySelector("input, select, textarea");
     if (first) first.focus();
     this.announce(row.querySelector("legend").textContent + " har lagts till.");
+    this.changed();
   };
 
   Form.prototype.removeRow = function (list, row) {
@@ -255,6 +287,7 @@
     var target = index < rows.length ? next.querySelector("input, select, textarea") : list.formkitAdd;
     (target || list.formkitAdd).focus();
     this.announce(name + " har tagits bort.");
+    this.changed();
   };
 
   /* Give every row its number again: legend, names, ids, label targets and button names. */
@@ -376,9 +409,11 @@
         message.hidden = false;
         message.innerHTML = '<span class="formkit-visually-hidden">Fel: </span>';
         message.appendChild(document.createTextNode(error.message));
-        $(wrapper, "input, select, textarea").forEach(function (c) {
+        // A list's error is about the list: its fieldset is described by it, its rows' fields are not wrong.
+        var controls = wrapper.hasAttribute("data-formkit-list") ? [wrapper] : $(wrapper, "input, select, textarea");
+        controls.forEach(function (c) {
           if (c.type === "hidden") return;
-          c.setAttribute("aria-invalid", "true");
+          if (c !== wrapper) c.setAttribute("aria-invalid", "true");
           var ids = (c.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
           if (ids.indexOf(message.id) < 0) ids.push(message.id);
           c.setAttribute("aria-describedby", ids.join(" "));
@@ -394,7 +429,7 @@
     });
     this.summary.hidden = false;
     document.title = "Fel: " + this.baseTitle;
-    this.summary.focus();
+    focusAtTop(this.summary);
   };
 
   Form.prototype.onSummaryClick = function (event) {
@@ -403,23 +438,28 @@
     var target = document.getElementById(link.getAttribute("href").slice(1));
     if (!target) return;
     event.preventDefault();
-    var label = document.querySelector("label[for='" + target.id + "']");
-    var legend = target.closest("fieldset") && target.closest("fieldset").querySelector("legend");
-    (label || legend || target).scrollIntoView();
-    target.focus({ preventScroll: true });
+    focusField(target);
   };
 
   Form.prototype.validate = function () {
     var errors = [];
+    var reported = [];
     $(this.container, "[data-formkit-field]").forEach(function (wrapper) {
+      // A required list with every row blank is one error, the list's own, as the server says it.
+      var list = wrapper.closest("[data-formkit-list][data-required]");
+      if (list && $(list, ":scope > [data-formkit-row]").every(rowIsBlank)) {
+        if (reported.indexOf(list) < 0) {
+          reported.push(list);
+          var missing = messagesOf(list).required || "Fyll i fältet";
+          errors.push({ name: list.getAttribute("data-formkit-list"), message: missing, summary: missing });
+        }
+        return;
+      }
       var message = check(wrapper);
       if (message) {
+        // Only a row is named ("Verksamhet 2"), as FieldError.summary does: the messages say whose value it is.
         var row = rowOf(wrapper);
         var context = row ? row.querySelector("legend").textContent : "";
-        if (!context) {
-          var group = wrapper.parentNode.closest("fieldset.formkit-group");
-          context = group ? group.querySelector("legend").textContent.replace(/^\d+\.\s*/, "") : "";
-        }
         errors.push({ name: wrapper.getAttribute("data-formkit-field"), message: message,
                       summary: context ? message + " (" + context + ")" : message });
       }
@@ -427,33 +467,41 @@
     return errors;
   };
 
-  /* ---- sending ---- */
+  /* ---- sending: the check page first, then the receipt ---- */
 
   Form.prototype.onSubmit = function (event) {
     event.preventDefault();
-    var self = this;
     if (this.sending) return;
     var errors = this.validate();
     if (errors.length) { this.showErrors(errors); return; }
     this.clearErrors();
+    this.post(this.form, this.checkedFirst ? "Kontrollerar svaren …" : "Skickar …");
+  };
+
+  /* Post a form's fields (the form itself to be checked, or the check page's to be sent) and show the outcome:
+   * the check page (200), the receipt page (201), the errors (422) or why it was not sent. */
+  Form.prototype.post = function (form, saying) {
+    var self = this;
+    var button = form.querySelector("button[type=submit]:not([name])");
     this.sending = true;
-    var button = this.form.querySelector("[type=submit]");
     button.disabled = true;
-    this.announce("Skickar …");
-    var body = new URLSearchParams(new FormData(this.form));
+    this.announce(saying);
     fetch(this.form.action, {
       method: "POST",
       headers: { "Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded;charset=UTF-8" },
-      body: body.toString(),
+      body: new URLSearchParams(new FormData(form)).toString(),
       credentials: "same-origin"
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
-        return { status: response.status, data: data, retryAfter: response.headers.get("Retry-After") };
+        return { status: response.status, data: data, retryAfter: response.headers.get("Retry-After"),
+                 location: response.headers.get("Location") };
       });
     }).then(function (result) {
       self.sending = false;
       button.disabled = false;
-      if (result.status === 201) return self.showReceipt(result.data);
+      if (result.status === 200 && result.data.check) return self.showCheck(result.data.check, result.data.title);
+      if (result.status === 201) return self.sent(result.location || self.form.action.split("#")[0] + "/kvitto/" + result.data.reference);
+      self.leaveCheck();
       if (result.status === 422 && result.data.errors) {
         return self.showErrors(result.data.errors.map(function (e) {
           return { name: e.name, message: e.message, summary: e.summary || e.message };
@@ -463,51 +511,262 @@
     }).catch(function () {
       self.sending = false;
       button.disabled = false;
+      self.leaveCheck();
       self.showProblem("Det gick inte att nå servern. Kontrollera anslutningen.", null, "Det gick inte att nå servern");
     });
+  };
+
+  /* Sent: forget the draft and go to the receipt page, at its heading (as the no-JS 303 does). */
+  Form.prototype.sent = function (receipt) {
+    this.forgetDraft();
+    window.location.assign(receipt.split("#")[0] + "#" + TOP);
+  };
+
+  /* Show the server's check page in place of the form and the page's text around it; nothing is sent yet. */
+  Form.prototype.showCheck = function (html, title) {
+    var self = this;
+    this.leaveCheck();
+    var holder = document.createElement("div");
+    holder.innerHTML = html;
+    var check = holder.querySelector("[data-formkit-check]");
+    this.aside = [this.form, this.drafts];
+    for (var node = this.container; node && node.parentNode && !node.matches("article, main, body"); node = node.parentNode) {
+      $(node.parentNode, ":scope > *").forEach(function (e) { if (e !== node) self.aside.push(e); });
+    }
+    this.aside.forEach(function (e) { e.classList.add("formkit-set-aside"); });
+    this.container.appendChild(check);
+    this.check = check;
+    var form = check.querySelector("form");
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (!self.sending) self.post(form, "Skickar …");
+    });
+    $(check, "[data-formkit-change]").forEach(function (button) {
+      button.addEventListener("click", function (event) {
+        event.preventDefault();
+        self.leaveCheck();
+        var target = document.getElementById(button.getAttribute("data-formkit-change"));
+        if (target) focusField(target);
+      });
+    });
+    document.title = title + " - " + this.baseTitle.split(" - ").pop(); // as the page without JavaScript is called
+    focusAtTop(check.querySelector("h1"));
+  };
+
+  /* Back from the check page to the form, as it was left. */
+  Form.prototype.leaveCheck = function () {
+    if (!this.check) return;
+    this.check.remove();
+    this.check = null;
+    this.aside.forEach(function (e) { e.classList.remove("formkit-set-aside"); });
+    document.title = this.baseTitle;
   };
 
   /* A problem that is not about the answers (the server's problem title, e.g. "För många försök"), under its own
    * heading: "Det finns fel i formuläret" would send the user looking for a field to correct. */
   Form.prototype.showProblem = function (detail, retryAfter, title) {
-    this.clearErrors();
-    var list = this.summary.querySelector("ul");
-    this.summary.querySelector("h2").textContent = (title || "Formuläret kunde inte skickas") + ": formuläret är inte skickat";
-    var item = document.createElement("li");
     var wait = retryAfter ? " Försök igen om " + retryAfter + " sekunder." : " Försök igen.";
-    item.textContent = detail + " Det du har skrivit finns kvar." + wait;
-    list.appendChild(item);
-    this.summary.hidden = false;
+    this.showMessage((title || "Formuläret kunde inte skickas") + ": formuläret är inte skickat",
+                     detail + " Det du har skrivit finns kvar." + wait);
     document.title = "Inte skickat: " + this.baseTitle;
-    this.summary.focus();
   };
 
-  Form.prototype.showReceipt = function (data) {
-    var panel = document.createElement("div");
-    panel.className = "formkit-receipt";
-    panel.setAttribute("data-formkit-receipt", "");
-    var heading = document.createElement("h2");
-    heading.tabIndex = -1;
-    heading.textContent = data.title || "Tack, din rapport är skickad";
-    var reference = document.createElement("p");
-    reference.className = "formkit-receipt-reference";
-    reference.appendChild(document.createTextNode("Referens: "));
-    var strong = document.createElement("strong");
-    strong.setAttribute("data-formkit-reference", "");
-    strong.textContent = data.reference;
-    reference.appendChild(strong);
-    panel.appendChild(heading);
-    panel.appendChild(reference);
-    if (data.receipt) {
-      var text = document.createElement("p");
-      text.textContent = data.receipt;
-      panel.appendChild(text);
-    }
-    this.container.innerHTML = "";
-    this.container.appendChild(panel);
-    document.title = "Skickat: " + this.baseTitle;
-    heading.focus();
+  /* The summary box with a heading and one line of its own, at the top of the screen and focused. */
+  Form.prototype.showMessage = function (heading, text) {
+    this.clearErrors();
+    var list = this.summary.querySelector("ul");
+    this.summary.querySelector("h2").textContent = heading;
+    var item = document.createElement("li");
+    item.textContent = text;
+    list.appendChild(item);
+    this.summary.hidden = false;
+    focusAtTop(this.summary);
   };
+
+  /* ---- drafts: sessionStorage while the tab is open, a JSON file to keep ---- */
+
+  /* Return the answers as [name, value] pairs, as the form would send them, without the kit's own "_" fields. */
+  Form.prototype.answers = function () {
+    var pairs = [];
+    new FormData(this.form).forEach(function (value, name) {
+      if (name.charAt(0) !== "_" && typeof value === "string") pairs.push([name, value]);
+    });
+    return pairs;
+  };
+
+  Form.prototype.draftKey = function () {
+    var token = this.form.querySelector("input[name=_token]");
+    return DRAFTS + this.id + ":" + window.location.pathname + (token ? ":" + token.value : "");
+  };
+
+  Form.prototype.enhanceDrafts = function () {
+    var self = this;
+    this.initial = this.answers(); // "Rensa formuläret" goes back to the page as it came
+    this.dirty = false;
+    var saved = null;
+    try { saved = JSON.parse(window.sessionStorage.getItem(this.draftKey()) || "null"); } catch (e) { saved = null; }
+    if (saved && Array.isArray(saved.answers)) {
+      this.fill(saved.answers);
+      this.dirty = true;
+    }
+    var timer = null;
+    function typed(event) {
+      if (!event.isTrusted || !event.target.name || event.target.name.charAt(0) === "_") return;
+      window.clearTimeout(timer);
+      timer = window.setTimeout(function () { self.changed(); }, 300);
+      self.dirty = true;
+    }
+    this.form.addEventListener("input", typed);
+    this.form.addEventListener("change", typed);
+    window.addEventListener("pagehide", function () { if (self.dirty) self.saveDraft(); });
+    // Leaving a form with answers that were not sent asks first; the draft in this tab survives, a closed tab does not.
+    window.addEventListener("beforeunload", function (event) {
+      if (!self.dirty) return;
+      self.saveDraft();
+      event.preventDefault();
+      event.returnValue = "";
+    });
+    this.addDraftButtons();
+  };
+
+  /* The user changed something: keep it in this tab. */
+  Form.prototype.changed = function () {
+    this.dirty = true;
+    this.saveDraft();
+  };
+
+  Form.prototype.saveDraft = function () {
+    try {
+      window.sessionStorage.setItem(this.draftKey(), JSON.stringify({ version: this.version, answers: this.answers() }));
+    } catch (e) { /* storage full or switched off: the form still works, and leaving still asks first */ }
+  };
+
+  /* Forget this form's drafts in this tab (every page of it), once it is sent or cleared. */
+  Form.prototype.forgetDraft = function () {
+    this.dirty = false;
+    forgetDrafts(this.id);
+  };
+
+  function forgetDrafts(formId) {
+    try {
+      for (var i = window.sessionStorage.length - 1; i >= 0; i--) {
+        var key = window.sessionStorage.key(i);
+        if (key && key.indexOf(DRAFTS + formId + ":") === 0) window.sessionStorage.removeItem(key);
+      }
+    } catch (e) { /* nothing was stored */ }
+  }
+
+  /* Put answers into the form: enough rows first, then every value; fields not named are emptied. */
+  Form.prototype.fill = function (pairs) {
+    var self = this;
+    $(this.container, "[data-formkit-list]").forEach(function (list) {
+      var base = list.getAttribute("data-formkit-list") + ".";
+      var needed = Math.max(Number(list.getAttribute("data-min")) || 0, 1);
+      pairs.forEach(function (pair) {
+        var index = pair[0].indexOf(base) === 0 ? parseInt(pair[0].slice(base.length), 10) : NaN;
+        if (index >= 0) needed = Math.max(needed, index + 1);
+      });
+      var rows = $(list, ":scope > [data-formkit-row]");
+      for (var n = rows.length; n < needed && self.template && self.template[list.id]; n++) self.addRow(list, true);
+      for (var r = rows.length - 1; r >= needed; r--) rows[r].remove();
+      self.renumber(list);
+    });
+    var values = {};
+    pairs.forEach(function (pair) { (values[pair[0]] = values[pair[0]] || []).push(pair[1]); });
+    $(this.form, "input, select, textarea").forEach(function (control) {
+      if (!control.name || control.name.charAt(0) === "_" || control.readOnly || control.type === "hidden") return;
+      var given = values[control.name] || [];
+      if (control.type === "radio" || control.type === "checkbox") control.checked = given.indexOf(control.value) >= 0;
+      else control.value = given.length ? given[0] : "";
+    });
+    $(this.form, "textarea[data-maxlength]").forEach(function (t) { t.dispatchEvent(new Event("input")); });
+  };
+
+  Form.prototype.addDraftButtons = function () {
+    var self = this;
+    var box = document.createElement("div");
+    box.className = "formkit-drafts";
+    box.setAttribute("data-formkit-drafts", "");
+    box.innerHTML =
+      '<p class="formkit-drafts-hint">Det du skriver sparas i den här fliken tills du skickar formuläret eller ' +
+      "stänger fliken. Vill du fortsätta senare, spara ett utkast som fil. Filen innehåller det du har skrivit: " +
+      "spara den där bara du kommer åt den.</p>" +
+      '<div class="formkit-drafts-buttons">' +
+      '<button type="button" class="md-button formkit-secondary" data-formkit-save>Spara utkast som fil</button>' +
+      '<button type="button" class="md-button formkit-secondary" data-formkit-open>Öppna utkast</button>' +
+      '<button type="button" class="md-button formkit-secondary" data-formkit-clear>Rensa formuläret</button>' +
+      '<input type="file" accept=".json,application/json" hidden data-formkit-file>' +
+      "</div>";
+    this.container.appendChild(box); // after the form, not in it: these buttons send nothing
+    this.drafts = box;
+    var file = box.querySelector("[data-formkit-file]");
+    box.querySelector("[data-formkit-save]").addEventListener("click", function () { self.saveFile(); });
+    box.querySelector("[data-formkit-open]").addEventListener("click", function () { file.value = ""; file.click(); });
+    file.addEventListener("change", function () { if (file.files.length) self.openFile(file.files[0]); });
+    box.querySelector("[data-formkit-clear]").addEventListener("click", function () {
+      if (!window.confirm("Vill du rensa formuläret? Allt du har skrivit tas bort.")) return;
+      self.clearErrors();
+      self.fill(self.initial);
+      self.forgetDraft();
+      self.announce("Formuläret är rensat.");
+    });
+  };
+
+  Form.prototype.saveFile = function () {
+    var today = new Date().toISOString().slice(0, 10);
+    var draft = { formkit: DRAFT_FILE, form: this.id, version: this.version, saved: new Date().toISOString(),
+                  answers: this.answers() };
+    var link = document.createElement("a");
+    link.href = URL.createObjectURL(new Blob([JSON.stringify(draft, null, 2)], { type: "application/json" }));
+    link.download = "utkast-" + this.id + "-" + today + ".json";
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    window.setTimeout(function () { URL.revokeObjectURL(link.href); }, 1000);
+    this.announce("Utkastet är sparat som filen " + link.download + ".");
+  };
+
+  /* Open a draft file: only one saved from this form, in this version; anything else says why in Swedish. */
+  Form.prototype.openFile = function (file) {
+    var self = this;
+    var unreadable = "Filen är inte ett utkast som har sparats med knappen Spara utkast som fil. Välj en annan fil.";
+    if (file.size > MAX_DRAFT_BYTES) return this.draftProblem(unreadable);
+    file.text().then(function (text) {
+      var draft = null;
+      try { draft = JSON.parse(text); } catch (e) { draft = null; }
+      var pairs = draft && draft.formkit === DRAFT_FILE && Array.isArray(draft.answers) ? draft.answers : null;
+      if (!pairs || !pairs.every(function (p) { return Array.isArray(p) && p.length === 2 && typeof p[0] === "string" && typeof p[1] === "string"; })) {
+        return self.draftProblem(unreadable);
+      }
+      if (draft.form !== self.id) {
+        return self.draftProblem("Utkastet är sparat från ett annat formulär (" + String(draft.form).slice(0, 80) +
+          "). Öppna det på sidan med det formuläret.");
+      }
+      if (draft.version !== self.version) {
+        return self.draftProblem("Utkastet är sparat från en annan version av formuläret. Formuläret har ändrats sedan dess, " +
+          "så utkastet kan inte öppnas. Det du skrev finns kvar i filen: öppna den i en textredigerare om du vill kopiera texten.");
+      }
+      if (self.dirty && !window.confirm("Det du har skrivit i formuläret ersätts av utkastet. Vill du öppna utkastet?")) return;
+      self.clearErrors();
+      self.fill(pairs);
+      self.changed();
+      self.announce("Utkastet är öppnat. Kontrollera svaren innan du fortsätter.");
+    }, function () { self.draftProblem(unreadable); });
+  };
+
+  Form.prototype.draftProblem = function (text) {
+    this.showMessage("Utkastet kunde inte öppnas", text);
+  };
+
+  /* ---- the receipt page ---- */
+
+  function enhanceReceipt(receipt) {
+    forgetDrafts(receipt.getAttribute("data-formkit-receipt"));
+    var print = receipt.querySelector(".formkit-print");
+    if (!print) return;
+    print.hidden = false;
+    print.querySelector("button").addEventListener("click", function () { window.print(); });
+  }
 
   /* ---- the theme's menu and search buttons ----
    * Material opens its menu (on narrow screens and when zoomed) and its search with <label>s for hidden
@@ -581,6 +840,7 @@
   function start() {
     enhanceThemeToggles();
     $(document, "[data-formkit]").forEach(function (c) { new Form(c); });
+    $(document, "[data-formkit-receipt]").forEach(enhanceReceipt);
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start); else start();
 })();
