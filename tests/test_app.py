@@ -224,9 +224,7 @@ def hidden_fields(page: str) -> list[tuple[str, str]]:
     return [(name, html.unescape(value)) for name, value in HIDDEN.findall(check)]
 
 
-def test_without_javascript_valid_answers_are_shown_to_check_and_only_the_check_pages_button_sends(
-    client, smtp_server
-):
+def test_without_javascript_valid_answers_are_shown_to_check_and_only_the_check_pages_button_sends(client, smtp_server):
     checked = client.post(URL, data=valid_answers() | CHECK)
 
     assert checked.status_code == 200

@@ -1,10 +1,19 @@
-"""A person fills in the BUS form in Chromium and the report arrives by e-mail."""
+"""A person fills in the BUS form in Chromium, checks the answers and sends them, and the report arrives by e-mail."""
 
 import re
 
 from playwright.sync_api import Page, expect
 
 from support import attachment, docx_text
+
+CONTINUE, SEND = "Fortsätt", "Skicka BUS-avvikelsen"  # the form's own button; the check page's
+
+
+def continue_and_send(page: Page) -> None:
+    """Go on from the form to the check page and send from there, as a person does (with or without JavaScript)."""
+    page.get_by_role("button", name=CONTINUE).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Kontrollera dina svar innan du skickar")
+    page.get_by_role("button", name=SEND).click()
 
 
 def fill_report(page: Page) -> None:
@@ -43,7 +52,7 @@ def test_a_report_filled_in_by_label_is_sent_and_arrives_with_its_document(page:
     expect(page).to_have_url(re.compile(r"/rapportera/$"))
 
     fill_report(page)
-    page.get_by_role("button", name="Skicka BUS-avvikelsen").click()
+    continue_and_send(page)
 
     reference = page.locator("[data-formkit-reference]")
     expect(reference).to_have_text(re.compile(r"^BUS-\d{8}-[0-9A-Z]{4,}$"))
@@ -61,7 +70,7 @@ def test_without_javascript_the_form_posts_and_shows_the_receipt_page(browser, l
     page.goto(live_server.url + "/rapportera/")
 
     fill_report(page)
-    page.get_by_role("button", name="Skicka BUS-avvikelsen").click()
+    continue_and_send(page)
 
     expect(page).to_have_url(re.compile(r"/api/forms/bus-avvikelse/kvitto/BUS-"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Tack, din rapport är skickad")
