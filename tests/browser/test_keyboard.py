@@ -74,6 +74,17 @@ def test_the_whole_bus_form_is_completed_and_sent_with_the_keyboard_alone(open_c
             assert page.evaluate("document.activeElement.value") == answers[key]
     else:
         raise AssertionError(f"the submit button was never reached: {visited}")
+    # The form's button continues to the check page, whose heading has the focus: on to its send button, and send.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Kontrollera dina svar innan du skickar")
+    for _ in range(80):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(FOCUSED)
+        contrasts.append(assert_focus_is_visible(focused))
+        if focused["text"] == "Skicka BUS-avvikelsen":
+            page.keyboard.press("Enter")
+            break
+    else:
+        raise AssertionError("the check page's send button was never reached")
 
     # The walk pressed "Lägg till verksamhet" once (focus then jumped to the new row), and the button that removes
     # row 1 appeared behind the focus; otherwise the tab order is the form's order from top to bottom.

@@ -95,7 +95,8 @@ def test_a_new_form_added_as_files_is_filled_in_and_arrives_as_mail(page: Page, 
     expect(page.get_by_role("heading", level=1)).to_have_text("Anmäl dig till nätverksträffen")
 
     fill(page, rows_by_js=True)
-    page.get_by_role("button", name="Skicka").click()
+    page.get_by_role("button", name="Fortsätt").click()
+    page.get_by_role("button", name="Skicka", exact=True).click()
 
     reference = page.locator("[data-formkit-reference]")
     expect(reference).to_have_text(re.compile(r"^TRAFF-\d{8}-[0-9A-Z]{4,}$"))
@@ -108,7 +109,8 @@ def test_without_javascript_the_new_form_posts_and_arrives_as_mail(browser, serv
     page.goto(server.url + "/traff/")
 
     fill(page, rows_by_js=False)
-    page.get_by_role("button", name="Skicka").click()
+    page.get_by_role("button", name="Fortsätt").click()
+    page.get_by_role("button", name="Skicka", exact=True).click()
 
     expect(page).to_have_url(re.compile(r"/api/forms/traff-anmalan/kvitto/TRAFF-"))
     assert_delivered(smtp_server, page.locator("[data-formkit-reference]").inner_text())
@@ -124,7 +126,7 @@ def test_every_kind_of_field_is_checked_with_and_without_javascript(browser, ser
     page.get_by_label("E-post", exact=True).fill("inte en adress")
     page.get_by_label("Antal deltagare").fill("25")
     page.get_by_label("Önskat datum").fill("2026-12-03")
-    page.get_by_role("button", name="Skicka").click()
+    page.get_by_role("button", name="Fortsätt").click()
 
     summary = page.locator("[data-formkit-summary]")
     expect(summary).to_be_visible()
@@ -152,7 +154,7 @@ def test_a_form_changed_while_the_page_was_open_says_so_and_keeps_what_was_typed
     (changed / "traff-anmalan.json").write_text(json.dumps(schema, ensure_ascii=False), encoding="utf-8")
     server.app.extensions["formkit.forms"] = check_project(changed, project / "docs").ok()  # the editor published
 
-    page.get_by_role("button", name="Skicka").click()
+    page.get_by_role("button", name="Fortsätt").click()
 
     summary = page.locator("[data-formkit-summary]")
     expect(summary).to_be_focused()

@@ -10,7 +10,7 @@ import re
 from playwright.sync_api import Page, expect
 
 from browser.a11y import ARTIFACTS, FOCUSED, audit, site_paths, walk_tab_stops
-from browser.test_submit import fill_report
+from browser.test_submit import CONTINUE, continue_and_send, fill_report
 
 NARROW = {"viewport": {"width": 320, "height": 640}}
 # A 1280 x 720 window at 200 % zoom: half the CSS pixels, each drawn twice as large.
@@ -42,7 +42,7 @@ def test_every_page_and_the_404_page_reflow_at_320_css_pixels(open_context, live
 def test_the_form_reflows_at_320_css_pixels_with_errors_rows_and_receipt(open_context, live_server, smtp_server):
     page = open_context(**NARROW).new_page()
     page.goto(live_server.url + "/rapportera/")
-    page.get_by_role("button", name="Skicka BUS-avvikelsen").click()
+    page.get_by_role("button", name=CONTINUE).click()
     expect(page.locator("[data-formkit-summary]")).to_be_visible()
     assert_reflows(page, "reflow-320-form-errors")
     audit(page, "/rapportera/ bus-avvikelse: with errors, 320 CSS px wide")
@@ -50,14 +50,14 @@ def test_the_form_reflows_at_320_css_pixels_with_errors_rows_and_receipt(open_co
     assert_reflows(page, "reflow-320-form-row-added")
     fill_report(page)
     page.get_by_role("button", name="Ta bort verksamhet 2").click()
-    page.get_by_role("button", name="Skicka BUS-avvikelsen").click()
+    continue_and_send(page)
     expect(page.locator("[data-formkit-reference]")).to_have_text(re.compile(r"^BUS-"))
     assert_reflows(page, "reflow-320-form-receipt")
 
     page = open_context(java_script_enabled=False, **NARROW).new_page()
     page.goto(live_server.url + "/rapportera/")
     assert_reflows(page, "reflow-320-form-without-javascript")
-    page.get_by_role("button", name="Skicka BUS-avvikelsen").click()
+    page.get_by_role("button", name=CONTINUE).click()
     expect(page.locator("[data-formkit-summary]")).to_be_visible()
     assert_reflows(page, "reflow-320-form-errors-without-javascript")
     assert open_context.foreign == []
@@ -108,7 +108,7 @@ def test_at_200_percent_zoom_the_menu_and_search_work_with_the_keyboard_and_the_
 
     assert_reflows(page, "zoom-200-form")
     fill_report(page)
-    page.get_by_role("button", name="Skicka BUS-avvikelsen").click()
+    continue_and_send(page)
     expect(page.locator("[data-formkit-reference]")).to_have_text(re.compile(r"^BUS-"))
     assert_reflows(page, "zoom-200-form-receipt")
     assert open_context.foreign == []

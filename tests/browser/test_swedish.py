@@ -16,7 +16,7 @@ from browser.test_submit import fill_report
 SIZES = {"320": {"width": 320, "height": 640}, "1280": {"width": 1280, "height": 800}}
 BOTH = pytest.mark.parametrize("size", SIZES, ids=[f"{size}px" for size in SIZES])
 JS = pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
-SEND = "Skicka BUS-avvikelsen"
+SEND = "Fortsätt"  # the form's own button, which continues to the check page before anything is sent
 MUNICIPALITIES = [
     "Botkyrka kommun", "Danderyds kommun", "Ekerö kommun", "Haninge kommun", "Huddinge kommun", "Järfälla kommun",
     "Lidingö stad", "Nacka kommun", "Norrtälje kommun", "Nykvarns kommun", "Nynäshamns kommun", "Salems kommun",
