@@ -44,11 +44,12 @@ def receipt(form: Form, reference: str, record: ReportRecord | None = None):
     recorded on the unit it answers rather than under its own reference.
     """
     settings = current_app.extensions["formkit.settings"]
+    report = current_app.extensions["formkit.forms"].get(form.settings.reply_of) if form.settings.reply_of else None
     body = env.get_template("receipt.html").render(
         form=form,
         reference=reference,
         record=record,
-        sent_to=review.sent_to(form, record),
+        sent_to=review.sent_to(form, record, report),
         deadline=review.long_date(record.deadline) if record and record.deadline else "",
         next_steps=NEXT_STEPS if _has_page(settings, NEXT_STEPS) else "",
     )

@@ -114,8 +114,11 @@ def recipients(form: Form, data: dict, default_to: str) -> Recipients:
     )
 
 
-def sent_to(form: Form, record: ReportRecord | None) -> Recipients:
-    """Return who a recorded report went to, as its receipt says: units by name, fixed mailboxes, no typed address."""
+def sent_to(form: Form, record: ReportRecord | None, report: Form | None = None) -> Recipients:
+    """Return who a recorded report went to, as its receipt says: units by name, fixed mailboxes, no typed address.
+
+    `report`: for an answer, the form of the report it answers, whose reporting manager its link names.
+    """
     routing = form.settings.mail
     link = form.settings.reply_link
     units_entry = f"{link.units.rstrip('/')}/*/{link.unit_address}" if link and link.units else None
@@ -124,9 +127,13 @@ def sent_to(form: Form, record: ReportRecord | None) -> Recipients:
     def described(entries) -> list[str]:
         found: list[str] = []
         for entry in entries:
-            if entry == TOKEN:
-                continue
-            shown = unit_names if entry == units_entry else [_whose(form, entry) if entry.startswith("/") else entry]
+            if entry == TOKEN:  # an answer's link: the manager the report names as the one to answer
+                reply_link = report.settings.reply_link if report is not None else None
+                shown = [_whose(report, reply_link.answer_to)] if reply_link else []
+            elif entry == units_entry:
+                shown = unit_names
+            else:
+                shown = [_whose(form, entry) if entry.startswith("/") else entry]
             found += [item for item in shown if item and item not in found]
         return found
 
