@@ -15,8 +15,10 @@ for (const type of ['pointerdown', 'mousedown', 'mouseup']) {
   addEventListener(type, () => { window.pointerEvents += 1; }, true);
 }"""
 
-FORM_ORDER = """form => [...form.querySelectorAll('input, select, textarea, button')]
+# A radio group is one tab stop (arrows move inside it), so it counts once, where its first radio is.
+FORM_ORDER = """form => [...form.querySelectorAll('input, select, textarea, button, a[href]')]
   .filter(e => e.type !== 'hidden' && e.tabIndex >= 0 && e.checkVisibility())
+  .filter((e, i, all) => e.type !== 'radio' || all.findIndex(o => o.type === 'radio' && o.name === e.name) === i)
   .map(e => e.name || e.textContent.trim().replace(/\\s+/g, ' '))"""
 
 
@@ -27,6 +29,17 @@ def choose_with_arrows(page: Page, value: str) -> None:
             return
         page.keyboard.press("ArrowDown")
     raise AssertionError(f"option {value!r} not reached with the arrow keys")
+
+
+def choose_radio_with_arrows(page: Page, value: str) -> None:
+    """Choose `value` in a radio group that has the focus: arrows move through it, Space checks the one focused."""
+    for _ in range(30):
+        if page.evaluate("document.activeElement.value") == value:
+            page.keyboard.press("Space")
+            assert page.evaluate("document.activeElement.checked"), f"radio {value!r} not checked by Space"
+            return
+        page.keyboard.press("ArrowDown")
+    raise AssertionError(f"radio {value!r} not reached with the arrow keys")
 
 
 def test_the_whole_bus_form_is_completed_and_sent_with_the_keyboard_alone(open_context, live_server, smtp_server):
@@ -69,6 +82,8 @@ def test_the_whole_bus_form_is_completed_and_sent_with_the_keyboard_alone(open_c
             assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", page.evaluate("document.activeElement.value"))
         elif focused["tag"] == "select":
             choose_with_arrows(page, answers[key])
+        elif focused["type"] == "radio":  # typing into a radio would reach the site's search shortcut ("s")
+            choose_radio_with_arrows(page, answers[key])
         elif key in answers:
             page.keyboard.type(answers[key])
             assert page.evaluate("document.activeElement.value") == answers[key]
