@@ -342,6 +342,10 @@
 
   /* ---- character count ---- */
 
+  function thousands(number) {
+    return String(number).replace(/\B(?=(\d{3})+(?!\d))/g, "\u00a0");
+  }
+
   Form.prototype.enhanceCount = function (textarea) {
     var max = Number(textarea.getAttribute("maxlength"));
     var count = document.getElementById(textarea.id + "-count");
@@ -351,8 +355,9 @@
     count.parentNode.insertBefore(live, count.nextSibling);
     var timer = null;
     function update() {
-      var left = max - textarea.value.length;
-      var text = left >= 0 ? "Du har " + left + " tecken kvar av " + max + "." : "Du har " + -left + " tecken för mycket.";
+      // Characters as the server counts them (code points), numbers as Swedish writes them: 2 000.
+      var left = max - Array.from(textarea.value).length;
+      var text = left >= 0 ? "Du har " + thousands(left) + " tecken kvar." : "Du har " + thousands(-left) + " tecken för mycket.";
       count.textContent = text;
       count.classList.toggle("formkit-count--over", left < 0);
       window.clearTimeout(timer);

@@ -81,6 +81,18 @@ def test_optional_fields_say_valfritt_and_required_ones_carry_no_mark(open_conte
         expect(form.locator("#f-handelsetyp-count")).to_have_text("Högst 2\u00a0000 tecken.")
 
 
+def test_the_character_count_writes_numbers_the_swedish_way_and_counts_characters_not_code_units(
+    page: Page, live_server
+):
+    page.goto(live_server.url + "/rapportera/")
+    field = page.locator("#f-handelsetyp")
+    count = page.locator("#f-handelsetyp-count")
+
+    expect(count).to_have_text("Du har 2\u00a0000 tecken kvar.")
+    field.fill("\U0001f4a9\U0001f4a9")  # two characters, four UTF-16 code units, as the server counts them: two
+    expect(count).to_have_text("Du har 1\u00a0998 tecken kvar.")
+
+
 def test_the_owners_are_the_official_names_of_the_counties_26_municipalities(page: Page, live_server):
     page.goto(live_server.url + "/rapportera/")
     owner = page.get_by_role("group", name="Verksamhet 1").get_by_label("Huvudman")
