@@ -189,7 +189,14 @@ def test_array_of_131000_items_gets_a_small_answer(server, mailbox):
 
 def test_reference_ending_in_a_newline_is_no_receipt(server, mailbox):
     """The reference pattern must end with \\Z: "…\\n" passed `$`, and would cut headers and file names."""
-    reference = "BUS-20261120-ABCDEF"
+    # The receipt page is read from the register: only a report really sent has one.
+    mails = mailbox.count()
+    sent = server.post(hostile.valid_json(), accept=JSON, timeout=TIMEOUT)
+    reference = sent.reference
+    assert sent.status == 201 and reference, f"{server.name}: a valid report: {sent}"
+    # Its messages (one per receiving unit, the copy, the receipt) must be in before the refusal counts mail.
+    mailbox.wait_for(mails + 4)
+    assert mailbox.references(mails).count(reference) == 4
     good = server.request("GET", f"/api/forms/{FORM_ID}/kvitto/{reference}", timeout=TIMEOUT)
     assert good.status == 200, f"the receipt page itself does not answer: {good}"
     answer = assert_refused(

@@ -56,8 +56,8 @@ def handler_pages(app) -> dict[str, tuple[int, str]]:
     keep("413", client.post(URL, data=b"x" * 300_000, content_type="text/plain", headers=HTML), 413)
 
     settings = app.extensions["formkit.settings"]
-    linked = reply.LinkedReport("BUS-20261122-ABCDEF", "2026-11-22", "chef@solna.se")
-    token = reply.issue(settings.links, "bus-avvikelse-svar", linked)
+    reference = sent.headers["Location"].rsplit("/", 1)[1]  # a link needs its report in the register (else 410)
+    token = reply.issue(settings.links, "bus-avvikelse-svar", reply.Link(reference, 0))  # the first unit's link
     link = reply.url(dataclasses.replace(settings.links, base_url=""), "bus-avvikelse-svar", token)
     keep("answer page from the link", client.get(link), 200)
     keep("answer page without a link", client.get("/api/forms/bus-avvikelse-svar/svara?token="), 400)

@@ -66,7 +66,7 @@ def test_the_client_limit_counts_the_reports_both_instances_accepted(config, red
 
     assert statuses == [201, 201, 201, 429]
     assert other.status_code == 201  # another client has its own count
-    assert len(smtp_server.inbox.wait_for(8)) == 8  # four reports and their receipts
+    assert len(smtp_server.inbox.wait_for(16)) == 16  # four reports: each unit's report, the copy and the receipt
 
 
 def test_the_recipient_limit_counts_the_reports_both_instances_sent_to_one_address(config, redis, smtp_server):
@@ -122,7 +122,7 @@ def test_when_redis_stops_reports_are_still_accepted_logged_once_and_counted_aga
     assert len(warnings) == 2, warnings
     assert "rate limits off: the store cannot be reached" in warnings[0]
     assert "rate limits on again" in warnings[1]
-    assert len(smtp_server.inbox.wait_for(14)) == 14  # all seven accepted reports and their receipts
+    assert len(smtp_server.inbox.wait_for(28)) == 28  # all seven accepted reports: two units' reports, copy, receipt
 
 
 # ---- two gunicorn processes on two ports ----
@@ -204,4 +204,4 @@ def test_two_gunicorn_processes_count_in_one_redis_and_both_keep_accepting_when_
     assert outage == [201] * 6  # over both limits, yet accepted: fail open, never a 500
     for log in logs:
         assert log.read_text().count("rate limits off: the store cannot be reached") == 1
-    assert len(smtp_server.inbox.wait_for(18)) == 18  # nine reports and their receipts
+    assert len(smtp_server.inbox.wait_for(36)) == 36  # nine reports: two units' reports, the copy and the receipt each

@@ -160,10 +160,11 @@ def test_a_browser_post_through_the_http_api_gets_303_to_its_receipt_and_the_mai
     assert response["statusCode"] == 303
     location = header(response, "Location")
     assert RECEIPT.match(location), location
-    report, receipt = smtp_server.inbox.wait_for(2)
+    report, other_unit, copy, receipt = smtp_server.inbox.wait_for(4)  # each unit its own, one copy for the rest
     reference = location.rsplit("/", 1)[1]
-    assert reference in report["Subject"] and reference in receipt["Subject"]
-    assert {a.addr_spec for a in report["To"].addresses} == {"rektor@solna.se", "chef.bup@regionstockholm.se"}
+    assert all(reference in message["Subject"] for message in (report, other_unit, copy, receipt))
+    managers = {a.addr_spec for message in (report, other_unit) for a in message["To"].addresses}
+    assert managers == {"rektor@solna.se", "chef.bup@regionstockholm.se"}
     assert waiting(environment.outbox) == []
 
 
@@ -172,7 +173,7 @@ def test_a_base64_encoded_form_body_is_read_as_the_form(environment, smtp_server
     response = invoke(http_api(form_body(), encoded=True))
 
     assert response["statusCode"] == 303 and RECEIPT.match(header(response, "Location"))
-    assert len(smtp_server.inbox.wait_for(2)) == 2
+    assert len(smtp_server.inbox.wait_for(4)) == 4  # one per receiving unit, the copy and the receipt
 
 
 def test_a_json_post_gets_201_with_its_reference_as_json_text(environment, smtp_server):
@@ -290,7 +291,7 @@ def test_a_browser_post_through_an_alb_gets_303_and_the_mail_goes_out(environmen
     assert response["statusCode"] == 303
     assert RECEIPT.match(header(response, "Location"))
     assert "multiValueHeaders" not in response
-    assert len(smtp_server.inbox.wait_for(2)) == 2
+    assert len(smtp_server.inbox.wait_for(4)) == 4  # one per receiving unit, the copy and the receipt
 
 
 def test_an_alb_with_multi_value_headers_gets_its_answer_in_multi_value_headers(environment, smtp_server):
@@ -384,7 +385,7 @@ def test_with_an_outbox_folder_and_smtp_down_the_report_is_queued_and_acknowledg
     response = invoke(http_api(form_body()))
 
     assert response["statusCode"] == 303
-    assert len(waiting(environment.outbox)) == 2  # the report and the receipt, for the worker to send
+    assert len(waiting(environment.outbox)) == 4  # each unit's report, the copy and the receipt, for the worker
 
 
 def test_a_bad_setting_fails_the_cold_start_with_its_line(environment, capsys):
