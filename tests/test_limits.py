@@ -308,6 +308,7 @@ def test_the_secretariat_and_every_municipality_can_receive_a_report(app):
 def test_a_form_without_its_own_message_names_the_allowed_domains(tmp_path, config, smtp_server):
     schema = json.loads((ROOT / "schema" / "bus-avvikelse.json").read_text())
     schema["x-formkit"]["allowed_domains"] = ["solna.se", "regionstockholm.se"]
+    del schema["x-formkit"]["digest"]  # its secretariat addresses are outside these domains: check refuses them
     field = schema["properties"]["verksamheter"]["items"]["properties"]["chef_epost"]
     del field["x-messages"]["allowed_domains"]
     (tmp_path / "schema").mkdir()

@@ -68,9 +68,12 @@ def test_serve_shows_the_guidance_and_the_form_and_writes_mail_as_eml_files(serv
     assert 'action="/api/forms/bus-avvikelse"' in form
     assert answer.value.code == 303
     reference = answer.value.headers["Location"].rsplit("/", 1)[1]
-    mails = list((project / "var" / "mail").glob("*.eml"))
-    assert len(mails) == 2
+    files = list((project / "var" / "mail").glob("*.eml"))  # named by Message-ID
+    mails = [m for m in files if m.name.startswith(f"{reference}.")]
+    assert len(mails) == 4  # one per receiving unit, the copy and the receipt
     assert all(reference in m.read_text() for m in mails)
+    # Anything else is the worker's weekly digest (bus-avvikelse.digest.<week>@…), never another report's mail.
+    assert all(m.name.startswith("bus-avvikelse.digest.") for m in files if m not in mails)
 
 
 def test_serve_is_development_it_keeps_a_random_key_in_var_instead_of_refusing_to_start(tmp_path):
