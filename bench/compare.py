@@ -22,8 +22,6 @@ least four times).
 from __future__ import annotations
 
 import argparse
-import http.client
-import json
 import multiprocessing
 import os
 import re
@@ -43,6 +41,9 @@ from aiosmtpd.controller import Controller
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
+from load import client_process, free_port, submit  # noqa: E402  (the same clients as bench/load.py)
+
 from support import valid_answers  # noqa: E402  (the same valid report the tests send)
 
 BIN = Path(sys.executable).parent
@@ -74,56 +75,6 @@ class Sink:
             if complete == len(references) or time.monotonic() > deadline:
                 return complete
             time.sleep(0.1)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def submit(port: int, body: bytes) -> tuple[float, int, str]:
-    """POST one report as formkit.js does (a new connection each time); return (seconds, status, reference)."""
-    started = time.perf_counter()
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
-        connection.request("POST", PATH, body, headers)
-        response = connection.getresponse()
-        data = response.read()
-    finally:
-        connection.close()
-    elapsed = time.perf_counter() - started
-    return elapsed, response.status, json.loads(data).get("reference", "") if response.status == 201 else ""
-
-
-def client_process(port: int, count: int, connections: int, start_at: float, results) -> None:
-    """One client process: `connections` threads sending `count` reports between them, each as soon as it can."""
-    body = urllib.parse.urlencode(valid_answers()).encode()
-    outcomes: list[tuple[float, int, str]] = []
-    lock = threading.Lock()
-    remaining = [count]
-
-    def connection():
-        while True:
-            with lock:
-                if remaining[0] == 0:
-                    return
-                remaining[0] -= 1
-            try:
-                outcome = submit(port, body)
-            except OSError as error:
-                outcome = (0.0, 0, type(error).__name__)
-            with lock:
-                outcomes.append(outcome)
-
-    time.sleep(max(0.0, start_at - time.time()))
-    threads = [threading.Thread(target=connection) for _ in range(connections)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    results.put((outcomes, time.time()))
 
 
 class Served:

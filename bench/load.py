@@ -108,7 +108,7 @@ def client_process(port: int, count: int, concurrency: int, start_at: float, res
         thread.start()
     for thread in threads:
         thread.join()
-    results.put(mine)
+    results.put((mine, time.time()))  # and when this client finished
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -145,7 +145,7 @@ def one_run(port: int, sink: Sink, args, number: int) -> dict:
     handler_cpu, sink_cpu, clients_cpu = cpu_seconds(args.handler_pids), time.process_time(), children_cpu()
     for client in clients:
         client.start()
-    outcomes = [outcome for _ in clients for outcome in results.get()]
+    outcomes = [outcome for _ in clients for outcome in results.get()[0]]
     finished = time.time()
     for client in clients:
         client.join()

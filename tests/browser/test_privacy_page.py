@@ -68,12 +68,15 @@ def test_the_send_button_has_the_privacy_notice_beside_it_and_the_notice_says_wh
     assert open_context.foreign == []
 
 
-def test_the_answer_form_links_to_the_same_notice(page: Page, live_server):
+def test_the_answer_form_links_to_the_same_notice(page: Page, live_server, smtp_server):
     from handler import reply
+    from support import valid_answers
 
+    # A link answers a report the register holds: send one first, then open its first unit's link.
+    sent = live_server.app.test_client().post("/api/forms/bus-avvikelse", data=valid_answers())
+    reference = sent.headers["Location"].rsplit("/", 1)[1]
     links = live_server.app.extensions["formkit.settings"].links
-    linked = reply.LinkedReport("BUS-20261122-ABCDEF", "2026-11-22", "chef@solna.se")
-    token = reply.issue(links, "bus-avvikelse-svar", linked)
+    token = reply.issue(links, "bus-avvikelse-svar", reply.Link(reference, 0))
     page.goto(live_server.url + f"/api/forms/bus-avvikelse-svar/{reply.ROUTE}?token={token}")
 
     link = page.locator('[data-formkit="bus-avvikelse-svar"] form').get_by_role("link", name=TITLE)
