@@ -95,10 +95,29 @@ def compose(
         messages = [_message(mail, reference, "report", subject, body, to, cc, [document], reply_to)]
     receipt_to = resolve(data, routing.receipt_to, linked)
     if receipt_to:
-        subject = fill(routing.receipt_subject or text("receipt_subject").strip(), values)
-        body = fill(routing.receipt_body or text("receipt_body"), values)
+        # The receipt lists where the report went, so the sender notices an address typed wrong.
+        own = {**values, "recipients": _sent_to(messages, units)}
+        written = routing.receipt_body or text("receipt_body")
+        subject = fill(routing.receipt_subject or text("receipt_subject").strip(), own)
+        body = fill(written, own) + ("" if "{recipients}" in written else fill(text("receipt_recipients"), own))
         messages.append(_message(mail, reference, "receipt", subject, body, receipt_to, [], [document], []))
     return messages
+
+
+def _sent_to(messages: list[Message], units: Sequence[UnitLink]) -> str:
+    """Return one line per message sent: the receiving unit's name and address, or the copy's addresses."""
+    names = {unit.address.lower(): unit.name for unit in units if unit.address and unit.name}
+    lines = []
+    for message in messages:
+        addresses = recipients(message)
+        name = names.get(addresses[0].lower()) if len(addresses) == 1 else None
+        if name:
+            lines.append(f"- {name}: {addresses[0]}")
+        elif ".copy@" in str(message["Message-ID"]):
+            lines.append(f"- För kännedom: {', '.join(addresses)}")
+        else:
+            lines.append(f"- {', '.join(addresses)}")
+    return "\n".join(lines)
 
 
 def _to_units(form, data, reference, created, values, document, reply_to, mail, units) -> list[Message]:

@@ -312,3 +312,18 @@ def test_a_receipt_for_a_reference_that_was_never_sent_is_a_404_that_says_so(cli
     if reference.startswith("BUS-"):
         assert "Kvittot finns inte" in page.text and reference in page.text
     assert problem.status_code == 404 and problem.mimetype == "application/problem+json"
+
+
+def test_the_receipt_e_mail_lists_every_recipient_so_a_mistyped_address_is_noticed(client, smtp_server):
+    client.post(URL, data=valid_answers(), headers={"Accept": "application/json"})
+
+    messages = smtp_server.inbox.wait_for(4)
+    (receipt,) = [m for m in messages if ".receipt@" in m["Message-ID"]]
+    body = receipt.get_body(("plain",)).get_content()
+
+    assert "Rapporten har skickats till:" in body
+    assert "- Björkskolan: rektor@solna.se" in body and "- BUP Solna: chef.bup@regionstockholm.se" in body
+    copies = next(line for line in body.splitlines() if line.startswith("- För kännedom: "))
+    assert {"BUS-avvikelser@storsthlm.se", "BUS-avvikelser.hsf@sll.se", "carl.chef@solna.se"} <= set(
+        copies.removeprefix("- För kännedom: ").split(", ")
+    )
