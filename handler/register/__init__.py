@@ -8,8 +8,9 @@ answered_at, supplemented_at (None = not yet). The full answers are kept encrypt
 while some unit has not answered, and at most FORMKIT_REGISTER_RETENTION_DAYS days after the deadline;
 `purge` then erases them and the managers' addresses, and statistics and states remain.
 
-Layers, imports going down only: `store` (the API) → `entry` (what a form's answers give) · `crypto`
-(encryption) · `migrate` (engine, Alembic) → `models` (tables). Schema changes are Alembic revisions in
+Layers, imports going down only: `store` (the API) → `records` (the values it returns) · `entry` (what a
+form's answers give) · `crypto` (encryption) · `migrate` (engine, Alembic loaded only to migrate) →
+`models` (tables). Schema changes are Alembic revisions in
 `migrations/versions/`, applied by `formkit db upgrade` and by `formkit serve` at start.
 
 The API (times are aware datetimes; read back in Europe/Stockholm; `when` defaults to now):

@@ -10,13 +10,13 @@ from __future__ import annotations
 import os
 import weakref
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
+
+if TYPE_CHECKING:  # Alembic costs some 0.4 s to import: loaded by the functions that migrate or compare revisions
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 LOCK = 0x666F726D6B6974  # "formkit": the advisory lock that serialises migrations on PostgreSQL
@@ -69,6 +69,8 @@ def _sqlite_begin(connection) -> None:
 
 def alembic_config() -> Config:
     """Return Alembic's configuration, built in code: the scripts in `migrations/`."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
@@ -76,17 +78,24 @@ def alembic_config() -> Config:
 
 def head() -> str:
     """Return the revision the code needs."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config()).get_current_head() or ""
 
 
 def current(engine: Engine) -> str:
     """Return the database's revision ("" for a database without the register's tables)."""
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision() or ""
 
 
 def upgrade(engine: Engine) -> tuple[str, str]:
     """Bring the database to the code's revision; return (revision before, revision after)."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
     parsed = engine.url
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         # Personal data: the folder 0700 and the file 0600 (SQLite gives its -wal and -shm files the same mode).

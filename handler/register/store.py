@@ -9,9 +9,8 @@ an overdue notice, the first answer) are conditional UPDATEs whose row count say
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 from sqlalchemy import exists, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -23,6 +22,7 @@ from .crypto import Sealer
 from .entry import NewReport
 from .migrate import engine_for, shown, stale, upgrade
 from .models import Report, Unit
+from .records import Due, ReportRecord, UnitRecord, record_of
 
 PURGE_BATCH = 500  # reports erased per statement: well under any database's limit of parameters
 
@@ -33,64 +33,6 @@ class RegisterUnavailable(Exception):
 
 class NotRecorded(LookupError):
     """No such report (or no such unit of it) in the register."""
-
-
-@dataclass(frozen=True)
-class UnitRecord:
-    """A receiving unit of a report and how far it has come; a time of None means: not yet."""
-
-    index: int  # the row's index in the report's units list (section 2 of the BUS form)
-    name: str
-    address: str | None  # the manager's; None once the report's answers are erased
-    sent_at: datetime.datetime | None
-    reminded_at: datetime.datetime | None
-    answered_at: datetime.datetime | None
-    supplemented_at: datetime.datetime | None
-    statistics: Mapping[str, tuple[str, ...]]  # this row's statistics by field name: {"verksamhetstyp": ("bup",)}
-
-
-@dataclass(frozen=True)
-class ReportRecord:
-    """A report as the register keeps it. `answers` is filled by `Register.report` only, and None once erased."""
-
-    reference: str
-    form_id: str
-    form_version: str
-    arrived_at: datetime.datetime
-    deadline: datetime.date | None
-    statistics: Mapping[str, tuple[str, ...]]  # concrete JSON pointer -> chosen values
-    units: tuple[UnitRecord, ...]
-    answers: dict | None
-    erased_at: datetime.datetime | None
-    overdue_notified_at: datetime.datetime | None
-
-    @property
-    def is_open(self) -> bool:
-        """Return whether some unit has not answered yet."""
-        return any(unit.answered_at is None for unit in self.units)
-
-    def values(self, pattern: str) -> list[str]:
-        """Return the values of a statistics field (`/verksamheter/*/verksamhetstyp`), rows in order."""
-        wanted = pattern.strip("/").split("/")
-        found = []
-        for pointer, values in self.statistics.items():
-            parts = pointer.strip("/").split("/")
-            if len(parts) == len(wanted) and all(w in ("*", p) for w, p in zip(wanted, parts)):
-                found.extend(values)
-        return found
-
-
-@dataclass(frozen=True)
-class Due:
-    """A unit that should get its reminder now."""
-
-    reference: str
-    form_id: str
-    unit_index: int
-    unit_name: str
-    address: str
-    arrived_at: datetime.datetime
-    deadline: datetime.date
 
 
 class Transaction:
@@ -303,7 +245,7 @@ class Register:
             if found is None:
                 return None
             answers = self._sealer.open(found.answers, reference) if found.answers is not None else None
-            return _record(found, answers)
+            return record_of(found, answers)
 
     def units(self, reference: str) -> list[UnitRecord]:
         """Return the report's units in row order ([] when it is not recorded)."""
@@ -358,7 +300,7 @@ class Register:
 
     def _reports(self, query) -> list[ReportRecord]:
         with self._read() as session:
-            return [_record(report, None) for report in session.scalars(query)]
+            return [record_of(report, None) for report in session.scalars(query)]
 
     @contextmanager
     def _read(self) -> Iterator[Session]:
@@ -373,37 +315,6 @@ class Register:
 
 def _report_id(reference: str):
     return select(Report.id).where(Report.reference == reference).scalar_subquery()
-
-
-def _record(report: Report, answers: dict | None) -> ReportRecord:
-    statistics = {pointer: tuple(values) for pointer, values in (report.statistics or {}).items()}
-    return ReportRecord(
-        reference=report.reference,
-        form_id=report.form_id,
-        form_version=report.form_version,
-        arrived_at=report.arrived_at,
-        deadline=report.deadline,
-        statistics=statistics,
-        units=tuple(_unit(unit, report.units_pointer, statistics) for unit in report.units),
-        answers=answers,
-        erased_at=report.erased_at,
-        overdue_notified_at=report.overdue_notified_at,
-    )
-
-
-def _unit(unit: Unit, units_pointer: str, statistics: dict[str, tuple[str, ...]]) -> UnitRecord:
-    row = f"{units_pointer.rstrip('/')}/{unit.position}/"
-    own = {pointer[len(row) :]: values for pointer, values in statistics.items() if pointer.startswith(row)}
-    return UnitRecord(
-        index=unit.position,
-        name=unit.name,
-        address=unit.address,
-        sent_at=unit.sent_at,
-        reminded_at=unit.reminded_at,
-        answered_at=unit.answered_at,
-        supplemented_at=unit.supplemented_at,
-        statistics=own,
-    )
 
 
 def _describe(error: SQLAlchemyError) -> str:
