@@ -4,7 +4,8 @@ The summary (`formkit sammanstallning`) counts what the register keeps once the 
 statistics choices and the units' states. It is one DOCX in the documents' house style, with a bar
 chart under each table, the same tables as CSV files and as one XLSX workbook. Layers, imports going
 down only: this module (read and write) → `word` (DOCX) · `sheets` (CSV, XLSX) → `charts`
-(matplotlib) → `tables` (the numbers, from the form definition and the register's records).
+(matplotlib) → `shapes` (Summary, Table, Chart, the choices' labels, Swedish numbers); `tables` (the
+counting, from the form definition and the register's records) → `shapes`.
 
     summary = summarise(form, register.reports_between(start, end, form.id), start, end, made)
     paths = write(summary, folder)        # .docx, .xlsx and one .csv per table; returns the paths
@@ -20,7 +21,8 @@ from pathlib import Path
 
 from ..forms import Form
 from ..reference import now
-from .tables import Summary, Table, summarise
+from .shapes import Summary, Table
+from .tables import summarise
 
 __all__ = ["Summary", "Table", "build", "file_stem", "summarise", "write"]
 

@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from ..document.package import COLOUR
-from .tables import Chart, lower
+from .shapes import Chart, lower
 
 COLOURS = (f"#{COLOUR}", "#7FA7CF")
 WIDTH = 6.3  # inches: inside the documents' 16.6 cm of text width

@@ -18,7 +18,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from .tables import Summary, Table
+from .shapes import Summary, Table
 
 ABOUT = "Om sammanställningen"
 

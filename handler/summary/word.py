@@ -18,7 +18,7 @@ from lxml import etree
 from ..document import wml
 from ..document.package import package
 from .charts import Picture, describe, draw
-from .tables import Summary, Table, decimal, plural
+from .shapes import Summary, Table, decimal, plural
 
 WP = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
 A = "http://schemas.openxmlformats.org/drawingml/2006/main"
