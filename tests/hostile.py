@@ -94,6 +94,9 @@ class RawInbox:
         self.arrived = threading.Condition()
 
     async def handle_DATA(self, server, session, envelope):
+        head = envelope.content.split(b"\r\n\r\n", 1)[0]
+        if b".digest." in head:  # the weekly digest: the worker sends it whatever the requests are
+            return "250 OK"
         with self.arrived:
             self.raw.append(envelope.content)
             self.arrived.notify_all()
