@@ -137,3 +137,17 @@ def test_the_check_digit_is_python_stdnums_luhn():
         assert [is_identity_number(date, f"{n:04d}") for n in numbers] == [
             luhn.is_valid(date[-6:] + f"{n:04d}") for n in numbers
         ]
+
+
+@pytest.mark.parametrize("case", TABLE["cases"], ids=lambda case: case["why"])
+def test_each_way_of_writing_a_number_is_judged_alike_when_posted_to_the_server(client, smtp_server, case):
+    from handler.validation import PRIVACY_MESSAGE
+
+    answers = valid_answers() | {"beskrivning.handelsen": case["text"]}
+    response = client.post(URL, data=answers, headers={"Accept": "application/json"})
+
+    on_field = [e["message"] for e in response.json.get("errors", []) if e["name"] == "beskrivning.handelsen"]
+    if case["found"]:
+        assert response.status_code == 422 and on_field == [PRIVACY_MESSAGE]
+    else:
+        assert response.status_code == 201, response.json
