@@ -42,7 +42,7 @@ from aiosmtpd.controller import Controller
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
-from load import client_process, free_port, submit  # noqa: E402  (the same clients as bench/load.py)
+from load import client_process, cpu_seconds, free_port, submit  # noqa: E402  (the same clients as bench/load.py)
 
 from support import valid_answers  # noqa: E402  (the same valid report the tests send)
 
@@ -143,25 +143,6 @@ class Served:
         for process in reversed(self.processes):
             process.terminate()
             process.wait(timeout=30)
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User plus system CPU time of these processes and their children (gunicorn's workers), from /proc."""
-    family = set(pids)
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) in pids:
-                family.add(int(stat.parent.name))
-        except (OSError, ValueError, IndexError):
-            continue  # gone meanwhile
-    total = 0
-    for pid in family:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / os.sysconf("SC_CLK_TCK")
 
 
 def percentile(values: list[float], share: float) -> float:
