@@ -16,7 +16,7 @@ from pathlib import Path
 from flask import Blueprint, Flask, abort, current_app, jsonify, redirect, request, send_from_directory
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from . import limits, logs, pages, pipeline, reply
+from . import limits, logs, pages, pipeline, reply, review
 from .body import Body
 from .check import check_project
 from .errors import (
@@ -139,10 +139,23 @@ def submit(form_id: str):
         return _check_step(form, outcome)
     location = f"/api/forms/{form.id}/kvitto/{outcome.reference}"
     if not _wants_json():
-        return redirect(location, 303)
-    response = jsonify(reference=outcome.reference, receipt=form.settings.receipt, title=form.settings.receipt_title)
-    response.status_code = 201
-    response.headers["Location"] = location
+        response = redirect(location, 303)
+    else:
+        body = {"reference": outcome.reference, "receipt": form.settings.receipt, "title": form.settings.receipt_title}
+        response = jsonify(body)
+        response.status_code = 201
+        response.headers["Location"] = location
+    # The sender's browser alone may see the addresses on the receipt, so a mistyped one is noticed.
+    key = review.sender_key(context.settings.links, outcome.reference)
+    response.set_cookie(
+        review.RECEIPT_COOKIE,
+        key,
+        max_age=review.SENDER_SECONDS,
+        path=location,
+        secure=request.is_secure,
+        httponly=True,
+        samesite="Strict",
+    )
     return response
 
 
@@ -191,7 +204,10 @@ def receipt(form_id: str, reference: str):
             if _wants_json():
                 abort(404)
             return pages.no_receipt(form, reference)
-    response = pages.receipt(form, reference, record)
+    settings = current_app.extensions["formkit.settings"]
+    key = request.cookies.get(review.RECEIPT_COOKIE)
+    sender = record is not None and review.is_sender(settings.links, reference, key)
+    response = pages.receipt(form, reference, record, sender=sender)
     response.headers["Cache-Control"] = "private, no-store"  # it names the units a report went to
     return response
 

@@ -37,19 +37,23 @@ CHECK_TITLE = "Kontrollera dina svar innan du skickar"
 NEXT_STEPS = "/vad-hander-sedan/"  # the site's guidance on what happens after a report, linked from its receipt
 
 
-def receipt(form: Form, reference: str, record: ReportRecord | None = None):
+def receipt(form: Form, reference: str, record: ReportRecord | None = None, sender: bool = False):
     """Return the receipt page (GOV.UK's confirmation page): the reference, what happens next and who got it.
 
     `record`: the report as the register keeps it (its units and deadline); None for an answer, which is
-    recorded on the unit it answers rather than under its own reference.
+    recorded on the unit it answers rather than under its own reference. `sender`: the browser holds the
+    sender's key, so the page also lists every address the messages went to (while the answers are kept).
     """
     settings = current_app.extensions["formkit.settings"]
+    answers = record.answers if sender and record is not None else None
+    addresses = review.recipients(form, answers, settings.mail.default_to) if answers else None
     report = current_app.extensions["formkit.forms"].get(form.settings.reply_of) if form.settings.reply_of else None
     body = env.get_template("receipt.html").render(
         form=form,
         reference=reference,
         record=record,
         sent_to=review.sent_to(form, record, report),
+        addresses=addresses,
         deadline=review.long_date(record.deadline) if record and record.deadline else "",
         next_steps=NEXT_STEPS if _has_page(settings, NEXT_STEPS) else "",
     )

@@ -3,8 +3,9 @@
 GOV.UK's "check answers" and "confirmation" pages, as data for handler/templates/check.html and receipt.html.
 The answers are walked in the form's order, as the form and the document show them (`document.display`);
 the recipients come from the form's mail routing through `mail.resolve`, as compose resolves them when the
-report is sent. The receipt names units and fixed mailboxes only, never an address someone typed: anyone
-who knows a reference can open its receipt.
+report is sent. The receipt names units and fixed mailboxes; the addresses someone typed are shown only to
+the sender, who holds the receipt key (`sender_key`, a signed cookie set with the answer), so a mistyped address
+is noticed while anyone else who knows a reference sees no address.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from __future__ import annotations
 import datetime
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from itsdangerous import BadData, URLSafeTimedSerializer
 
 from .document import EMPTY, display
 from .fields import Field, Kind
@@ -21,7 +25,12 @@ from .register import ReportRecord
 from .register.entry import units_of
 from .render import field_id
 
+if TYPE_CHECKING:
+    from .settings import LinkSettings
+
 NOT_ANSWERED = "Inte ifyllt"
+RECEIPT_COOKIE = "formkit_kvitto"  # the sender's key to the receipt's addresses, one cookie per receipt path
+SENDER_SECONDS = 24 * 3600  # how long the sender's browser may show the addresses again
 MONTHS = "januari februari mars april maj juni juli augusti september oktober november december".split()
 
 
@@ -154,3 +163,23 @@ def _whose(form: Form, entry: str) -> str:
 def long_date(day: datetime.date) -> str:
     """Return a date as Swedish writes it in running text: 22 januari 2027."""
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def sender_key(links: LinkSettings, reference: str) -> str:
+    """Return the key that shows a receipt's typed addresses: the reference, signed, for the sender's browser."""
+    return _receipt_serializer(links).dumps(reference)
+
+
+def is_sender(links: LinkSettings, reference: str, key: str | None) -> bool:
+    """Return whether `key` is the sender's key to this reference's receipt, issued within SENDER_SECONDS."""
+    if not key or len(key) > 500:
+        return False
+    try:
+        return _receipt_serializer(links).loads(key, max_age=SENDER_SECONDS) == reference
+    except BadData:
+        return False
+
+
+def _receipt_serializer(links: LinkSettings) -> URLSafeTimedSerializer:
+    # Oldest key first: itsdangerous signs with the last and accepts all, so keys can be rotated.
+    return URLSafeTimedSerializer([*links.fallbacks, links.secret_key], salt="formkit.receipt")

@@ -287,7 +287,7 @@ def test_the_receipt_shows_the_reference_the_deadline_and_the_units_it_went_to_b
     location = client.post(URL, data=valid_answers()).headers["Location"]
     reference = location.rsplit("/", 1)[1]
 
-    page = client.get(location)
+    page = app.test_client().get(location)  # someone else who knows the reference: no sender's key
 
     assert page.status_code == 200
     assert page.headers["Cache-Control"] == "private, no-store"
@@ -300,6 +300,42 @@ def test_the_receipt_shows_the_reference_the_deadline_and_the_units_it_went_to_b
     assert 'href="/vad-hander-sedan/"' in page.text
     for typed in ("rektor@solna.se", "carl.chef@solna.se", "eva.ek@solna.se", "Anna Andersson"):
         assert typed not in page.text
+
+
+@pytest.mark.parametrize("accept", ["text/html", "application/json"])
+def test_the_senders_receipt_lists_every_address_so_a_mistyped_one_is_noticed(app, client, accept):
+    answer = client.post(URL, data=valid_answers(), headers={"Accept": accept})
+    location = answer.headers["Location"]
+    cookie = answer.headers["Set-Cookie"]
+
+    page = client.get(location)
+
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and f"Path={location}" in cookie
+    listed = page.text.split("data-formkit-addresses>")[1].split("</ul>")[0]
+    addresses = re.findall(r"<li>(.*?)</li>", listed)
+    assert addresses == [
+        "Björkskolan: rektor@solna.se",
+        "BUP Solna: chef.bup@regionstockholm.se",
+        "BUS-avvikelser@storsthlm.se (kopia)",
+        "BUS-avvikelser.hsf@sll.se (kopia)",
+        "Ansvarig chef vid rapporterande verksamhet: carl.chef@solna.se (kopia)",
+        "eva.ek@solna.se (kvitto)",
+    ]
+    assert "<li>Björkskolan</li>" in page.text  # the units by name, as everyone sees them
+
+
+def test_a_senders_key_opens_only_its_own_receipt_and_a_forged_one_none(app, client):
+    first = client.post(URL, data=valid_answers()).headers
+    second = app.test_client().post(URL, data=valid_answers()).headers["Location"]
+    key = first["Set-Cookie"].split(";")[0].split("=", 1)[1]
+    other = app.test_client()
+    other.set_cookie("formkit_kvitto", key, path=second)
+
+    assert "rektor@solna.se" not in other.get(second).text  # a key for another reference
+    forged = app.test_client()
+    forged.set_cookie("formkit_kvitto", key[:-2] + "xx", path=first["Location"])
+    assert "rektor@solna.se" not in forged.get(first["Location"]).text
+    assert "rektor@solna.se" in client.get(first["Location"]).text
 
 
 @pytest.mark.parametrize("reference", ["BUS-20990101-ZZZZZZ", "SVAR-20990101-ZZZZZZ"])
