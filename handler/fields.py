@@ -254,6 +254,7 @@ class FieldReader:
     def _group(self, node: Field, schema: dict, pointer: tuple) -> None:
         node.kind = Kind.GROUP
         props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+        self._extra_keys(schema, pointer)
         wanted = schema.get("required") if isinstance(schema.get("required"), list) else []
         for index, missing in enumerate(wanted):
             if isinstance(missing, str) and missing not in props:
@@ -268,6 +269,28 @@ class FieldReader:
                 node.children.append(
                     self.build(child, child_name, node.path + (child_name,), child_pointer, child_name in wanted)
                 )
+
+
+    def _extra_keys(self, schema: dict, pointer: tuple) -> None:
+        """Refuse keys beyond "properties" that a group would accept and the document would drop.
+
+        A group is closed whatever its schema says: `additionalProperties` absent, `true` or `false` all mean
+        that only its "properties" are answers (validation refuses any other key, on every path).
+        """
+        extra = schema.get("additionalProperties")
+        if extra is not None and not isinstance(extra, bool):
+            self.problem(
+                pointer + ("additionalProperties",),
+                '"additionalProperties" med ett schema (svar med namn som den som fyller i hittar på) stöds inte: '
+                'de svaren skulle inte komma fram i dokumentet eller e-posten. Skriv varje fält i "properties" '
+                'och ta bort "additionalProperties" (eller sätt det till false).',
+            )
+        if "patternProperties" in schema:
+            self.problem(
+                pointer + ("patternProperties",),
+                '"patternProperties" (fält vars namn följer ett mönster) stöds inte: de svaren skulle inte komma '
+                'fram i dokumentet eller e-posten. Skriv varje fält i "properties" och ta bort "patternProperties".',
+            )
 
 
 def _typed(node: Field) -> Field:

@@ -98,6 +98,8 @@ def validate(form: Form, data: dict) -> dict:
             if path not in errors:
                 value = error.validator_value if validator == error.validator else None
                 errors[path] = field_error(form, path, validator, value)
+    for path in _extra_keys(form.root, data):
+        errors.setdefault(path, field_error(form, path, "additionalProperties"))
     for path, error in _privacy_errors(form, data):
         errors.setdefault(path, error)
     for path, error in _domain_errors(form, data):
@@ -276,6 +278,23 @@ def _strings(node: Field, value, path=()):
             yield from _strings(node.item, item, path + (index,))
 
 
+def _extra_keys(root: Field, data: dict):
+    """Yield the path of every key no field of the form has: every group is closed, whatever its schema says,
+    since only the form's fields reach the document and the e-mail (an answer accepted and dropped is lost)."""
+    stack = [(root, data, ())]
+    while stack:
+        node, value, path = stack.pop()
+        if node.kind == "group" and isinstance(value, dict):
+            by_name = {child.name: child for child in node.children}
+            for key, item in value.items():
+                if key in by_name:
+                    stack.append((by_name[key], item, path + (key,)))
+                else:
+                    yield path + (key,)
+        elif node.kind == "list" and node.item is not None and isinstance(value, list):
+            stack.extend((node.item, item, path + (index,)) for index, item in enumerate(value))
+
+
 def _privacy_errors(form: Form, data: dict):
     if not form.settings.privacy_guard:
         return
@@ -296,11 +315,12 @@ def _domain_errors(form: Form, data: dict):
 
 
 def _order(form: Form):
-    """Return a sort key that puts paths in the form's order, row by row."""
+    """Return a sort key that puts paths in the form's order, row by row; a key no field has comes first, so
+    MAX_ERRORS never cuts it off."""
     index = {node.path: i for i, node in enumerate(form.root.walk())}
 
     def key(path: tuple):
         pattern = tuple("*" if isinstance(p, int) else p for p in path)
-        return tuple(p if isinstance(p, int) else index.get(pattern[: i + 1], len(index)) for i, p in enumerate(path))
+        return tuple(p if isinstance(p, int) else index.get(pattern[: i + 1], -1) for i, p in enumerate(path))
 
     return key

@@ -1,0 +1,156 @@
+"""Extra keys: a key no field has is refused on every form the tests know, on both paths, or it is delivered.
+
+An answer that is accepted (201) but missing from the DOCX and the e-mail is lost. So every object of every
+form (the root, each group, a row of each repeated group) gets one extra key, sent as JSON and form-encoded:
+the answer must be a 4xx that names the key, or, if it is accepted, the value must be in the DOCX.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from handler import normalise, reply
+from handler.app import create_app
+from handler.check import check_project
+from handler.forms import Kind
+from handler.reference import TIMEZONE
+from handler.register import new_report
+from support import docx_text, valid_answers
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).parent / "fixtures"
+EXTRA, VALUE = "extranyckel", "Extravärde 4711"
+
+
+def known_form_dirs() -> list[Path]:
+    """Return the schema folders of every form the tests know: the project's own and each fixture form."""
+    folders = [ROOT / "schema"]
+    for path in sorted(FIXTURES.rglob("*.json")):
+        text = path.read_text(encoding="utf-8")
+        if '"properties"' in text and path.parent.name != "aws" and path.name != "identity-numbers.json":
+            folders.append(path)
+    return folders
+
+
+def objects_of(form) -> list[tuple]:
+    """Return the concrete path of every object in a form: the root, each group, the first row of each list."""
+    found = []
+    for node in form.root.walk():
+        if node.kind == Kind.GROUP:
+            found.append(tuple(0 if part == "*" else part for part in node.path))
+    return found
+
+
+def nest(path: tuple, value) -> dict:
+    """Return a JSON answer with `value` at `path`; a row number makes a list."""
+    for part in reversed(path):
+        value = [value] if isinstance(part, int) else {part: value}
+    return value
+
+
+@pytest.fixture(params=known_form_dirs(), ids=lambda p: p.stem)
+def known(request, config, tmp_path):
+    source: Path = request.param
+    folder = source
+    if source.is_file():
+        folder = tmp_path / "schema"
+        folder.mkdir()
+        shutil.copy(source, folder / (source.stem.replace("_", "-") + ".json"))
+    assert check_project(folder, None).problems == [], "every form the tests know loads"
+    app = create_app({**config, "SCHEMA_DIR": str(folder)})
+    return app, app.extensions["formkit.forms"]
+
+
+def delivered(smtp_server) -> str:
+    """Return the text of every DOCX the SMTP sink received (waiting for the first message)."""
+    messages = smtp_server.inbox.wait_for(1)
+    return "\n".join(
+        docx_text(part.get_content())
+        for message in messages
+        for part in message.iter_attachments()
+        if (part.get_filename() or "").endswith(".docx")
+    )
+
+
+def token_for(app, forms, form) -> dict:
+    """Return the answer link's token field an answer form needs (a report recorded for it), else nothing."""
+    if not form.settings.reply_of:
+        return {}
+    report = forms[form.settings.reply_of]
+    data = normalise.clean(normalise.from_pairs(report, list(valid_answers().items())))
+    created = datetime.datetime(2026, 11, 22, 14, 3, tzinfo=TIMEZONE)
+    reference = "BUS-20261122-7KQ2MX"
+    app.extensions["formkit.register"].record(new_report(report, data, reference, created))
+    return {"_token": reply.issue(app.extensions["formkit.settings"].links, form.id, reply.Link(reference, 1))}
+
+
+def test_an_extra_key_in_any_object_of_any_form_is_refused_or_delivered(known, smtp_server):
+    app, forms = known
+    client = app.test_client()
+    for form in forms.values():
+        token = token_for(app, forms, form)
+        for path in objects_of(form):
+            where = path + (EXTRA,)
+            name = ".".join(str(p) for p in where)
+            as_json = client.post(f"/api/forms/{form.id}", json={**nest(where, VALUE), **token})
+            as_pairs = client.post(
+                f"/api/forms/{form.id}", data={name: VALUE, **token}, headers={"Accept": "application/json"}
+            )
+            for answer in (as_json, as_pairs):
+                if answer.status_code == 201:
+                    assert VALUE in delivered(smtp_server), f"{form.id} {name}: accepted and dropped"
+                    continue
+                assert 400 <= answer.status_code < 500, (form.id, name, answer.status_code)
+                problem = answer.get_json()
+                named = [e["name"] for e in problem.get("errors", [])]
+                assert name in named or EXTRA in problem["detail"], (form.id, name, json.dumps(problem)[:400])
+
+
+@pytest.mark.parametrize(
+    ("keyword", "value"),
+    [("additionalProperties", {"type": "string"}), ("patternProperties", {"^x_": {"type": "string"}})],
+)
+def test_a_group_taking_keys_the_kit_cannot_deliver_is_refused_by_check_naming_file_line_field_and_keyword(
+    tmp_path, keyword, value
+):
+    folder = tmp_path / "schema"
+    folder.mkdir()
+    schema = {
+        "title": "Anmälan",
+        "type": "object",
+        "properties": {
+            "namn": {"type": "string", "title": "Namn"},
+            "extra": {"type": "object", "title": "Övrigt", "properties": {}, keyword: value},
+        },
+    }
+    (folder / "anmalan.json").write_text(json.dumps(schema, indent=2), encoding="utf-8")
+    [problem] = check_project(folder, None).problems
+    assert problem.file.endswith("anmalan.json")
+    assert problem.field == "extra"
+    assert problem.line == json.dumps(schema, indent=2).splitlines().index(f'      "{keyword}": {{') + 1
+    assert f'"{keyword}"' in problem.message
+
+
+@pytest.mark.parametrize("written", [{}, {"additionalProperties": True}, {"additionalProperties": False}])
+def test_a_group_is_closed_whether_additional_properties_is_absent_true_or_false(tmp_path, config, written):
+    folder = tmp_path / "schema"
+    folder.mkdir()
+    schema = {"title": "Anmälan", "type": "object", "properties": {"namn": {"type": "string", "title": "Namn"}}}
+    (folder / "anmalan.json").write_text(json.dumps({**schema, **written}), encoding="utf-8")
+    client = create_app({**config, "SCHEMA_DIR": str(folder)}).test_client()
+    answer = client.post("/api/forms/anmalan", json={"namn": "Ann", "okand": "x"})
+    assert answer.status_code == 422
+    assert answer.json["errors"] == [
+        {
+            "path": "/okand",
+            "name": "okand",
+            "label": "okand",
+            "message": 'Formuläret har inget fält som heter "okand". Ta bort det.',
+            "summary": 'Formuläret har inget fält som heter "okand". Ta bort det.',
+        }
+    ]
