@@ -11,10 +11,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from .conditions import Condition
 from .conventions import FORMATS, NAME, WARNING, Problem, Source, did_you_mean, humanize
 from .paths import FieldPath
 
 MAX_ROWS = 50  # the rows a repeated group offers when its schema sets no "maxItems"
+CONDITIONAL = ("if", "then", "else", "dependentRequired", "dependentSchemas", "dependencies")
+NOTES = ("title", "description", "$comment")  # words beside a rule, never a rule themselves
 
 
 class Kind(StrEnum):
@@ -68,6 +71,8 @@ class Field:
     message: str = ""  # x-messages as one text for every rule
     default: Any = None
     item_title: str = ""  # a list's name for one row (x-item-title, else the row's or the list's title)
+    condition: Condition | None = None  # asked only when this holds for its group's answers (if/then, dependencies)
+    required_when: Condition | None = None  # optional, but required when this holds (dependentRequired, then)
 
     @property
     def dotted(self) -> str:
@@ -237,6 +242,12 @@ class FieldReader:
         elif kind in ("string", None):
             fmt = node.format
             node.kind = Kind(fmt) if fmt in FORMATS else (Kind.TEXTAREA if widget == "textarea" else Kind.TEXT)
+        if kind != "object" and (found := next((key for key in CONDITIONAL if key in schema), None)):
+            self.problem(
+                pointer + (found,),
+                f'"{found}" fungerar bara i en grupp ("type": "object" med "properties"): villkoret ska stå i '
+                "gruppen som har både frågan det gäller och frågorna som läggs till. Flytta det dit.",
+            )
         elif kind == "null":
             self.problem(
                 pointer + ("type",),
@@ -256,6 +267,7 @@ class FieldReader:
         props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
         self._extra_keys(schema, pointer)
         wanted = schema.get("required") if isinstance(schema.get("required"), list) else []
+        wanted = wanted + [name for block, _ in _blocks(schema, pointer)[1:] for name in _names(block.get("required"))]
         for index, missing in enumerate(wanted):
             if isinstance(missing, str) and missing not in props:
                 self.problem(
@@ -269,6 +281,8 @@ class FieldReader:
                 node.children.append(
                     self.build(child, child_name, node.path + (child_name,), child_pointer, child_name in wanted)
                 )
+        if any(key in block for block, _ in _blocks(schema, pointer) for key in CONDITIONAL):
+            _Conditions(self, node, schema, pointer, wanted).read()
 
 
     def _extra_keys(self, schema: dict, pointer: tuple) -> None:
@@ -308,3 +322,269 @@ def _typed(node: Field) -> Field:
     node.messages = {k: v for k, v in messages.items() if isinstance(v, str)} if isinstance(messages, dict) else {}
     node.default = schema.get("default")
     return node
+
+
+def _names(value) -> list[str]:
+    return [name for name in value if isinstance(name, str)] if isinstance(value, list) else []
+
+
+def _blocks(schema: dict, pointer: tuple) -> list[tuple[dict, tuple]]:
+    """Return the group's schema and the `allOf` parts that hold conditions or `required`, with their pointers."""
+    parts = schema.get("allOf") if isinstance(schema.get("allOf"), list) else []
+    found = [(schema, pointer)]
+    for index, part in enumerate(parts):
+        if isinstance(part, dict) and part and set(part) <= {*CONDITIONAL, "required", *NOTES}:
+            found.append((part, pointer + ("allOf", index)))
+    return found
+
+
+def _values(schema) -> list | None:
+    """Return the values a condition's `const` or `enum` allows, or None when it says something else."""
+    if not isinstance(schema, dict) or set(schema) - {"const", "enum", "type", *NOTES}:
+        return None
+    if "const" in schema:
+        return [schema["const"]]
+    enum = schema.get("enum")
+    return list(enum) if isinstance(enum, list) and enum else None
+
+
+class _Conditions:
+    """Read a group's conditional questions: the fields `then`, `else` and dependencies add, and when each applies.
+
+    A question a condition adds is placed right after the last field its condition reads, so the page, the
+    check page, the document and the error summary all show it where it is asked.
+    """
+
+    def __init__(self, reader: FieldReader, node: Field, schema: dict, pointer: tuple, wanted: list):
+        self.reader, self.node, self.schema, self.pointer = reader, node, schema, pointer
+        self.wanted = set(wanted)
+        self.fields = {child.name: child for child in node.children}
+        self.added: dict[str, tuple[Field, tuple, list]] = {}  # name: (field, pointer, [(condition, required)])
+        self.required_when: dict[str, list[Condition]] = {}
+
+    def problem(self, pointer: tuple, message: str) -> None:
+        self.reader.problem(pointer, message)
+
+    def read(self) -> None:
+        for block, pointer in _blocks(self.schema, self.pointer):
+            if "if" in block:
+                self.if_then_else(block, pointer)
+            elif "then" in block or "else" in block:
+                key = "then" if "then" in block else "else"
+                message = f'"{key}" gäller bara tillsammans med "if". Lägg till "if" eller ta bort "{key}".'
+                self.problem(pointer + (key,), message)
+            for key in ("dependentRequired", "dependentSchemas", "dependencies"):
+                if key in block:
+                    self.dependencies(block[key], pointer + (key,), key)
+        if "dependencies" in self.schema and "unevaluatedProperties" in self.schema:
+            self.problem(
+                self.pointer + ("dependencies",),
+                '"dependencies" (draft-07) räknas inte av "unevaluatedProperties", så frågorna som läggs till skulle '
+                'inte gå att skicka. Skriv "dependentRequired" (listor) och "dependentSchemas" (scheman) i stället.',
+            )
+        if self.added and self.schema.get("additionalProperties") is False:
+            self.problem(
+                self.pointer + ("additionalProperties",),
+                '"additionalProperties": false tar bort frågorna som villkoren lägger till, så formuläret går inte att '
+                'skicka. Skriv "unevaluatedProperties": false i stället.',
+            )
+        self.place()
+
+    def if_then_else(self, block: dict, pointer: tuple) -> None:
+        test = self.test(block["if"], pointer + ("if",))
+        if test is None:
+            return
+        when, otherwise = test
+        for key, condition in (("then", when), ("else", otherwise)):
+            if key in block:
+                self.branch(block[key], pointer + (key,), condition, key)
+
+    def test(self, schema, pointer: tuple) -> tuple[Condition, Condition] | None:
+        """Return the conditions of an `if` and of its `else`, or None (with a problem) when the kit cannot ask it."""
+        if not isinstance(schema, dict):
+            self.problem(pointer, '"if" ska vara ett objekt med "properties" och eventuellt "required".')
+            return None
+        for key in sorted(set(schema) - {"properties", "required", "type", *NOTES}):
+            self.problem(
+                pointer + (key,),
+                f'"if" med "{key}" går inte att visa som en fråga som kommer till. Kitet kan bara jämföra ett fält med '
+                '"const" eller "enum" ("properties") och fråga om ett fält är ifyllt ("required").',
+            )
+            return None
+        properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+        required = _names(schema.get("required"))
+        terms, opposite = [], []
+        for name, rule in properties.items():
+            values = _values(rule)
+            if values is None:
+                keys = [k for k in rule if k not in ("const", "enum", "type", *NOTES)] if isinstance(rule, dict) else []
+                said = f'"{keys[0]}"' if keys else "det"
+                self.problem(
+                    pointer + ("properties", name) + ((keys[0],) if keys else ()),
+                    f'"if" jämför "{name}" med {said}, och det kan kitet inte visa som en fråga som kommer till. '
+                    'Jämför med "const" eller "enum".',
+                )
+                return None
+            if not self.known(name, pointer + ("properties", name)):
+                return None
+            asked = Condition.is_in(name, values)
+            strict = name in required or name in self.wanted
+            terms.append(asked if strict else Condition.any_of([Condition.answered(name).negated(), asked]))
+            opposite.append(self.otherwise(name, values))
+        for name in required:
+            if name not in properties:
+                if not self.known(name, pointer + ("required",)):
+                    return None
+                terms.append(Condition.answered(name))
+                opposite.append(Condition.answered(name).negated())
+        when = Condition.all_of(terms)
+        if when is None:
+            self.problem(pointer, '"if" jämför inget fält. Lägg till "properties" med "const" eller "enum".')
+            return None
+        return when, (opposite[0] if len(opposite) == 1 else when.negated())
+
+    def otherwise(self, name: str, values: list) -> Condition:
+        """Return when `else` applies for one compared field: its other choices, else answered but not `values`."""
+        node = self.field(name)
+        rule = node.schema if node is not None else {}
+        one_of = rule.get("oneOf") if isinstance(rule.get("oneOf"), list) else []
+        every = [o.get("const") for o in one_of if isinstance(o, dict)]
+        every = rule["enum"] if isinstance(rule.get("enum"), list) else every
+        rest = [value for value in every if not any(value == v and type(value) is type(v) for v in values)]
+        if node is not None and node.choices and rest:
+            return Condition.is_in(name, rest)
+        return Condition.all_of([Condition.answered(name), Condition.is_in(name, values).negated()])
+
+    def field(self, name: str) -> Field | None:
+        return self.fields.get(name) or (self.added[name][0] if name in self.added else None)
+
+    def known(self, name: str, pointer: tuple) -> bool:
+        node = self.field(name)
+        if node is None:
+            self.problem(
+                pointer,
+                f'villkoret nämner "{name}", men gruppen har inget sådant fält.'
+                f"{did_you_mean(name, list(self.fields))} Rätta namnet.",
+            )
+            return False
+        if node.kind.is_container:
+            self.problem(pointer, f'villkoret kan inte gälla "{name}", som är en grupp. Låt det gälla ett fält i den.')
+            return False
+        return True
+
+    def branch(self, schema, pointer: tuple, condition: Condition, keyword: str) -> None:
+        """Add the fields of a `then`, `else` or dependent schema, asked when `condition` holds."""
+        if not isinstance(schema, dict):
+            self.problem(pointer, f'"{keyword}" ska vara ett objekt med "properties" och "required".')
+            return
+        allowed = {"properties", "required", *NOTES} | ({"oneOf"} if keyword == "dependentSchemas" else set())
+        for key in sorted(set(schema) - allowed):
+            self.problem(
+                pointer + (key,),
+                f'"{keyword}" med "{key}" går inte att visa som frågor som kommer till. '
+                'Kitet kan lägga till fält ("properties") och göra fält obligatoriska ("required").',
+            )
+        properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+        required = _names(schema.get("required"))
+        for name, rule in properties.items():
+            here = pointer + ("properties", name)
+            if name in self.fields:
+                rest = set(rule) - set(NOTES) if isinstance(rule, dict) else {"?"}
+                if rest:
+                    self.problem(
+                        here,
+                        f'"{keyword}" ändrar reglerna för "{name}", som redan finns i "properties", och det kan '
+                        "webbläsaren inte visa. Skriv reglerna i fältet, eller lägg frågan bara här.",
+                    )
+                continue
+            if not NAME.match(name):
+                continue  # a bad name: the conventions check reports it
+            self.add(name, rule, here, condition, name in required)
+        for index, name in enumerate(required):
+            if name in properties:
+                continue
+            if name in self.fields:
+                if name not in self.wanted:
+                    self.required_when.setdefault(name, []).append(condition)
+            else:
+                self.problem(
+                    pointer + ("required", index),
+                    f'"required" nämner "{name}", men det finns inget sådant fält.'
+                    f"{did_you_mean(name, list(self.fields))} Rätta namnet.",
+                )
+
+    def add(self, name: str, rule, pointer: tuple, condition: Condition, required: bool) -> None:
+        if name in self.added:
+            known, first, conditions = self.added[name]
+            if self.reader.resolve(rule, pointer) != self.reader.resolve(known.schema, first):
+                line = self.reader.source.line(first)
+                self.problem(
+                    pointer,
+                    f'frågan "{name}" läggs till på två sätt (också på rad {line}). Ge frågorna olika namn, '
+                    "eller samma regler på båda ställena.",
+                )
+                return
+            conditions.append((condition, required))
+            return
+        node = self.reader.build(rule, name, self.node.path + (name,), pointer, required)
+        self.added[name] = (node, pointer, [(condition, required)])
+
+    def dependencies(self, value, pointer: tuple, keyword: str) -> None:
+        """Read dependentRequired, dependentSchemas, or draft-07 dependencies (a list or a schema per field)."""
+        if not isinstance(value, dict):
+            return  # the JSON Schema check says so
+        for name, rule in value.items():
+            here = pointer + (name,)
+            if not self.known(name, here):
+                continue
+            answered = Condition.answered(name)
+            if isinstance(rule, list) and keyword != "dependentSchemas":
+                for index, needed in enumerate(rule):
+                    if needed in self.fields:
+                        if needed not in self.wanted:
+                            self.required_when.setdefault(needed, []).append(answered)
+                    elif isinstance(needed, str):
+                        self.problem(
+                            here + (index,),
+                            f'"{keyword}" nämner "{needed}", men det finns inget sådant fält.'
+                            f"{did_you_mean(needed, list(self.fields))} Rätta namnet.",
+                        )
+            elif isinstance(rule, dict) and keyword != "dependentRequired":
+                self.branch(rule, here, answered, "dependentSchemas")
+                if isinstance(rule.get("oneOf"), list):
+                    self.alternatives(name, rule["oneOf"], here + ("oneOf",))
+
+    def alternatives(self, name: str, options: list, pointer: tuple) -> None:
+        """Read react-jsonschema-form's schema dependencies: one alternative per value of `name`, with its fields."""
+        for index, option in enumerate(options):
+            here = pointer + (index,)
+            compared = option.get("properties", {}).get(name) if isinstance(option, dict) else None
+            values = _values(compared) if isinstance(option.get("properties"), dict) else None
+            if values is None:
+                self.problem(
+                    here + (("properties",) if isinstance(option, dict) and "properties" in option else ()),
+                    f'varje alternativ i "oneOf" ska ha "properties" med "{name}" och dess "enum" eller "const", '
+                    "så att kitet vet när alternativets frågor gäller. Lägg till det.",
+                )
+                continue
+            rest = {k: v for k, v in option["properties"].items() if k != name}
+            self.branch({**option, "properties": rest}, here, Condition.is_in(name, values), "oneOf")
+
+    def place(self) -> None:
+        """Give each added field its condition and put it right after the last field its condition reads."""
+        for name, conditions in self.required_when.items():
+            self.fields[name].required_when = Condition.any_of(conditions)
+        after: dict[str, list[Field]] = {}
+        for node, _, conditions in self.added.values():
+            node.condition = Condition.any_of(condition for condition, _ in conditions)
+            if not all(required for _, required in conditions):
+                node.required = False
+                node.required_when = Condition.any_of(condition for condition, required in conditions if required)
+            after.setdefault(node.condition.names()[-1], []).append(node)
+
+        def placed(children):
+            for child in children:
+                yield child
+                yield from placed(after.pop(child.name, []))
+
+        self.node.children = list(placed(self.node.children))

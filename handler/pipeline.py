@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from . import reply
 from .body import Body, read_body
 from .bounds import check_bounds
+from .conditions import prune
 from .delivery import hand_over
 from .document import render_answer, render_report
 from .errors import FormChanged, FormkitError, Invalid
@@ -146,7 +147,7 @@ def _checked(form: Form, body: Body) -> dict:
         too_large = check_bounds(form, body.answers)
         if too_large:  # refused before any costly work: nothing of it is normalised or validated
             raise Invalid(in_form_order(form, too_large))
-        return validate(form, clean(body.answers))
+        return validate(form, prune(form.root, clean(body.answers)))
     except Invalid as error:
         if body.changed_since_loaded(form):
             raise FormChanged(error.errors) from None

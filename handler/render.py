@@ -56,7 +56,7 @@ def render_form(
             errors=errors or [],
             notice=notice,
             by_name=by_name,
-            helpers=Helpers(by_name, initial=values is None, domains=form.settings.allowed_domains),
+            helpers=Helpers(by_name, initial=values is None, domains=form.settings.allowed_domains, form=form),
             hidden=hidden or {},
             shown=shown or [],
         )
@@ -67,10 +67,11 @@ def render_form(
 class Helpers:
     """Small functions the template needs: concrete names, ids, values and attributes."""
 
-    def __init__(self, by_name: dict, initial: bool = False, domains=()):
+    def __init__(self, by_name: dict, initial: bool = False, domains=(), form: Form | None = None):
         self.by_name = by_name
         self.initial = initial
         self.domains = domains
+        self.form = form
 
     @staticmethod
     def name(node: Field, rows: tuple) -> str:
@@ -129,10 +130,48 @@ class Helpers:
     def error(self, name: str):
         return self.by_name.get(name)
 
+    def when(self, node: Field) -> str:
+        """Return the sentence that says when to answer a conditional question, or ""."""
+        condition, text = node.condition or node.required_when, "Svara bara om {}." if node.condition else ""
+        if node.required_when and not node.condition:
+            text = "Måste fyllas i om {}."
+        if condition is None or self.form is None:
+            return ""
+        group = self.form.field_at(node.path[:-1])
+        siblings = {child.name: child for child in group.children} if group is not None else {}
+
+        def label(name: str) -> str:
+            return siblings[name].title if name in siblings else name
+
+        def shown(name: str, value) -> str:
+            sibling = siblings.get(name)
+            if isinstance(value, bool) and sibling is not None and sibling.kind == Kind.CHECKBOX:
+                return "ikryssad" if value else "inte ikryssad"
+            return dict(sibling.choices).get(str(value), str(value)) if sibling is not None else str(value)
+
+        return text.format(condition.describe(label, shown))
+
+    @staticmethod
+    def condition(node: Field, required: bool = False) -> str | None:
+        """Return a field's condition (or, `required`, when it is required) as JSON for formkit.js."""
+        condition = node.required_when if required else node.condition
+        if condition is None:
+            return None
+        prefix = ".".join(node.path[:-1]) + "." if len(node.path) > 1 else ""
+        return json.dumps(condition.as_json(prefix), ensure_ascii=False)
+
+    @staticmethod
+    def group_hints(node: Field, name: str) -> str:
+        """Return the ids of a group's hints: its description and when it is asked."""
+        ids = [field_id(name) + "-hint"] if node.description else []
+        return " ".join(ids + ([field_id(name) + "-when"] if node.condition or node.required_when else []))
+
     def described_by(self, node: Field, name: str) -> str | None:
         ids = []
         if node.description:
             ids.append(field_id(name) + "-hint")
+        if node.condition or node.required_when:
+            ids.append(field_id(name) + "-when")
         if node.kind == Kind.TEXTAREA and node.max_length:
             ids.append(field_id(name) + "-count")
         if name in self.by_name:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from itsdangerous import BadData, URLSafeTimedSerializer
 
+from .conditions import applies
 from .document import EMPTY, display
 from .fields import Field, Kind
 from .forms import TOKEN, Form
@@ -71,6 +72,8 @@ def sections(form: Form, data: dict) -> list[Section]:
         current = Section(title, level)
         found.append(current)
         for child in node.children:
+            if not applies(child, values):  # not asked, so not shown to check
+                continue
             if child.kind == Kind.GROUP:
                 walk(child, values.get(child.name), min(level + 1, 6), rows, child.title, where)
                 current = Section("", level)  # answers after a subsection belong to no heading of their own

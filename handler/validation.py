@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from email_validator import EmailNotValidError, validate_email
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
 
+from .conditions import hidden_paths
 from .errors import Invalid
 from .forms import Field, Form
 from .privacy import find_identity_number
@@ -82,9 +83,29 @@ class FieldError:
         return f"{self.message} ({self.context})" if self.context and in_row else self.message
 
 
+def dependencies(validator, value, instance, schema):
+    """Check draft-07 `dependencies`: a list works as dependentRequired, a schema as dependentSchemas."""
+    if not validator.is_type(instance, "object") or not isinstance(value, dict):
+        return
+    for name, rule in value.items():
+        if name not in instance:
+            continue
+        if isinstance(rule, list):
+            missing = [needed for needed in rule if needed not in instance]
+            if missing:
+                yield ValidationError(
+                    f"{missing!r} are required by {name!r}", validator="required", validator_value=missing
+                )
+        else:
+            yield from validator.descend(instance, rule, schema_path=name)
+
+
+Validator = validators.extend(Draft202012Validator, {"dependencies": dependencies})
+
+
 @lru_cache(maxsize=64)
 def _validator(form: Form) -> Draft202012Validator:
-    return Draft202012Validator(form.schema, format_checker=format_checker)
+    return Validator(form.schema, format_checker=format_checker)
 
 
 def validate(form: Form, data: dict) -> dict:
@@ -104,6 +125,10 @@ def validate(form: Form, data: dict) -> dict:
         errors.setdefault(path, error)
     for path, error in _domain_errors(form, data):
         errors.setdefault(path, error)
+    # A question that does not apply is hidden: never name it. When its controlling question is required and
+    # unanswered, jsonschema still evaluates the `if`; that question's own error keeps the answers refused.
+    hidden = set(hidden_paths(form.root, data))
+    errors = {p: e for p, e in errors.items() if not any(p[:n] in hidden for n in range(1, len(p) + 1))} or errors
     if errors:
         raise Invalid(in_form_order(form, errors.values()))
     return data
@@ -128,6 +153,13 @@ def _targets(form: Form, error):
         for name in error.validator_value:
             if name not in error.instance:
                 yield from ((missing, "required") for missing in _missing(form, path + (name,)))
+    elif error.validator == "dependentRequired" and isinstance(error.instance, dict):
+        for name, needed in error.validator_value.items():
+            if name in error.instance:
+                yield from ((path + (n,), "required") for n in needed if n not in error.instance)
+    elif error.validator in ("oneOf", "anyOf") and _chosen(error):
+        for sub in _chosen(error):
+            yield from _targets(form, sub)
     elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
         known = error.schema.get("properties", {})
         for name in error.instance:
@@ -135,6 +167,25 @@ def _targets(form: Form, error):
                 yield path + (name,), "additionalProperties"
     else:
         yield path, error.validator
+
+
+def _chosen(error) -> list:
+    """Return the errors of the one alternative whose discriminating `const`/`enum` matched, or [].
+
+    react-jsonschema-form's schema dependencies are a `oneOf` with one alternative per answer: the errors
+    that help are the chosen alternative's ("Ange djurets namn"), not "matches none of the alternatives".
+    """
+    if not isinstance(error.instance, dict) or not error.context:
+        return []
+    by_option: dict[int, list] = {}
+    for sub in error.context:
+        by_option.setdefault(sub.relative_schema_path[0], []).append(sub)
+    chosen = [
+        errors
+        for errors in by_option.values()
+        if not any(sub.validator in ("const", "enum") and len(sub.relative_path) == 1 for sub in errors)
+    ]
+    return chosen[0] if len(chosen) == 1 and len(by_option) > 1 else []
 
 
 def _missing(form: Form, path: tuple):

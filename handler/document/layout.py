@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 from typing import NamedTuple
 
+from ..conditions import applies
 from ..forms import Field, Form, Kind
 from ..reply import LinkedReport, deadline
 from .wml import Body
@@ -98,6 +99,8 @@ def _section(body: Body, node: Field, data, level: int, blank: bool = False) -> 
             pending.clear()
 
     for child in node.children:
+        if not blank and not applies(child, values):  # a question that did not apply was not asked
+            continue
         if child.kind not in LONG:
             pending.append(child)
             continue

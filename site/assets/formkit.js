@@ -193,6 +193,10 @@
       input.removeAttribute("maxlength");
     });
     this.enhanceDrafts();
+    this.applyConditions(true);
+    var conditions = this.applyConditions.bind(this, false);
+    this.form.addEventListener("change", conditions);
+    this.form.addEventListener("input", conditions);
     if (!this.summary.hidden) { document.title = "Fel: " + this.baseTitle; focusAtTop(this.summary); }
   }
 
@@ -233,6 +237,96 @@
     window.setTimeout(function () { status.textContent = text; }, 50);
   };
 
+  /* ---- conditional questions ----
+   * A question with data-formkit-when (handler/conditions.py's Condition.as_json) is shown only while its condition
+   * holds for the answers around it; hidden, its controls are disabled, so it is neither checked nor sent, as the
+   * server drops it. One with data-formkit-required-when is optional until its condition holds. */
+
+  /* Return the row numbers an element sits in, outermost first. */
+  function rowsOf(element) {
+    var rows = [];
+    for (var row = rowOf(element); row; row = rowOf(row.parentNode)) rows.unshift(rowIndex(row));
+    return rows;
+  }
+
+  /* Return the answer a condition reads: "" when the question is not answered or is hidden itself. */
+  function answerOf(form, pattern, element) {
+    var rows = rowsOf(element), index = 0;
+    var name = pattern.split(".").map(function (p) { return p === "*" ? String(rows[index++]) : p; }).join(".");
+    var wrapper = form.querySelector('[data-formkit-field="' + name + '"]');
+    if (!wrapper || $(wrapper, "input, select, textarea").some(function (c) { return c.disabled; })) return "";
+    return valueOf(wrapper);
+  }
+
+  /* Return whether an answer as the control has it ("on", "12,5", "ja") is a JSON value, as `const` compares. */
+  function isValue(answer, value) {
+    if (typeof value === "boolean") return value && answer === "on";
+    if (typeof value === "number") return /^[+-]?\d+([.,]\d+)?$/.test(answer) && Number(answer.replace(",", ".")) === value;
+    return answer === String(value);
+  }
+
+  function holds(condition, form, element) {
+    if (condition.all) return condition.all.every(function (c) { return holds(c, form, element); });
+    if (condition.any) return condition.any.some(function (c) { return holds(c, form, element); });
+    if (condition.not) return !holds(condition.not, form, element);
+    var answer = answerOf(form, condition.answered || condition["in"], element);
+    if (condition.answered) return answer !== "";
+    return answer !== "" && condition.values.some(function (value) { return isValue(answer, value); });
+  }
+
+  function questionOf(element) {
+    var label = element.querySelector("legend, label");
+    var optional = label && label.querySelector(".formkit-optional");
+    var text = label ? label.textContent : "";
+    return "”" + (optional ? text.replace(optional.textContent, "") : text).trim() + "”";
+  }
+
+  function listed(items) {
+    return items.length > 1 ? items.slice(0, -1).join(", ") + " och " + items[items.length - 1] : items[0];
+  }
+
+  /* Show the questions that apply and hide the rest; `quietly` (the page loading, a draft filled in) says nothing. */
+  Form.prototype.applyConditions = function (quietly) {
+    var self = this, shown = [], hidden = [];
+    $(this.container, "[data-formkit-when]").forEach(function (element) { // in page order: what it reads comes first
+      var applies = holds(JSON.parse(element.getAttribute("data-formkit-when")), self.form, element);
+      var changed = applies === element.hidden;
+      if (!applies && element.contains(document.activeElement)) focusField(self.form.querySelector("input, select, textarea"));
+      element.hidden = !applies;
+      $(element, "input, select, textarea").forEach(function (c) { c.disabled = !applies; });
+      if (!changed) return;
+      (applies ? shown : hidden).push(questionOf(element));
+      if (!applies) self.forgetErrors(element);
+    });
+    $(this.container, "[data-formkit-required-when]").forEach(function (wrapper) {
+      var needed = holds(JSON.parse(wrapper.getAttribute("data-formkit-required-when")), self.form, wrapper);
+      if (needed) wrapper.setAttribute("data-required", ""); else wrapper.removeAttribute("data-required");
+      var optional = wrapper.querySelector(".formkit-optional");
+      if (optional) optional.hidden = needed;
+    });
+    if (quietly || !(shown.length || hidden.length)) return;
+    var said = [];
+    if (shown.length) said.push((shown.length > 1 ? "Nya frågor: " : "Ny fråga: ") + listed(shown) + ".");
+    if (hidden.length) said.push(listed(hidden) + (hidden.length > 1 ? " behövs inte längre och är dolda." : " behövs inte längre och är dold."));
+    this.announce(said.join(" "));
+  };
+
+  /* A question that was hidden is no longer wrong: its errors leave the field and the summary. */
+  Form.prototype.forgetErrors = function (element) {
+    $(element, ".formkit-field--error").forEach(function (w) { w.classList.remove("formkit-field--error"); });
+    $(element, "[aria-invalid]").forEach(function (c) { c.removeAttribute("aria-invalid"); });
+    $(element, ".formkit-error-message").forEach(function (p) { p.hidden = true; p.textContent = ""; });
+    $(this.summary, "li").forEach(function (item) {
+      var link = item.querySelector("a[href^='#']");
+      var target = link && document.getElementById(link.getAttribute("href").slice(1));
+      if (target && element.contains(target)) item.remove();
+    });
+    if (!this.summary.querySelector("li") && !this.summary.hidden && this.summary.querySelector("[data-formkit-notice]").hidden) {
+      this.summary.hidden = true;
+      document.title = this.baseTitle;
+    }
+  };
+
   /* ---- repeated rows ---- */
 
   Form.prototype.enhanceList = function (list) {
@@ -269,6 +363,7 @@
     $(row, ".formkit-remove").forEach(function (b) { b.remove(); });
     list.insertBefore(row, list.formkitAdd);
     this.renumber(list);
+    this.applyConditions(true);
     if (quietly) return;
     var first = row.querySelector("input, select, textarea");
     if (first) first.focus();
@@ -450,6 +545,7 @@
     var errors = [];
     var reported = [];
     $(this.container, "[data-formkit-field]").forEach(function (wrapper) {
+      if (wrapper.closest("[data-formkit-when][hidden]")) return; // a question that does not apply is not asked
       // A required list with every row blank is one error, the list's own, as the server says it.
       var list = wrapper.closest("[data-formkit-list][data-required]");
       if (list && $(list, ":scope > [data-formkit-row]").every(rowIsBlank)) {
@@ -685,6 +781,7 @@
       else control.value = given.length ? given[0] : "";
     });
     $(this.form, "textarea[data-maxlength]").forEach(function (t) { t.dispatchEvent(new Event("input")); });
+    this.applyConditions(true);
   };
 
   Form.prototype.addDraftButtons = function () {
