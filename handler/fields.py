@@ -460,6 +460,9 @@ class _Conditions:
 
     def known(self, name: str, pointer: tuple) -> bool:
         node = self.field(name)
+        props = self.schema.get("properties") if isinstance(self.schema.get("properties"), dict) else {}
+        if node is None and name in props:
+            return False  # a field with a bad name: the conventions check reports it
         if node is None:
             self.problem(
                 pointer,
