@@ -14,10 +14,11 @@ import sys
 from pathlib import Path
 
 from flask import Blueprint, Flask, abort, current_app, jsonify, redirect, request, send_from_directory
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
 from . import limits, logs, pages, pipeline, reply, review
 from .body import Body
+from .bounds import body_limit
 from .check import check_project
 from .errors import (
     BadLink,
@@ -27,9 +28,10 @@ from .errors import (
     FormDefinitionError,
     FormkitError,
     Invalid,
+    TooLarge,
     UnknownForm,
 )
-from .forms import Form
+from .forms import Form, Kind
 from .outbox import outbox_for
 from .register import Register, RegisterUnavailable
 from .reply import LinkedReport
@@ -132,7 +134,17 @@ def submit(form_id: str):
         client=request.remote_addr or "",
         register=current_app.extensions["formkit.register"],
     )
-    outcome = pipeline.submit(form, request.content_type or "", _raw_body(), context)
+    request.max_content_length = body_limit(form, context.settings.max_content_length)  # files need room
+    try:
+        raw = _raw_body()
+    except RequestEntityTooLarge:
+        if not any(node.kind == Kind.FILE for node in form.root.walk()):
+            raise
+        raise TooLarge(
+            "Filerna är för stora tillsammans. Välj färre eller mindre filer och försök igen. "
+            "Filer kan inte sparas i formuläret: välj filen igen."
+        ) from None
+    outcome = pipeline.submit(form, request.content_type or "", raw, context)
     if isinstance(outcome, pipeline.Refused):
         return answer_error(outcome.error, form, outcome.body, outcome.linked)
     if isinstance(outcome, pipeline.Checked):

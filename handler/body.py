@@ -17,8 +17,9 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.formparser import MultiPartParser
 from werkzeug.http import parse_options_header
 
+from . import files
 from .errors import BadSubmission, UnsupportedMediaType
-from .forms import Form
+from .forms import Form, Kind
 from .normalise import from_pairs
 
 HONEYPOT = "_hemsida"
@@ -64,7 +65,7 @@ def read_body(form: Form, content_type: str, raw: bytes) -> Body:
             is_json=True,
         )
     if mimetype in (FORM, MULTIPART):
-        pairs = decode_pairs(raw) if mimetype == FORM else decode_multipart(raw, options.get("boundary", ""))
+        pairs = decode_pairs(raw) if mimetype == FORM else decode_multipart(raw, options.get("boundary", ""), form)
         own = {name: value for name, value in pairs if name in (VERSION, TOKEN)}
         body = Body(
             {},
@@ -93,18 +94,36 @@ def decode_pairs(raw: bytes) -> list[tuple[str, str]]:
         raise BadSubmission("Formuläret innehåller för många fält.") from None
 
 
-def decode_multipart(raw: bytes, boundary: str) -> list[tuple[str, str]]:
-    """Parse a multipart/form-data body's text fields; the kit's forms take no files yet, so a file is refused."""
+def decode_multipart(raw: bytes, boundary: str, form: Form | None = None) -> list[tuple[str, str]]:
+    """Parse a multipart/form-data body: its text fields, and its files as their fields' schemas write them.
+
+    A file is read into memory only (never a temporary file: the body's size is bounded already) and becomes
+    the answer string its field takes (files.written). A file for a field that takes none is refused.
+    """
     if not boundary:
         raise BadSubmission("Innehållet saknar gränsen (boundary) mellan fälten.")
-    parser = MultiPartParser(max_form_memory_size=len(raw) + 1, max_form_parts=MAX_FIELDS)
+    parser = MultiPartParser(stream_factory=_in_memory, max_form_memory_size=len(raw) + 1, max_form_parts=MAX_FIELDS)
     try:
-        fields, files = parser.parse(io.BytesIO(raw), boundary.encode("latin-1", "replace"), len(raw))
+        fields, uploads = parser.parse(io.BytesIO(raw), boundary.encode("latin-1", "replace"), len(raw))
     except (ValueError, HTTPException):  # a broken part, or more parts than MAX_FIELDS
         raise BadSubmission("Innehållet går inte att läsa som multipart/form-data.") from None
-    if any(upload.filename for upload in files.values()):
-        raise BadSubmission("Formuläret tar inte emot filer.")
-    return list(fields.items(multi=True))
+    pairs = list(fields.items(multi=True))
+    takes_files = form is not None and any(node.kind == Kind.FILE for node in form.root.walk())
+    for name, upload in uploads.items(multi=True):
+        data = upload.stream.getvalue()
+        if not upload.filename and not data:
+            continue  # a file input left empty
+        node = form.field_named(name) if takes_files else None
+        if node is None or node.kind != Kind.FILE:
+            if not takes_files:
+                raise BadSubmission("Formuläret tar inte emot filer.")
+            raise BadSubmission(f'Fältet "{name[:200]}" tar inte emot filer.')
+        pairs.append((name, files.written(node, upload.filename or "", data)))
+    return pairs
+
+
+def _in_memory(*args, **kwargs) -> io.BytesIO:
+    return io.BytesIO()
 
 
 def decode_json(raw: bytes) -> dict:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 
+from . import files
 from .forms import Field, Form, Kind
 from .marks import LONG_RUN, MAX_RUN
 from .validation import MAX_ERRORS, FieldError, field_error
@@ -42,18 +43,45 @@ def check_bounds(form: Form, answers: dict) -> list[FieldError]:
             if limit is not None and len(value) > limit:
                 errors.append(field_error(form, path, "maxItems", limit))
                 continue
+            if node is not None and node.kind == Kind.FILE:  # several files: each is checked on the field itself
+                stack.extend((node, entry, path) for entry in reversed(value))
+                continue
             item = node.item if node is not None else None
             stack.extend((item, entry, path + (index,)) for index, entry in reversed(list(enumerate(value))))
     return errors
 
 
 def _text_problem(form: Form, node: Field | None, value: str, path: tuple) -> FieldError | None:
+    if node is not None and node.kind == Kind.FILE:  # a file far too big is refused before it is decoded
+        if len(value) > files.encoded_limit(node):
+            return field_error(form, path, "fileSize", files.name_of(node, value))
+        return None
     limit = node.max_length if node is not None else None
     if limit is not None and len(value) > SLACK * limit + SLACK:
         return field_error(form, path, "maxLength", limit)
     if not unicodedata.is_normalized("NFC", value) and LONG_RUN.search(value):
         return field_error(form, path, "combining", message=COMBINING)
     return None
+
+
+def body_limit(form: Form, base: int) -> int:
+    """Return the largest request body a form takes: `base`, plus room for its files (base64 and form-encoded,
+    as the check page sends them again) when it has file fields; a form without files keeps `base`."""
+    room = 0
+    for node in form.root.walk():
+        if node.kind == Kind.FILE:
+            rows = node.max_items if node.multiple else 1
+            room += files.encoded_limit(node) * 3 // 2 * rows * _rows_around(form, node)
+    return base + room
+
+
+def _rows_around(form: Form, node: Field) -> int:
+    """Return how many rows of repeated groups a field can be in (1 outside them)."""
+    count, path = 1, node.path
+    for end in range(1, len(path)):
+        if path[end] == "*":
+            count *= form.field_at(path[:end]).max_items
+    return count
 
 
 def _max_items(node: Field | None) -> int | None:

@@ -26,6 +26,13 @@ class BadSubmission(FormkitError):
     """The body cannot be read: malformed, wrong encoding, too deep, unknown fields."""
 
 
+class TooLarge(FormkitError):
+    """The body is larger than the form takes (a form with files takes more than one without)."""
+
+    status = 413
+    title = "Innehållet är för stort"
+
+
 class UnknownForm(FormkitError):
     status = 404
     title = "Formuläret finns inte"

@@ -18,6 +18,17 @@ from .paths import FieldPath
 MAX_ROWS = 50  # the rows a repeated group offers when its schema sets no "maxItems"
 CONDITIONAL = ("if", "then", "else", "dependentRequired", "dependentSchemas", "dependencies")
 NOTES = ("title", "description", "$comment")  # words beside a rule, never a rule themselves
+MAX_FILES = 5  # the files an array of files takes when its schema sets no "maxItems"
+MAX_BYTES = 10 * 1024 * 1024  # a file field's size limit when its schema sets no "x-max-bytes"
+# The file types the kit recognises by their content (files.py): a file field takes these unless it names some.
+FILE_TYPES = (
+    "application/pdf",
+    "image/png",
+    "image/jpeg",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "text/plain",
+)
 
 
 class Kind(StrEnum):
@@ -35,6 +46,7 @@ class Kind(StrEnum):
     SELECT = "select"
     RADIO = "radio"
     CHECKBOXES = "checkboxes"
+    FILE = "file"  # a file input (contentMediaType / contentEncoding, or format data-url); `multiple` for an array
 
     @property
     def is_container(self) -> bool:
@@ -73,6 +85,9 @@ class Field:
     item_title: str = ""  # a list's name for one row (x-item-title, else the row's or the list's title)
     condition: Condition | None = None  # asked only when this holds for its group's answers (if/then, dependencies)
     required_when: Condition | None = None  # optional, but required when this holds (dependentRequired, then)
+    accept: tuple[str, ...] = ()  # a file field's media types (contentMediaType, x-accept)
+    max_bytes: int = MAX_BYTES  # a file field's largest file (x-max-bytes)
+    multiple: bool = False  # a file field that takes several files (an array of them, at most max_items)
 
     @property
     def dotted(self) -> str:
@@ -217,6 +232,10 @@ class FieldReader:
         kind, widget = schema_type(schema), node.widget
         if kind == "object":
             self._group(node, schema, pointer)
+        elif kind in ("string", "array", None) and _is_file(
+            items := self.resolve(schema.get("items"), pointer + ("items",)) if kind == "array" else schema
+        ):
+            self._file(node, items, pointer if kind == "string" else pointer + ("items",), multiple=kind == "array")
         elif kind == "array":
             items = self.resolve(schema.get("items"), pointer + ("items",))
             if schema_type(items) == "object":
@@ -284,6 +303,26 @@ class FieldReader:
         if any(key in block for block, _ in _blocks(schema, pointer) for key in CONDITIONAL):
             _Conditions(self, node, schema, pointer, wanted).read()
 
+    def _file(self, node: Field, schema: dict, pointer: tuple, multiple: bool) -> None:
+        """Make `node` a file field: its types from contentMediaType or x-accept, its size from x-max-bytes."""
+        node.kind, node.multiple = Kind.FILE, multiple
+        if multiple:
+            node.format = _string(schema, "format")  # "data-url" or base64: how each file is written
+            node.max_items = _int(node.schema, "maxItems") or MAX_FILES
+        accept = schema.get("x-accept", node.schema.get("x-accept"))
+        declared = [accept] if isinstance(accept, str) else accept if isinstance(accept, list) else []
+        if isinstance(schema.get("contentMediaType"), str):
+            declared = [schema["contentMediaType"], *declared]
+        unknown = [t for t in declared if not isinstance(t, str) or t.lower() not in FILE_TYPES]
+        if unknown:
+            where = "x-accept" if "x-accept" in schema else "contentMediaType"
+            self.problem(
+                pointer + (where,),
+                f'filtypen "{unknown[0]}" känner kitet inte igen. Välj bland {", ".join(FILE_TYPES)}.',
+            )
+        node.accept = tuple(dict.fromkeys(t.lower() for t in declared if isinstance(t, str))) or FILE_TYPES
+        size = _int(schema, "x-max-bytes") or _int(node.schema, "x-max-bytes")  # below 1: refused by the conventions
+        node.max_bytes = size if size and size > 0 else MAX_BYTES
 
     def _extra_keys(self, schema: dict, pointer: tuple) -> None:
         """Refuse keys beyond "properties" that a group would accept and the document would drop.
@@ -305,6 +344,13 @@ class FieldReader:
                 '"patternProperties" (fält vars namn följer ett mönster) stöds inte: de svaren skulle inte komma '
                 'fram i dokumentet eller e-posten. Skriv varje fält i "properties" och ta bort "patternProperties".',
             )
+
+
+def _is_file(schema: dict) -> bool:
+    """Return whether a string schema is a file: a data-url, or content with a media type or base64 encoding."""
+    return schema_type(schema) in ("string", None) and (
+        schema.get("format") == "data-url" or "contentMediaType" in schema or schema.get("contentEncoding") == "base64"
+    )
 
 
 def _typed(node: Field) -> Field:

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 
 from icalendar import Alarm, Calendar, Event
 
-from . import reply
+from . import files, reply
 from .forms import TOKEN, Form
 from .reference import TIMEZONE
 from .reply import LinkedReport, UnitLink
@@ -93,6 +93,10 @@ def compose(
         subject = fill(routing.subject or text("report_subject").strip(), values)
         body = fill(routing.body or text("report_body"), values)
         messages = [_message(mail, reference, "report", subject, body, to, cc, [document], reply_to)]
+    uploaded = [_file_part(upload) for upload in files.attachments(form.root, data)]
+    for message in messages:  # the files go with the report; the sender has them, so the receipt does not
+        for part in uploaded:
+            message.attach(part)
     receipt_to = resolve(data, routing.receipt_to, linked)
     if receipt_to:
         # The receipt lists where the report went, so the sender notices an address typed wrong.
@@ -360,6 +364,17 @@ def _attachment(name: str, content: bytes, mimetype: str) -> Message:
         part = MIMEBase(maintype, subtype, policy=POLICY)
         part.set_payload(content)
         encoders.encode_base64(part)
+    part.add_header("Content-Disposition", "attachment", filename=name if name.isascii() else ("utf-8", "", name))
+    return part
+
+
+def _file_part(upload: files.Upload) -> Message:
+    """Return a file of the answers as an attachment, byte for byte (base64, text files too)."""
+    maintype, subtype = upload.type.split("/")
+    part = MIMEBase(maintype, subtype, policy=POLICY)
+    part.set_payload(upload.data)
+    encoders.encode_base64(part)
+    name = upload.name
     part.add_header("Content-Disposition", "attachment", filename=name if name.isascii() else ("utf-8", "", name))
     return part
 

@@ -108,6 +108,8 @@ def _rows_to_lists(node: Field, data):
         return {k: (_rows_to_lists(by_name[k], v) if k in by_name else v) for k, v in data.items()}
     if node.kind == Kind.LIST and isinstance(data, dict):
         return [_rows_to_lists(node.item, data[k]) for k in sorted(data, key=int)]
+    if node.kind == Kind.FILE and node.multiple and not isinstance(data, list):
+        return [data] if data != "" else []
     if node.kind == Kind.CHECKBOXES and not isinstance(data, list):
         return [data] if data != "" else []
     return data

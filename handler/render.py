@@ -10,6 +10,7 @@ import json
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from . import files
 from .forms import Field, Form, Kind
 from .validation import client_messages
 
@@ -165,6 +166,23 @@ class Helpers:
         """Return the ids of a group's hints: its description and when it is asked."""
         ids = [field_id(name) + "-hint"] if node.description else []
         return " ".join(ids + ([field_id(name) + "-when"] if node.condition or node.required_when else []))
+    @staticmethod
+    def has_files(root: Field) -> bool:
+        """Return whether the form has a file field: then it posts multipart/form-data."""
+        return any(node.kind == Kind.FILE for node in root.walk())
+
+    @staticmethod
+    def file_limits(node: Field) -> str:
+        """Return what a file field takes, in words: "PDF eller PNG-bild, högst 10 MB per fil, högst 3 filer"."""
+        text = f"{files.types_text(node)}, högst {files.size_text(node.max_bytes)}"
+        if node.multiple:
+            return f"{text} per fil. Du kan välja upp till {node.max_items} filer."
+        return text + "."
+
+    @staticmethod
+    def file_names(node: Field, value) -> str:
+        """Return the names of the files an answer had (for the page shown again, whose file input is empty)."""
+        return files.shown(node, value) if node.kind == Kind.FILE and value else ""
 
     def described_by(self, node: Field, name: str) -> str | None:
         ids = []
@@ -172,6 +190,8 @@ class Helpers:
             ids.append(field_id(name) + "-hint")
         if node.condition or node.required_when:
             ids.append(field_id(name) + "-when")
+        if node.kind == Kind.FILE:
+            ids.append(field_id(name) + "-limits")
         if node.kind == Kind.TEXTAREA and node.max_length:
             ids.append(field_id(name) + "-count")
         if name in self.by_name:

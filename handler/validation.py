@@ -14,9 +14,10 @@ from functools import lru_cache
 from email_validator import EmailNotValidError, validate_email
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
 
+from . import files
 from .conditions import hidden_paths
 from .errors import Invalid
-from .forms import Field, Form
+from .forms import Field, Form, Kind
 from .privacy import find_identity_number
 
 format_checker = FormatChecker(formats=())
@@ -121,6 +122,8 @@ def validate(form: Form, data: dict) -> dict:
                 errors[path] = field_error(form, path, validator, value)
     for path in _extra_keys(form.root, data):
         errors.setdefault(path, field_error(form, path, "additionalProperties"))
+    for path, error in _file_errors(form, data):
+        errors.setdefault(path, error)
     for path, error in _privacy_errors(form, data):
         errors.setdefault(path, error)
     for path, error in _domain_errors(form, data):
@@ -227,6 +230,8 @@ def client_messages(node: Field, domains: list[str] | tuple = ()) -> dict[str, s
         "maximum": node.maximum,
     }
     checks.update((keyword, value) for keyword, value in limits.items() if value is not None)
+    if node.kind == Kind.FILE:  # "{name}" is the chosen file's name, filled in by formkit.js
+        checks.update(fileSize="{name}", maxItems=node.max_items if node.multiple else None)
     messages = {keyword: message_for(node, keyword, value) for keyword, value in checks.items()}
     if node.kind in ("text", "textarea"):
         messages["privacy"] = PRIVACY_MESSAGE  # used only where the form's privacy guard is on
@@ -264,6 +269,8 @@ def messages(node: Field, validator: str, value) -> str:
     question = title.endswith("?")
     choose = node.kind in ("select", "radio", "checkboxes", "checkbox")
     number = _number(value)
+    if node.kind == "file" and validator in FILE_RULES:
+        return _file_message(node, validator, value, label)
     if validator == "required":
         if question:
             return f"Välj ett svar på frågan ”{title}”" if choose else f"Svara på frågan ”{title}”"
@@ -302,6 +309,25 @@ def messages(node: Field, validator: str, value) -> str:
     if validator == "additionalProperties":
         return f'Formuläret har inget fält som heter "{node.name}". Ta bort det.'
     return f"Kontrollera {label}"
+
+
+FILE_RULES = ("required", "minItems", "maxItems", "fileSize", "fileType", "fileEncoding", "type", "format")
+
+
+def _file_message(node: Field, validator: str, value, label: str) -> str:
+    """Return a file field's message; `value` is the file's name for the rules about one file."""
+    which = f"Filen ”{value}”" if isinstance(value, str) and value else "Filen"
+    if validator == "required":
+        return f"Bifoga {label}"
+    if validator == "minItems":
+        return f"Bifoga minst {_number(value)} {'fil' if value == 1 else 'filer'} till {label}"
+    if validator == "maxItems":
+        return f"Du kan bifoga högst {_number(value)} {'fil' if value == 1 else 'filer'} till {label}"
+    if validator == "fileSize":
+        return f"{which} är för stor. Den får vara högst {files.size_text(node.max_bytes)}. Välj en mindre fil."
+    if validator == "fileType":
+        return f"{which} går inte att ta emot här. Välj en {files.types_text(node)}."
+    return f"{which} gick inte att läsa. Välj filen igen."
 
 
 def _context(form: Form, path: tuple) -> str:
@@ -343,6 +369,27 @@ def _extra_keys(root: Field, data: dict):
                 else:
                     yield path + (key,)
         elif node.kind == "list" and node.item is not None and isinstance(value, list):
+            stack.extend((node.item, item, path + (index,)) for index, item in enumerate(value))
+
+
+def _file_errors(form: Form, data: dict):
+    """Yield an error for each file field with a file that is unreadable, too big or of a type it does not take."""
+    stack = [(form.root, data, ())]
+    while stack:
+        node, value, path = stack.pop()
+        if node.kind == Kind.FILE:
+            for item in value if isinstance(value, list) else [value]:
+                if not isinstance(item, str):
+                    continue  # jsonschema says what is wrong with it
+                try:
+                    files.read(node, item)
+                except files.FileProblem as problem:
+                    yield path, field_error(form, path, problem.rule, problem.name)
+                    break
+        elif node.kind == Kind.GROUP and isinstance(value, dict):
+            by_name = {child.name: child for child in node.children}
+            stack.extend((by_name[k], v, path + (k,)) for k, v in value.items() if k in by_name)
+        elif node.kind == Kind.LIST and node.item is not None and isinstance(value, list):
             stack.extend((node.item, item, path + (index,)) for index, item in enumerate(value))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 from typing import NamedTuple
 
+from .. import files
 from ..conditions import applies
 from ..forms import Field, Form, Kind
 from ..reply import LinkedReport, deadline
@@ -79,6 +80,8 @@ def display(node: Field, value) -> str:
     """Return an answer as people read it: choices by their labels, yes/no for checkboxes."""
     if value is None or value == "" or value == []:
         return EMPTY
+    if node.kind == Kind.FILE:  # by name and size: the files themselves are attached to the e-mail
+        return files.shown(node, value) or EMPTY
     labels = dict(node.choices)
     if isinstance(value, bool):
         return "Ja" if value else "Nej"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from ..files import described
 from ..forms import Form
 from ..paths import FieldPath
 
@@ -51,7 +52,7 @@ def new_report(form: Form, data: dict, reference: str, created: datetime.datetim
         deadline=deadline(form, created) if link else None,
         units=tuple(units_of(form, data)),
         statistics=statistics_of(form, data),
-        answers=data,
+        answers=described(form.root, data),  # of a file only its name, size and type are kept
         units_pointer=link.units if link else "",
     )
 

@@ -150,6 +150,7 @@
     var required = wrapper.hasAttribute("data-required");
     if (required && row) required = rowIndex(row) < rowMinimum(row) || !rowIsBlank(row);
     if (value === "") return required ? messages.required || "Fyll i fältet" : "";
+    if (control.type === "file") return checkFiles(control, messages);
     // In the server's order: format, pattern, minLength, maxLength, then the privacy guard.
     if (control.type === "email" && !isEmail(value)) return messages.format || "";
     if (control.type === "email" && !isAllowedDomain(wrapper, value)) return messages.allowed_domains || "";
@@ -169,6 +170,16 @@
     }
     var guarded = wrapper.closest("form[data-privacy-guard]") && (control.tagName === "TEXTAREA" || control.type === "text");
     if (guarded && messages.privacy && hasIdentityNumber(value)) return messages.privacy;
+    return "";
+  }
+
+  /* A file input's count and sizes, as the server checks them (it also checks each file's type by its content). */
+  function checkFiles(control, messages) {
+    if (control.files.length > Number(control.getAttribute("data-max-files") || 1)) return messages.maxItems || "";
+    var limit = Number(control.getAttribute("data-max-bytes"));
+    for (var i = 0; i < control.files.length; i++) {
+      if (control.files[i].size > limit) return (messages.fileSize || "").replace("{name}", control.files[i].name);
+    }
     return "";
   }
 
@@ -587,10 +598,14 @@
     this.sending = true;
     button.disabled = true;
     this.announce(saying);
+    // A form with file inputs posts multipart/form-data, as it does without JavaScript; the browser sets the boundary.
+    var multipart = form.getAttribute("enctype") === "multipart/form-data";
+    var headers = { "Accept": "application/json" };
+    if (!multipart) headers["Content-Type"] = "application/x-www-form-urlencoded;charset=UTF-8";
     fetch(this.form.action, {
       method: "POST",
-      headers: { "Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded;charset=UTF-8" },
-      body: new URLSearchParams(new FormData(form)).toString(),
+      headers: headers,
+      body: multipart ? new FormData(form) : new URLSearchParams(new FormData(form)).toString(),
       credentials: "same-origin"
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
