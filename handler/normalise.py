@@ -7,6 +7,7 @@ fields and blank rows dropped, since an empty string would otherwise satisfy `re
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 
@@ -15,6 +16,10 @@ from .forms import Field, Form, Kind
 from .paths import row_index
 
 MAX_INDEX = 200
+MAX_DIGITS = 300  # a number longer than this stays text: int() of thousands of digits is slow, and no form asks it
+_DIGITS = rf"\d{{1,{MAX_DIGITS}}}"
+INTEGER_TEXT = re.compile(rf"[+-]?{_DIGITS}")
+NUMBER_TEXT = re.compile(rf"[+-]?(?:{_DIGITS}(?:\.\d{{0,{MAX_DIGITS}}})?|\.{_DIGITS})(?:[eE][+-]?\d{{1,4}})?")
 # Everything XML 1.0 cannot carry, except tab and newline: C0/C1 controls, surrogates, U+FFFE/U+FFFF.
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 TRUE = {"on", "true", "1", "ja", "yes"}
@@ -75,16 +80,26 @@ def _coerce(node: Field, value: str):
     value = value.strip()
     if value == "":
         return ""
-    if node.kind == Kind.INTEGER and re.fullmatch(r"[+-]?\d{1,15}", value):
-        return int(value)
-    if node.kind == Kind.NUMBER:
-        try:
-            return float(value.replace(",", "."))
-        except ValueError:
-            return value
+    if node.kind in (Kind.INTEGER, Kind.NUMBER):
+        return _number(value, node.kind)
     if node.kind == Kind.CHECKBOX:
         return True if value.lower() in TRUE else (False if value.lower() in FALSE else value)
     return value
+
+
+def _number(text: str, kind: Kind):
+    """Return typed digits as the number JSON would read: "12" an int (up to MAX_DIGITS digits), "1,5" a float,
+    "1.0" in an integer field 1 (JSON Schema counts it as an integer); anything else as sent, for the type
+    check to name. So "1.1" is a number even where "type" also allows text, as it would be in JSON."""
+    if INTEGER_TEXT.fullmatch(text):
+        return int(text)
+    spelled = text.replace(",", ".", 1) if text.count(",") == 1 and "." not in text else text
+    if not NUMBER_TEXT.fullmatch(spelled):
+        return text
+    number = float(spelled)
+    if not math.isfinite(number):
+        return text
+    return int(number) if kind == Kind.INTEGER and number.is_integer() and abs(number) < 2**63 else number
 
 
 def _put(data: dict, parts: list[str], value) -> None:

@@ -31,7 +31,9 @@ def known_forms() -> list[tuple[str, dict | None, Path]]:
     """Return every form the tests know: the project's own folder, each fixture form and each corpus schema."""
     found: list[tuple[str, dict | None, Path]] = [("schema", None, ROOT / "schema")]
     for path in sorted(FIXTURES.rglob("*.json")):
-        if path.parent.name in ("aws", "corpus") or path.name == "identity-numbers.json":
+        # aws/ holds no forms; corpus/ is added below; json-schema-test-suite/ holds test cases, not form files.
+        data = {"aws", "corpus", "json-schema-test-suite"} & set(path.relative_to(FIXTURES).parts)
+        if data or path.name == "identity-numbers.json":
             continue
         if '"properties"' in path.read_text(encoding="utf-8"):
             found.append((path.stem, json.loads(path.read_text(encoding="utf-8")), path))
