@@ -134,3 +134,22 @@ def project_copy(tmp_path: Path) -> Path:
         shutil.copytree(ROOT / name, tmp_path / name)
     shutil.copy(ROOT / "mkdocs.yml", tmp_path / "mkdocs.yml")
     return tmp_path
+
+
+def cost_ratio(run, small, large, tries: int = 5) -> float:
+    """Return how many times longer `run(large)` takes than `run(small)`, each the best of `tries`.
+
+    How cost grows with size, not a wall-clock limit: a busy machine slows both sizes alike.
+    """
+    import time
+
+    def best(argument) -> float:
+        times = []
+        for _ in range(tries):
+            started = time.perf_counter()
+            run(argument)
+            times.append(time.perf_counter() - started)
+        return max(min(times), 1e-6)
+
+    run(small)  # warm up
+    return best(large) / best(small)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from handler.paths import MAX_ROW_DIGITS, ROW_LIMIT, FieldPath, pattern_of, row_index
+from support import cost_ratio
 
 PLACE = FieldPath(("verksamheter", 0, "enhet"))
 
@@ -90,11 +89,9 @@ def test_only_ascii_digits_make_a_row_number(part, index):
 
 
 def test_a_row_number_of_thousands_of_digits_is_not_parsed():
-    started = time.perf_counter()
-
     index = row_index("9" * 5000)  # int() of this is slow, and then refused by Python 3.11+
 
-    assert index == ROW_LIMIT and time.perf_counter() - started < 0.01
+    assert index == ROW_LIMIT and cost_ratio(row_index, "9" * 50, "9" * 5000) < 1000
     assert row_index("9" * MAX_ROW_DIGITS) == 10**MAX_ROW_DIGITS - 1
 
 
