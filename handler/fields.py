@@ -88,6 +88,7 @@ class Field:
     accept: tuple[str, ...] = ()  # a file field's media types (contentMediaType, x-accept)
     max_bytes: int = MAX_BYTES  # a file field's largest file (x-max-bytes)
     multiple: bool = False  # a file field that takes several files (an array of them, at most max_items)
+    choice_conditions: dict[str, Condition] = field(default_factory=dict)  # a choice offered only when its holds
 
     @property
     def dotted(self) -> str:
@@ -407,6 +408,7 @@ class _Conditions:
         self.fields = {child.name: child for child in node.children}
         self.added: dict[str, tuple[Field, tuple, list]] = {}  # name: (field, pointer, [(condition, required)])
         self.required_when: dict[str, list[Condition]] = {}
+        self.choices: dict[str, dict[str, list[Condition]]] = {}  # an added question's choices: when each applies
 
     def problem(self, pointer: tuple, message: str) -> None:
         self.reader.problem(pointer, message)
@@ -565,7 +567,11 @@ class _Conditions:
     def add(self, name: str, rule, pointer: tuple, condition: Condition, required: bool) -> None:
         if name in self.added:
             known, first, conditions = self.added[name]
-            if self.reader.resolve(rule, pointer) != self.reader.resolve(known.schema, first):
+            if self.reader.resolve(rule, pointer) == self.reader.resolve(known.schema, first):
+                keys = [key for key, _ in known.choices]
+            else:
+                keys = self.merged(known, rule, pointer)
+            if keys is None:
                 line = self.reader.source.line(first)
                 self.problem(
                     pointer,
@@ -574,9 +580,34 @@ class _Conditions:
                 )
                 return
             conditions.append((condition, required))
+            for key in keys:
+                self.choices.setdefault(name, {}).setdefault(key, []).append(condition)
             return
         node = self.reader.build(rule, name, self.node.path + (name,), pointer, required)
         self.added[name] = (node, pointer, [(condition, required)])
+        for key, _ in node.choices:
+            self.choices.setdefault(name, {}).setdefault(key, []).append(condition)
+
+    def merged(self, known: Field, rule, pointer: tuple) -> list[str] | None:
+        """Merge a second set of choices into a question added before (one food for cats, another for fish).
+
+        Only choices of text whose rules are otherwise the same: each choice is then offered while one of the
+        conditions that list it holds. Return the second set's keys, or None when the two cannot be one question.
+        """
+        other = self.reader.build(rule, known.name, known.path, pointer, known.required)
+        kinds = (Kind.RADIO, Kind.SELECT)
+        if known.kind not in kinds or other.kind not in kinds or not other.choices:
+            return None
+
+        def rest(schema: dict) -> dict:
+            return {k: v for k, v in schema.items() if k not in ("enum", "oneOf", *NOTES)}
+
+        if rest(known.schema) != rest(other.schema) or schema_type(known.schema) not in ("string", None):
+            return None
+        keys = [key for key, _ in known.choices]
+        known.choices += [choice for choice in other.choices if choice[0] not in keys]
+        known.kind = Kind.SELECT if known.widget == "select" else Kind.RADIO  # radios: each says when it applies
+        return [key for key, _ in other.choices]
 
     def dependencies(self, value, pointer: tuple, keyword: str) -> None:
         """Read dependentRequired, dependentSchemas, or draft-07 dependencies (a list or a schema per field)."""
@@ -630,6 +661,9 @@ class _Conditions:
                 node.required = False
                 node.required_when = Condition.any_of(condition for condition, required in conditions if required)
             after.setdefault(node.condition.names()[-1], []).append(node)
+            offered = {key: Condition.any_of(conditions) for key, conditions in self.choices.get(node.name, {}).items()}
+            if len(set(offered.values())) > 1:  # some choices apply only under some conditions
+                node.choice_conditions = offered
 
         def placed(children):
             for child in children:

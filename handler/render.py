@@ -131,11 +131,14 @@ class Helpers:
     def error(self, name: str):
         return self.by_name.get(name)
 
-    def when(self, node: Field) -> str:
-        """Return the sentence that says when to answer a conditional question, or ""."""
-        condition, text = node.condition or node.required_when, "Svara bara om {}." if node.condition else ""
-        if node.required_when and not node.condition:
-            text = "Måste fyllas i om {}."
+    def when(self, node: Field, choice: str | None = None) -> str:
+        """Return the sentence that says when to answer a conditional question (or offer one `choice`), or ""."""
+        if choice is not None:
+            condition, text = node.choice_conditions.get(choice), "Bara om {}."
+        elif node.condition:
+            condition, text = node.condition, "Svara bara om {}."
+        else:
+            condition, text = node.required_when, "Måste fyllas i om {}."
         if condition is None or self.form is None:
             return ""
         group = self.form.field_at(node.path[:-1])
@@ -153,9 +156,12 @@ class Helpers:
         return text.format(condition.describe(label, shown))
 
     @staticmethod
-    def condition(node: Field, required: bool = False) -> str | None:
-        """Return a field's condition (or, `required`, when it is required) as JSON for formkit.js."""
-        condition = node.required_when if required else node.condition
+    def condition(node: Field, required: bool = False, choice: str | None = None) -> str | None:
+        """Return a field's condition (`required`: when it is required; `choice`: when it is offered) as JSON."""
+        if choice is not None:
+            condition = node.choice_conditions.get(choice)
+        else:
+            condition = node.required_when if required else node.condition
         if condition is None:
             return None
         prefix = ".".join(node.path[:-1]) + "." if len(node.path) > 1 else ""

@@ -149,6 +149,54 @@ def test_check_refuses_a_condition_on_a_field_that_is_no_group(tmp_path):
     assert 'fältet "antal"' in problem and '"if" fungerar bara i en grupp' in problem
 
 
+FOOD = {
+    "title": "Djur",
+    "type": "object",
+    "properties": {"animal": {"title": "Djur", "enum": ["Cat", "Fish"]}},
+    "allOf": [
+        {
+            "if": {"properties": {"animal": {"const": "Cat"}}},
+            "then": {"properties": {"food": {"title": "Mat", "enum": ["meat", "fish"]}}, "required": ["food"]},
+        },
+        {
+            "if": {"properties": {"animal": {"const": "Fish"}}},
+            "then": {"properties": {"food": {"title": "Mat", "enum": ["insect", "fish"]}}, "required": ["food"]},
+        },
+        {"required": ["animal"]},
+    ],
+}
+
+
+def food_form(tmp_path: Path):
+    (tmp_path / "schema").mkdir(exist_ok=True)
+    (tmp_path / "schema" / "djur.json").write_text(json.dumps(FOOD), encoding="utf-8")
+    checked = check_project(tmp_path / "schema")
+    assert checked.problems == []
+    return checked.forms["djur"]
+
+
+def test_one_question_added_with_other_choices_under_another_condition_offers_each_choice_when_it_applies(tmp_path):
+    food = food_form(tmp_path).field_at(("food",))
+    cat, fish = Condition.is_in("animal", ["Cat"]), Condition.is_in("animal", ["Fish"])
+
+    assert [key for key, _ in food.choices] == ["meat", "fish", "insect"]
+    assert food.condition == Condition.any_of([cat, fish]) and food.required
+    assert food.choice_conditions == {"meat": cat, "fish": Condition.any_of([cat, fish]), "insect": fish}
+
+
+def test_each_choice_offered_only_sometimes_says_when_and_the_server_checks_the_choice_made(tmp_path, config):
+    form = food_form(tmp_path)
+    html = render_form(form, "/api/forms/djur")
+    client = create_app({**config, "SCHEMA_DIR": str(tmp_path / "schema")}).test_client()
+
+    assert 'id="f-food-1-when">Bara om ”Djur” är ”Cat”.</div>' in html
+    assert 'id="f-food-3-when">Bara om ”Djur” är ”Fish”.</div>' in html
+    assert 'aria-describedby="f-food-3-when"' in html
+    refused = client.post("/api/forms/djur", data={"animal": "Cat", "food": "insect"}, headers=JSON)
+    assert refused.status_code == 422 and [e["name"] for e in refused.json["errors"]] == ["food"]
+    assert client.post("/api/forms/djur", json={"animal": "Fish", "food": "insect"}).status_code == 201
+
+
 # ---- the rendered markup ----
 
 

@@ -298,14 +298,24 @@
 
   /* Show the questions that apply and hide the rest; `quietly` (the page loading, a draft filled in) says nothing. */
   Form.prototype.applyConditions = function (quietly) {
-    var self = this, shown = [], hidden = [];
+    var self = this, shown = [], hidden = [], offered = [];
     $(this.container, "[data-formkit-when]").forEach(function (element) { // in page order: what it reads comes first
       var applies = holds(JSON.parse(element.getAttribute("data-formkit-when")), self.form, element);
       var changed = applies === element.hidden;
       if (!applies && element.contains(document.activeElement)) focusField(self.form.querySelector("input, select, textarea"));
       element.hidden = !applies;
-      $(element, "input, select, textarea").forEach(function (c) { c.disabled = !applies; });
+      var choice = element.tagName === "OPTION" || element.classList.contains("formkit-choice");
+      var controls = element.tagName === "OPTION" ? [element] : $(element, "input, select, textarea");
+      controls.forEach(function (c) {
+        c.disabled = !applies;
+        if (!applies && choice) { c.checked = false; c.selected = false; } // a choice not offered is not chosen
+      });
       if (!changed) return;
+      if (choice) {
+        var question = questionOf(element.closest("[data-formkit-field]"));
+        if (offered.indexOf(question) < 0) offered.push(question);
+        return;
+      }
       (applies ? shown : hidden).push(questionOf(element));
       if (!applies) self.forgetErrors(element);
     });
@@ -315,10 +325,12 @@
       var optional = wrapper.querySelector(".formkit-optional");
       if (optional) optional.hidden = needed;
     });
-    if (quietly || !(shown.length || hidden.length)) return;
+    if (quietly || !(shown.length || hidden.length || offered.length)) return;
     var said = [];
     if (shown.length) said.push((shown.length > 1 ? "Nya frågor: " : "Ny fråga: ") + listed(shown) + ".");
     if (hidden.length) said.push(listed(hidden) + (hidden.length > 1 ? " behövs inte längre och är dolda." : " behövs inte längre och är dold."));
+    offered = offered.filter(function (q) { return shown.indexOf(q) < 0 && hidden.indexOf(q) < 0; });
+    if (offered.length) said.push("Svarsalternativen för " + listed(offered) + " har ändrats.");
     this.announce(said.join(" "));
   };
 

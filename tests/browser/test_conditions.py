@@ -23,8 +23,9 @@ FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "conditions"
 def project(tmp_path_factory) -> Path:
     """A copy of the project with the conditional form and its page added, built once."""
     root = copy_project(tmp_path_factory.mktemp("project"))
-    shutil.copy(FIXTURE / "schema" / "husdjur.json", root / "schema")
-    shutil.copy(FIXTURE / "docs" / "husdjur.md", root / "docs")
+    for name in ("husdjur", "mat"):
+        shutil.copy(FIXTURE / "schema" / f"{name}.json", root / "schema")
+        shutil.copy(FIXTURE / "docs" / f"{name}.md", root / "docs")
     build(root)
     return root
 
@@ -48,7 +49,7 @@ def send(page: Page, checked: bool = False) -> None:
     if not checked:
         page.get_by_role("button", name="Fortsätt").click()
     page.get_by_role("button", name="Skicka", exact=True).click()
-    expect(page.locator("[data-formkit-reference]")).to_have_text(re.compile(r"^HUSDJUR-"))
+    expect(page.locator("[data-formkit-reference]")).to_have_text(re.compile(r"^(HUSDJUR|MAT)-\d{8}-"))
 
 
 def test_with_javascript_questions_appear_and_disappear_by_keyboard_and_hidden_ones_are_not_sent(
@@ -135,3 +136,25 @@ def test_without_javascript_every_question_is_shown_with_when_to_answer_and_answ
     assert "Katt" in text
     assert "08-123 45" not in text and "Jag vill ha tips om att skaffa husdjur" not in text
     context.close()
+
+
+def test_choices_offered_only_for_one_answer_appear_and_disappear_and_a_hidden_choice_is_not_kept(page: Page, server):
+    page.goto(server.url + "/mat/")
+    food = page.get_by_role("group", name="Vad äter djuret?")
+    expect(food).to_be_hidden()
+
+    page.get_by_label("Katt", exact=True).check()
+    expect(food.get_by_label("Kött")).to_be_visible()
+    expect(food.get_by_label("Insekter")).to_be_hidden()
+    food.get_by_label("Kött").check()
+    page.get_by_label("Fisk", exact=True).first.check()  # the animal: its choices change, "Kött" is not kept
+    expect(food.get_by_label("Kött")).to_be_hidden()
+    expect(food.get_by_label("Maskar")).to_be_visible()
+    expect(page.locator("[data-formkit-status]")).to_have_text("Svarsalternativen för ”Vad äter djuret?” har ändrats.")
+    audit(page, "/mat/ choices offered for one answer")
+    page.get_by_role("button", name="Fortsätt").click()
+
+    summary = page.locator("[data-formkit-summary]")
+    expect(summary.get_by_role("link")).to_have_text(["Välj ett svar på frågan ”Vad äter djuret?”"])
+    food.get_by_label("Maskar").check()
+    send(page)
