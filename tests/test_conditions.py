@@ -297,3 +297,18 @@ def test_a_sent_report_arrives_with_the_answers_that_applied_and_not_the_dropped
     text = docx_text(attachment(smtp_server.inbox.wait_for(1)[0])[1])
     assert "Katt" in text and "08-12" in text
     assert "Jag vill ha tips om att skaffa husdjur" not in text
+
+
+def test_a_condition_in_a_repeated_row_reads_its_own_row(tmp_path):
+    row = base(**{"if": {"properties": {"husdjur": {"const": "Ja"}}, "required": ["husdjur"]}})
+    row["then"] = {"properties": {"ras": {"type": "string", "title": "Ras"}}}
+    schema = {"title": "Rader", "type": "object", "properties": {"rader": {"type": "array", "items": row}}}
+    (tmp_path / "schema").mkdir()
+    (tmp_path / "schema" / "rader.json").write_text(json.dumps(schema), encoding="utf-8")
+    form = check_project(tmp_path / "schema").forms["rader"]
+    rows = [{"husdjur": "Ja", "ras": "Tax"}, {"husdjur": "Nej", "ras": "Tax"}]
+
+    assert prune(form.root, {"rader": rows}) == {"rader": [rows[0], {"husdjur": "Nej"}]}
+    html = render_form(form, "/api/forms/rader")
+    assert 'data-formkit-field="rader.0.ras"' in html
+    assert "{&#34;in&#34;: &#34;rader.*.husdjur&#34;, &#34;values&#34;: [&#34;Ja&#34;]}" in html
