@@ -9,11 +9,16 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from handler import pipeline
 from handler.app import create_app
+from handler.body import read_body
 from handler.check import check_project
-from handler.conditions import Condition, prune
+from handler.conditions import Condition, applies, hidden_paths, prune
 from handler.document import render_report
+from handler.errors import Invalid
 from handler.reference import TIMEZONE
 from handler.render import render_form
 from handler.review import sections
@@ -312,3 +317,41 @@ def test_a_condition_in_a_repeated_row_reads_its_own_row(tmp_path):
     html = render_form(form, "/api/forms/rader")
     assert 'data-formkit-field="rader.0.ras"' in html
     assert "{&#34;in&#34;: &#34;rader.*.husdjur&#34;, &#34;values&#34;: [&#34;Ja&#34;]}" in html
+
+
+# ---- any answers: both paths agree, and no verdict names a question that does not apply ----
+
+ANSWERS = {
+    "namn": st.sampled_from(["", "Eva"]),
+    "husdjur": st.sampled_from(["", "ja", "nej"]),
+    "djur": st.sampled_from(["", "Katt"]),
+    "tips": st.just(True),  # a box left empty is no answer on the form path, and false on the JSON path
+    "kontakt": st.sampled_from(["", "telefon", "brev"]),
+    "telefon": st.sampled_from(["", "08-12"]),
+    "adress": st.sampled_from(["", "Gatan 1"]),
+    "meddelande": st.sampled_from(["", "Hej"]),
+    "amne": st.sampled_from(["", "Katten"]),
+}
+
+
+def verdict(form, content_type: str, raw: bytes):
+    """Return the clean answers the pipeline keeps, or the names its errors give, for one body."""
+    try:
+        return pipeline._checked(form, read_body(form, content_type, raw))
+    except Invalid as error:
+        return [e.name for e in error.errors]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.fixed_dictionaries({}, optional=ANSWERS))
+def test_any_answers_get_one_verdict_on_both_paths_naming_only_questions_that_apply(form, answers):
+    pairs = [(k, "on" if v is True else v) for k, v in answers.items()]
+    as_json = verdict(form, "application/json", json.dumps(answers).encode())
+    as_form = verdict(form, "application/x-www-form-urlencoded", urlencode(pairs).encode())
+
+    assert as_json == as_form
+    if isinstance(as_json, list):  # the names are all of questions that apply to what was sent
+        kept = prune(form.root, {k: v for k, v in answers.items() if v != ""})
+        assert not set(as_json) & {".".join(path) for path in hidden_paths(form.root, kept)}
+    else:
+        assert all(applies(form.field_at((name,)), as_json) for name in as_json)
