@@ -73,8 +73,8 @@ def create_app(config: dict | None = None, *, settings: Settings | None = None) 
         if testing or settings.development:
             raise
         _refuse_start(str(error))
-    app.extensions["formkit.outbox"] = outbox_for(settings.outbox)
     app.extensions["formkit.register"] = register = Register.from_settings(settings)
+    app.extensions["formkit.outbox"] = outbox_for(settings.outbox, register)
     if settings.testing:  # each test's own database, migrated here; elsewhere `formkit db upgrade` (serve runs it)
         register.upgrade()
     elif stale := register.stale():

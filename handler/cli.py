@@ -185,15 +185,24 @@ def cmd_serve(args) -> int:
 
 
 def cmd_outbox(args) -> int:
-    """Deliver, list or retry the outbox. Only `run`, whose worker also sends the reminders, reads the forms."""
+    """Deliver, list or retry the outbox (folder or database). Only `run`, whose worker also sends the reminders,
+    reads the forms; `run --once` delivers what is due and ends (a scheduled function's job)."""
     # Delivery signs no links, so it needs no key (development=True); a key that is set is still checked. The
     # reminders of `run` sign their links with it: production sets FORMKIT_SECRET_KEY for every process.
     settings = load_settings(development=True)
     from .outbox import outbox_for
+    from .register import Register
 
-    outbox = outbox_for(settings.outbox)
+    register = Register.from_settings(settings)
+    outbox = outbox_for(settings.outbox, register)
     if outbox is None:
-        print("Ingen utkorg: FORMKIT_OUTBOX_DIR är tom (serverlöst läge).", file=sys.stderr)
+        print(
+            "Ingen utkorg: FORMKIT_OUTBOX_DIR är tom och registret är inte PostgreSQL (serverlöst läge).",
+            file=sys.stderr,
+        )
+        return 1
+    if getattr(outbox, "engine", None) is not None and (stale := register.stale()):
+        print(stale, file=sys.stderr)  # the database outbox's table comes with `formkit db upgrade`
         return 1
     deliver = deliverer(settings)
     if args.action == "status":
@@ -207,11 +216,9 @@ def cmd_outbox(args) -> int:
     if args.once:
         print(f"{outbox.run_once(deliver)} levererade.")
         return 0
-    print(f"Utkorgen {outbox.root} levereras (avsluta med Ctrl+C).")
-    from .register import Register
+    print(f"Utkorgen {outbox} levereras (avsluta med Ctrl+C).", flush=True)
     from .reminders import send_due
 
-    register = Register.from_settings(settings)
     # The forms are read at each round: a broken form stops the reminders (said in the log), never the delivery.
     start_register_worker(register, remind=lambda: send_due(checked_forms(settings), settings, register, outbox))
     start_digest_worker(settings, lambda: checked_forms(settings), register, outbox)
@@ -284,7 +291,7 @@ def cmd_remind(args) -> int:
     if stale := register.stale():
         print(stale, file=sys.stderr)
         return 1
-    sent = send_due(forms, settings, register, outbox_for(settings.outbox))
+    sent = send_due(forms, settings, register, outbox_for(settings.outbox, register))
     print(
         f"{sent.reminded} {'påminnelse' if sent.reminded == 1 else 'påminnelser'} och "
         f"{sent.notified} {'meddelande' if sent.notified == 1 else 'meddelanden'} om passerad svarsdag skickade."

@@ -1,24 +1,27 @@
-"""Hand a submission's messages over: record and queue them in one step, then try once at once.
+"""Hand a submission's messages over: record and queue them in one step, answer, and deliver in the background.
 
 The first `essential` messages are the report (one per receiving unit, and the copy); the rest (the
-receipt) matter less. With an outbox, the register's
-record and every message are written before the user is answered, all or nothing: the messages are
-queued inside the register's transaction, which commits last; if the database fails the queued files
-are discarded, if the outbox fails the transaction is rolled back, and the answer is 503 either way.
-A mail server that is down then only delays delivery. Without an outbox (serverless mode,
-FORMKIT_OUTBOX_DIR empty), the report must reach the SMTP server before the record is committed.
+receipt) matter less. With an outbox, the register's record and every message are written before the
+user is answered, all or nothing: the messages are queued inside the register's transaction, which
+commits last (the database outbox writes its rows in that very transaction; the folder outbox's files
+are discarded if it rolls back, and the transaction is rolled back if the outbox fails); the answer is
+503 either way. After the commit the messages go to this process's courier (outbox/courier.py), which
+delivers them at once in the background: the answer never waits for the mail server, and a server
+that is down only delays delivery. An outbox with `at_once` off (the Lambda adapter's) leaves them to
+the worker. Without an outbox (serverless mode: FORMKIT_OUTBOX_DIR empty and no PostgreSQL), the
+report must reach the SMTP server before the record is committed.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from email.message import Message
 
 from .errors import DeliveryUnavailable
-from .outbox import Outbox, describe
+from .outbox import Queue, describe
+from .outbox.courier import courier_for, deliver_held, quick
 from .register import Register, RegisterUnavailable, Transaction
 from .settings import SmtpSettings
 from .transport import Transport
@@ -31,27 +34,33 @@ NOT_SAVED = "Rapporten kunde inte sparas just nu. Försök igen om en stund."
 def hand_over(
     messages: list[Message],
     *,
-    outbox: Outbox | None,
+    outbox: Queue | None,
     smtp: SmtpSettings,
     label: str,
     register: Register | None = None,
     record: Callable[[Transaction], object] | None = None,
     essential: int = 1,
+    done: Callable[[str], object] | None = None,
+    wait: bool = False,
 ) -> str:
-    """Record (`record(tx)` in the register) and queue or send the messages; return "sent" or "queued".
+    """Record (`record(tx)` in the register) and queue or send the messages; return "sent", "queued" or "handed".
 
+    "handed": queued, and this process's courier delivers them now in the background; `done("sent" |
+    "queued")` is called once that attempt is over (at once for "sent" and "queued"). With `wait` (a worker's
+    reminders and digests: nobody waits for an answer) the attempt is made in this thread, before returning.
     Raise DeliveryUnavailable (503) when any part cannot be done; then nothing of it is kept.
     `label` names the submission in log lines (form and reference, never content).
     """
     if outbox is None:
         with _recorded(register, record, label):
             _send_now(messages, smtp, label, essential)
-        return "sent"
+        return _settled("sent", done)
     names: list[str] = []
+    at_once = outbox.at_once
     try:
-        with _recorded(register, record, label):
+        with _recorded(register, record, label) as tx:
             for message in messages:
-                names.append(outbox.put(message, claim=True))  # held by this process: delivered just below
+                names.append(outbox.put(message, claim=at_once, tx=tx))  # held by this process: its courier sends
     except (OSError, DeliveryUnavailable) as error:
         for name in names:  # the user is told it failed, so nothing of it may go out
             outbox.discard(name)
@@ -59,27 +68,33 @@ def hand_over(
             raise
         log.error("%s outcome=unavailable outbox not writable: %s", label, describe(error))
         raise DeliveryUnavailable(NOT_SAVED) from None
-    # The report is safe on disk; try once now with a short timeout, the worker retries the rest.
-    quick = dataclasses.replace(smtp, timeout=min(smtp.timeout, smtp.quick_timeout))
-    with Transport(quick) as transport:  # one connection for the report and the receipt
-        for index, name in enumerate(names):
-            if not outbox.deliver(name, transport.send, held=True):
-                for rest in names[index + 1 :]:  # the server is unwell: the worker sends the rest, with back-off
-                    outbox.release(rest)
-                return "queued"
-    return "sent"
+    if not at_once:  # the database outbox's NOTIFY went with the commit: a worker takes them
+        return _settled("queued", done)
+    # The report is safe; the courier tries at once with a short timeout, the worker retries the rest.
+    if wait:
+        with Transport(quick(smtp)) as transport:  # one connection for them all
+            return _settled(deliver_held(outbox, names, transport.send), done)
+    courier_for(outbox, smtp).hand_off(names, done)
+    return "handed"
+
+
+def _settled(delivery: str, done) -> str:
+    if done is not None:
+        done(delivery)
+    return delivery
 
 
 @contextmanager
-def _recorded(register: Register | None, record, label: str) -> Iterator[None]:
-    """Run the block inside the register's transaction after `record(tx)`; commit when the block succeeds."""
-    if register is None or record is None:
-        yield
+def _recorded(register: Register | None, record, label: str) -> Iterator[Transaction | None]:
+    """Run the block inside the register's transaction after `record(tx)` (if given); commit when it succeeds."""
+    if register is None:
+        yield None
         return
     try:
         with register.transaction() as tx:
-            record(tx)
-            yield
+            if record is not None:
+                record(tx)
+            yield tx
     except RegisterUnavailable as error:
         log.error("%s outcome=unavailable register not writable: %s", label, error)
         raise DeliveryUnavailable(NOT_SAVED) from None

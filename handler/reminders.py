@@ -114,7 +114,8 @@ def _send(
 
     label = f"reminder reference={reference}"
     try:
-        hand_over(messages, outbox=outbox, smtp=settings.smtp, label=label, register=register, record=claimed)
+        smtp = settings.smtp
+        hand_over(messages, outbox=outbox, smtp=smtp, label=label, register=register, record=claimed, wait=True)
     except _Taken:
         return False
     except DeliveryUnavailable:  # logged by hand_over; the claim was rolled back, so the next round tries again

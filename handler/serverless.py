@@ -12,6 +12,12 @@ What the adapter adds to apig-wsgi:
 - The client address of the rate limit is the one the caller vouches for: payload 2.0's
   `requestContext.http.sourceIp`, and behind an ALB the last `X-Forwarded-For` entry, the one the
   load balancer appended (apig-wsgi takes the first, which any client can write itself).
+- With the register in PostgreSQL (FORMKIT_DATABASE_URL=postgresql://…) the outbox is the register's table
+  and the function only records and queues: a function is frozen as soon as it has answered, so nothing
+  is sent in the background here. A separately scheduled function runs `formkit outbox run --once`
+  (every minute, say) and delivers what waits, with the outbox's back-off; a worker that runs
+  `formkit outbox run` somewhere is woken at once by the queue's NOTIFY. Without PostgreSQL and without
+  an outbox folder (FORMKIT_OUTBOX_DIR empty), each report reaches the SMTP server before the answer.
 - The outcome lines reach the function's log: Lambda's runtime gives the root logger a handler at
   WARNING, which would drop the INFO lines that carry each submission's outcome and timings.
 """
@@ -37,6 +43,9 @@ def start() -> Callable[[dict, object], dict]:
     """Build the app from the environment, as a cold start does; return the event handler over it."""
     global _lambda
     app = create_app()
+    outbox = app.extensions["formkit.outbox"]
+    if outbox is not None and getattr(outbox, "engine", None) is not None:
+        outbox.at_once = False  # queued for the scheduled `formkit outbox run --once`, never sent after the answer
     outcomes = logging.getLogger("formkit")
     if outcomes.level == logging.NOTSET:
         outcomes.setLevel(logging.INFO)

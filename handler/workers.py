@@ -9,7 +9,11 @@ PURGE_EVERY = 600.0  # seconds between the worker's purges of the register
 
 
 def start_outbox_worker(app) -> threading.Thread | None:
-    """Start a daemon thread that delivers what waits in the outbox, with back-off (FORMKIT_OUTBOX_INTERVAL)."""
+    """Start a daemon thread that retries what waits in the outbox, with back-off, and what a dead process held.
+
+    What a request queues goes out at once from this process's courier (outbox/courier.py); this worker
+    wakes for the retries (and, with the database outbox, at each NOTIFY: rows queued elsewhere).
+    """
     outbox = app.extensions["formkit.outbox"]
     if outbox is None:
         return None

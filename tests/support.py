@@ -8,6 +8,7 @@ import io
 import shutil
 import socket
 import threading
+import time
 from pathlib import Path
 
 import docx
@@ -45,6 +46,15 @@ class Inbox:
             self.arrived.wait_for(lambda: len(self.messages) >= count, timeout)
         assert len(self.messages) >= count, f"expected {count} messages, got {len(self.messages)}"
         return self.messages
+
+
+def eventually(found, timeout: float = 10):
+    """Return `found()` once it is truthy (delivery goes on after the answer); fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not (result := found()):
+        assert time.monotonic() < deadline, f"not within {timeout} s"
+        time.sleep(0.02)
+    return result
 
 
 def docx_text(data: bytes) -> str:

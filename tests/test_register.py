@@ -275,9 +275,9 @@ def test_a_new_database_is_stale_until_upgraded_and_a_second_upgrade_changes_not
     register = Register(url, secret_key=KEY)
 
     assert register.stale().endswith("has no register tables yet. Run: formkit db upgrade")
-    assert register.upgrade() == ("", "0002")
+    assert register.upgrade() == ("", "0003")
     assert register.stale() == ""
-    assert register.upgrade() == ("0002", "0002")
+    assert register.upgrade() == ("0003", "0003")
     register.close()
 
 
@@ -295,7 +295,7 @@ def test_four_processes_starting_at_once_migrate_the_database_once(url):
     for thread in threads:
         thread.join()
 
-    assert results == ["0002"] * 4 and registers[0].stale() == ""
+    assert results == ["0003"] * 4 and registers[0].stale() == ""
     for register in registers:
         register.close()
 
@@ -344,9 +344,9 @@ def test_formkit_db_upgrade_makes_the_database_production_starts_on(tmp_path, ca
 
     out = capsys.readouterr().out.splitlines()
     assert out == [
-        "Registret i sqlite:///var/formkit.db har uppdaterats till version 0002 (var tomt).",
-        "Registret i sqlite:///var/formkit.db är aktuellt (version 0002).",
-        "Registret i sqlite:///var/formkit.db är aktuellt (version 0002).",
+        "Registret i sqlite:///var/formkit.db har uppdaterats till version 0003 (var tomt).",
+        "Registret i sqlite:///var/formkit.db är aktuellt (version 0003).",
+        "Registret i sqlite:///var/formkit.db är aktuellt (version 0003).",
     ]
     assert (tmp_path / "var" / "formkit.db").stat().st_mode & 0o777 == 0o600
     assert create_app(production(tmp_path, "sqlite:///var/formkit.db")).extensions["formkit.register"].stale() == ""
@@ -548,7 +548,7 @@ def test_formkit_serve_migrates_the_register_at_start_and_takes_reports(tmp_path
         process.terminate()
         output = process.communicate(timeout=20)[0].decode()
     assert status == 201, output
-    assert "Registret i sqlite:///var/formkit.db har uppdaterats till version 0002 (var tomt)." in output
+    assert "Registret i sqlite:///var/formkit.db har uppdaterats till version 0003 (var tomt)." in output
     register = Register("sqlite:///" + str(tmp_path / "var" / "formkit.db"))
     assert register.units(reference)[1].name == "BUP Solna"
     register.close()

@@ -11,18 +11,23 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import secrets
+import subprocess
+import sys
 import urllib.parse
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from sqlalchemy import select
 
 from handler import serverless
 from handler.register import Register
+from handler.register.models import OutboxMessage
 from handler.settings import load
-from support import attachment, docx_text, free_port, valid_answers
+from support import attachment, docx_text, eventually, free_port, valid_answers
 
 ROOT = Path(__file__).resolve().parent.parent
 AWS = Path(__file__).resolve().parent / "fixtures" / "aws"
@@ -387,6 +392,7 @@ def test_with_an_outbox_folder_and_smtp_down_the_report_is_queued_and_acknowledg
     response = invoke(http_api(form_body()))
 
     assert response["statusCode"] == 303
+    eventually(lambda: len(waiting(environment.outbox)) >= 4)  # after the background attempt
     assert len(waiting(environment.outbox)) == 4  # each unit's report, the copy and the receipt, for the worker
 
 
@@ -398,3 +404,40 @@ def test_a_bad_setting_fails_the_cold_start_with_its_line(environment, capsys):
 
     assert stopped.value.code == 2
     assert 'FORMKIT_SMTP_PORT="tjugofem" is not a port number' in capsys.readouterr().err
+
+
+# ---- with PostgreSQL: recorded and queued in the function, delivered by `formkit outbox run --once` ----
+
+
+def test_with_postgresql_the_function_queues_and_a_scheduled_run_once_delivers(environment, postgres, smtp_server):
+    url = postgres.database("serverless_outbox")
+    environment.set(DATABASE_URL=url, OUTBOX_DIR="")
+    migrate_register()  # `formkit db upgrade` in the deploy pipeline
+    event = http_api(json_body(), headers={"content-type": "application/json", "accept": "application/json"})
+
+    response = invoke(event)
+
+    assert response["statusCode"] == 201
+    reference = json.loads(response["body"])["reference"]
+    register = Register.from_settings(load())
+    with register.engine.connect() as connection:
+        queued = connection.execute(select(OutboxMessage.message_id, OutboxMessage.claimed_by)).all()
+    assert sorted(message_id for message_id, _ in queued) == sorted(
+        f"<{reference}.{kind}@formkit.localhost>" for kind in ("copy", "receipt", "report.0", "report.1")
+    )
+    assert all(owner is None for _, owner in queued)  # nobody holds them: the function sends nothing itself
+    assert register.report(reference) is not None  # recorded in the same transaction
+    assert smtp_server.inbox.messages == []
+
+    formkit = str(Path(sys.executable).parent / "formkit")
+    run = subprocess.run(
+        [str(formkit), "outbox", "run", "--once"], env=dict(os.environ), capture_output=True, text=True
+    )
+
+    assert run.returncode == 0, run.stderr
+    assert "4 levererade" in run.stdout
+    received = smtp_server.inbox.wait_for(4)
+    assert sorted(m["Message-ID"] for m in received) == sorted(message_id for message_id, _ in queued)
+    with register.engine.connect() as connection:
+        assert connection.execute(select(OutboxMessage.id)).all() == []
+    register.close()

@@ -1,4 +1,5 @@
-"""The register's tables, as SQLAlchemy 2 typed declarative models: one report, its receiving units.
+"""The register's tables, as SQLAlchemy 2 typed declarative models: one report, its receiving units, the digests
+and (on PostgreSQL) the outbox's messages.
 
 Times are stored in UTC and read back as aware datetimes in the kit's time zone (Europe/Stockholm),
 whatever the database does with time zones (SQLite keeps none). A schema change here needs a
@@ -11,9 +12,12 @@ import datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Date,
     DateTime,
+    Double,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -111,3 +115,26 @@ class Digest(Base):
     week: Mapped[str] = mapped_column(String(8))  # the ISO week in Stockholm: "2026-W12"
     since: Mapped[datetime.datetime] = mapped_column(Moment)  # what it covers: from the previous digest's `until`
     until: Mapped[datetime.datetime] = mapped_column(Moment)
+
+
+class OutboxMessage(Base):
+    """One message waiting in the database outbox (PostgreSQL), written in the transaction of its report.
+
+    Times are Unix seconds, as the folder outbox keeps them; `claimed_by` names the process sending it
+    ("host~pid~token"), NULL while it waits; `status` is "waiting" or "failed" (given up after max_age).
+    """
+
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    name: Mapped[str] = mapped_column(String(300), unique=True)  # "<ns>.<message-id>.eml", as in the folder outbox
+    message_id: Mapped[str] = mapped_column(String(300))
+    raw: Mapped[bytes] = mapped_column(LargeBinary)  # the bytes as queued: a re-send is the same message
+    status: Mapped[str] = mapped_column(String(10), default="waiting")
+    created: Mapped[float] = mapped_column(Double)
+    next_attempt: Mapped[float] = mapped_column(Double, default=0.0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(String(300), default="")
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claimed_at: Mapped[float | None] = mapped_column(Double)
+    __table_args__ = (Index("ix_outbox_messages_due", "status", "next_attempt"),)

@@ -135,7 +135,7 @@ def digest(args) -> int:
     from .digest import log, send_week, week_of
 
     register = Register.from_settings(settings)
-    outbox = outbox_for(settings.outbox)
+    outbox = outbox_for(settings.outbox, register)
     failed = 0
     try:
         if stale := register.stale():

@@ -192,6 +192,7 @@ def send_week(
             label=f"form={form.id} digest={week}",
             register=register,
             record=claim,
+            wait=True,  # a worker's round: nobody waits for it
         )
     except AlreadySent:
         return None

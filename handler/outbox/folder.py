@@ -1,4 +1,4 @@
-"""A durable outbox of e-mail messages, shared safely by several processes (maildir style).
+"""The folder outbox: e-mail messages kept durably in one directory, shared safely by several processes (maildir style).
 
 `put` writes a message to tmp/, fsyncs it and renames it into new/, so an acknowledged report
 survives a crash. A sender claims a message by renaming it into cur/ under its own name (only one
@@ -23,57 +23,26 @@ import contextlib
 import json
 import logging
 import os
-import re
-import smtplib
-import socket
 import threading
 import time
 import uuid
-from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # the sender imports the outbox and must not pull in the settings
-    from .settings import OutboxSettings
+from . import Entry, _owner_is_gone, describe, owner, private_folder, write_private
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 log = logging.getLogger("formkit.outbox")
 FOLDERS = ("tmp", "new", "cur", "failed", "state")
-PRIVATE_FILE, PRIVATE_FOLDER = 0o600, 0o700
-_ADDRESS = re.compile(r"[^\s<>()\"',;:]+@[^\s<>()\"',;:]+")
-# Who holds a claim: host, process and a token unique to this process's life (a restarted
-# process may get the same pid, as pid 1 in a container does).
-_HOST = re.sub(r"[^A-Za-z0-9.-]", "", socket.gethostname()) or "host"
-_TOKEN = uuid.uuid4().hex[:12]
-
-
-@dataclass
-class Entry:
-    """One waiting message as `formkit outbox status` shows it."""
-
-    name: str
-    folder: str
-    age: float
-    attempts: int
-    last_error: str
-    next_attempt: float
-
-
-def outbox_for(settings: OutboxSettings) -> Outbox | None:
-    """Return the outbox the settings name, or None in serverless mode (FORMKIT_OUTBOX_DIR empty)."""
-    if not settings.dir:
-        return None
-    return Outbox(
-        settings.dir,
-        retry_base=settings.retry_base,
-        retry_max=settings.retry_max,
-        max_age=settings.max_age,
-        claim_timeout=settings.claim_timeout,
-    )
 
 
 class Outbox:
-    """Messages waiting for delivery in one directory."""
+    """Messages waiting for delivery in one directory (see `handler.outbox.Queue` for the interface)."""
+
+    at_once = True  # the process that queues a message delivers it at once, in the background (courier.py)
 
     def __init__(
         self,
@@ -89,6 +58,8 @@ class Outbox:
         # Retry states this process could not save (a full disk): the back-off goes on from here.
         self._unsaved: dict[str, dict] = {}
         self._trouble: dict[str, str] = {}  # what keeps failing ("disk", "round"), so it is logged once
+        self._wakeup = threading.Event()
+        self.courier = None  # this process's background sender, started by the first hand-off (courier.py)
         try:
             private_folder(self.root)
             for folder in FOLDERS:
@@ -96,11 +67,15 @@ class Outbox:
         except OSError as error:  # the handler still starts, and answers 503 until this is fixed
             log.error("outbox not usable directory=%s error=%s", self.root, error)
 
-    def put(self, message: Message, claim: bool = False) -> str:
+    def __str__(self) -> str:
+        return str(self.root)
+
+    def put(self, message: Message, claim: bool = False, tx=None) -> str:
         """Write `message` durably (temp file, fsync, atomic rename) and return its name in the outbox.
 
         With `claim`, it lands in cur/ held by this process, which means to deliver it at once:
         no other sender can take it meanwhile, and if this process dies the claim is released.
+        `tx` (the register's transaction) is not needed here: delivery.hand_over discards the file if it rolls back.
         """
         stem = "".join(c for c in message["Message-ID"] if c.isalnum() or c in ".-") or "message"
         name = f"{time.time_ns()}.{stem}.eml"
@@ -170,8 +145,12 @@ class Outbox:
         due = [self._state(path.name)["next_attempt"] for path in (self.root / "new").glob("*.eml")]
         return min(due, default=None)
 
-    def run_forever(self, send, interval: float = 5.0, stop: threading.Event | None = None) -> None:
-        """Deliver what is due, then sleep until the next message is due (at most `interval` seconds)."""
+    def wake(self) -> None:
+        """Make this process's `run_forever` look at once (another process's looks within its interval)."""
+        self._wakeup.set()
+
+    def run_forever(self, send: Callable, interval: float = 5.0, stop: threading.Event | None = None) -> None:
+        """Deliver what is due, then sleep until the next message is due (at most `interval` seconds) or `wake()`."""
         stop = stop or threading.Event()
         while not stop.is_set():
             try:
@@ -186,7 +165,8 @@ class Outbox:
                 if self._trouble.pop("round", None):
                     log.warning("outbox rounds work again")
             wait = interval if due is None else min(interval, max(0.05, due - time.time()))
-            stop.wait(wait)
+            if self._wakeup.wait(wait):
+                self._wakeup.clear()
 
     def entries(self) -> list[Entry]:
         """Return what waits, is being sent or failed, oldest first."""
@@ -263,7 +243,7 @@ class Outbox:
         return claimed
 
     def _own_claim(self, name: str) -> Path:
-        return self.root / "cur" / f"{name}~{_HOST}~{os.getpid()}~{_TOKEN}"
+        return self.root / "cur" / f"{name}~{owner()}"
 
     def _failed_attempt(self, name: str, claimed: Path, state: dict, error: Exception) -> None:
         state["attempts"] += 1
@@ -325,76 +305,3 @@ class Outbox:
         for name in [name for name in self._unsaved if name not in waiting]:
             if not (self.root / "failed" / name).exists() and not any((self.root / "cur").glob(f"{name}~*")):
                 self._unsaved.pop(name, None)
-
-
-def describe(error: Exception) -> str:
-    """Return what went wrong in a line an operator can act on, without any e-mail address in it."""
-    text = str(error)
-    if isinstance(error, smtplib.SMTPResponseException):
-        reply = error.smtp_error
-        text = f"{error.smtp_code} {reply.decode('utf-8', 'replace') if isinstance(reply, bytes) else reply}"
-    elif isinstance(error, OSError) and error.strerror:
-        text = error.strerror  # not the file name or address that str() may add
-    return _ADDRESS.sub("<address>", f"{type(error).__name__}: {text}")[:300]
-
-
-def _owner_is_gone(owner: str) -> bool:
-    """Return True when the claim's owner is a process of this host that no longer runs."""
-    host, _, rest = owner.partition("~")
-    pid_text, _, token = rest.partition("~")
-    if host != _HOST or not pid_text.isdigit():
-        return False  # another machine's process: only the claim timeout can tell
-    pid = int(pid_text)
-    if pid == os.getpid():
-        return token != _TOKEN  # an earlier life of a process that got the same pid
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    try:  # a killed process that nobody reaped yet still answers kill(); /proc knows better
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X")
-    except (OSError, IndexError):
-        return False
-
-
-def write_private(temporary: Path, final: Path, content: bytes) -> None:
-    """Write `content` to `final` readable by its owner only (0600), durably: fsync, atomic rename, fsync folder.
-
-    `temporary` (a new name in the same file system) must not exist. On any failure it is removed and
-    `final` is left as it was.
-    """
-    # O_EXCL: never write into a file someone else made; the mode is set at birth, so no moment is readable.
-    handle = os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_CLOEXEC, PRIVATE_FILE)
-    try:
-        os.fchmod(handle, PRIVATE_FILE)  # a umask can only take bits away; this makes it exactly 0600
-        with os.fdopen(handle, "wb") as file:
-            handle = -1  # the file object closes it now
-            file.write(content)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, final)
-    except BaseException:
-        if handle >= 0:
-            os.close(handle)
-        with contextlib.suppress(OSError):
-            temporary.unlink()  # never leave half a message behind
-        raise
-    _fsync_folder(final.parent)
-
-
-def private_folder(path: Path) -> Path:
-    """Create `path` (and missing parents) if needed and make it 0700, whatever the umask; return it."""
-    path.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
-    if path.stat().st_mode & 0o777 != PRIVATE_FOLDER:
-        os.chmod(path, PRIVATE_FOLDER)  # an older folder, or one the umask made otherwise
-    return path
-
-
-def _fsync_folder(folder: Path) -> None:
-    directory = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)

@@ -1,0 +1,104 @@
+"""The courier: this process's thread that delivers, at once and in the background, what a request just queued.
+
+`delivery.hand_over` records and queues a submission's messages held by this process (`put(claim=True)`),
+answers the user, and hands the names to the courier. The courier wakes at once (a queue it waits on),
+opens one SMTP connection for everything handed to it meanwhile, and delivers each message with the
+quick timeout (FORMKIT_SMTP_QUICK_TIMEOUT); at the first failure it gives the rest of that submission
+back to the outbox, where the worker retries with back-off. If the process dies, its claims are released
+(outbox.release_stale_claims) and the worker delivers them: nothing queued depends on the courier.
+At exit the process waits a few seconds for what was handed over (so `formkit remind` sends before it ends).
+"""
+
+from __future__ import annotations
+
+import atexit
+import dataclasses
+import logging
+import os
+import queue
+import threading
+from collections.abc import Callable
+
+from . import describe
+
+log = logging.getLogger("formkit.outbox")
+AT_EXIT = 10.0  # seconds a process that ends waits for what it handed over
+
+
+class Courier:
+    """Deliver handed-over messages of one outbox in a daemon thread; `hand_off(names, done)` returns at once."""
+
+    def __init__(self, outbox, smtp):
+        self.outbox = outbox
+        self.smtp = quick(smtp)
+        self._jobs: queue.Queue = queue.Queue()
+        self._pid = -1
+        self._lock = threading.Lock()
+        atexit.register(self.flush, AT_EXIT)
+
+    def hand_off(self, names: list[str], done: Callable[[str], object] | None = None) -> None:
+        """Deliver `names` (held by this process) soon; `done("sent" | "queued")` says how the attempt went."""
+        self._running()
+        self._jobs.put((names, done))
+
+    def flush(self, timeout: float = AT_EXIT) -> bool:
+        """Wait until everything handed over was tried (at most `timeout` seconds); True when it was."""
+        finished = threading.Event()
+        if self._pid != os.getpid():
+            return True  # nothing was handed over in this process
+        self._jobs.put(((), lambda _: finished.set()))
+        return finished.wait(timeout)
+
+    def _running(self) -> None:
+        with self._lock:
+            if self._pid != os.getpid():  # first use, or a forked child (gunicorn): a thread of this process
+                self._pid = os.getpid()
+                self._jobs = queue.Queue()
+                threading.Thread(target=self._run, name="formkit-courier", daemon=True).start()
+
+    def _run(self) -> None:
+        from ..transport import Transport
+
+        while True:
+            jobs = [self._jobs.get()]
+            while not self._jobs.empty():  # everything handed over meanwhile goes over one connection
+                jobs.append(self._jobs.get_nowait())
+            with Transport(self.smtp) as transport:
+                for names, done in jobs:
+                    outcome = deliver_held(self.outbox, names, transport.send)
+                    if done is not None:
+                        try:
+                            done(outcome)
+                        except Exception:  # a caller's callback must not stop the courier
+                            log.exception("courier callback failed")
+
+
+def deliver_held(outbox, names, send) -> str:
+    """Deliver messages this process holds, in order; at the first failure give the rest back. Return "sent" or
+    "queued"."""
+    for index, name in enumerate(names):
+        try:
+            delivered = outbox.deliver(name, send, held=True)
+        except Exception as error:  # the outbox itself failed (a database away): the worker takes it later
+            log.error("could not deliver message=%s error=%s", name, describe(error))
+            delivered = False
+        if not delivered:
+            for rest in names[index + 1 :]:  # the server is unwell: the worker sends the rest, with back-off
+                try:
+                    outbox.release(rest)
+                except Exception as error:  # released by the claim timeout instead
+                    log.error("could not release message=%s error=%s", rest, describe(error))
+            return "queued"
+    return "sent"
+
+
+def quick(smtp):
+    """Return the SMTP settings of a first attempt: the quick timeout (FORMKIT_SMTP_QUICK_TIMEOUT)."""
+    return dataclasses.replace(smtp, timeout=min(smtp.timeout, smtp.quick_timeout))
+
+
+def courier_for(outbox, smtp) -> Courier:
+    """Return the outbox's courier in this process, making it on first use."""
+    if outbox.courier is None:
+        outbox.courier = Courier(outbox, smtp)
+    return outbox.courier
