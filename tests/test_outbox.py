@@ -475,3 +475,87 @@ def test_a_report_that_cannot_be_queued_on_a_full_disk_leaves_nothing_behind(sma
     small_disk.free()
     name = outbox.put(message(2))
     assert files(outbox, "new") == [name]
+
+
+# Delivery out of the request (issue 15): the courier, and waking the worker
+
+
+class SlowServer(Inbox):
+    """Takes two seconds to accept each message, as a mail server under load does."""
+
+    async def handle_DATA(self, server, session, envelope):
+        await asyncio.sleep(2)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_the_answer_does_not_wait_for_a_slow_mail_server_and_the_mail_still_goes(tmp_path):
+    from handler.app import create_app
+    from support import valid_answers
+
+    inbox = SlowServer()
+    server = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    server.start()
+    try:
+        config = {
+            "TESTING": True,
+            "SCHEMA_DIR": os.path.join(ROOT, "schema"),
+            "OUTBOX_DIR": str(tmp_path / "outbox"),
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": server.port,
+            "SMTP_QUICK_TIMEOUT": 5,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'formkit.db'}",
+        }
+        client = create_app(config).test_client()
+        started = time.monotonic()
+        answer = client.post("/api/forms/bus-avvikelse", data=valid_answers(), headers={"Accept": "application/json"})
+        answered_in = time.monotonic() - started
+
+        assert answer.status_code == 201
+        assert answered_in < 1.5  # the first message alone takes the server two seconds
+        received = inbox.wait_for(4, timeout=30)  # one connection, the four messages one after another
+    finally:
+        server.stop()
+    assert all(answer.json["reference"] in m["Subject"] for m in received)
+
+
+def test_a_worker_in_the_same_process_is_woken_at_once_not_after_its_interval(tmp_path, smtp_server):
+    outbox = Outbox(tmp_path)
+    stop = threading.Event()
+    worker = threading.Thread(target=outbox.run_forever, args=(lambda m: send(m, smtp(smtp_server.port)), 30, stop))
+    worker.start()
+    try:
+        time.sleep(0.3)  # it has looked once and waits up to 30 s
+        started = time.monotonic()
+        outbox.put(message())
+        outbox.wake()
+        smtp_server.inbox.wait_for(1, timeout=5)
+        woken_in = time.monotonic() - started
+    finally:
+        stop.set()
+        outbox.wake()
+        worker.join(10)
+
+    assert woken_in < 2
+
+
+ENDING = """
+import sys
+from email.message import EmailMessage
+from handler.outbox import Outbox
+from handler.outbox.courier import courier_for
+from handler.settings import load
+mail = EmailMessage()
+mail["Message-ID"], mail["To"], mail["Subject"] = "<ending@formkit.localhost>", "rektor@solna.se", "Rapport"
+mail.set_content("Rapporten finns bifogad.")
+outbox = Outbox(sys.argv[1])
+smtp = load({"TESTING": True, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": sys.argv[2]}, environ={}).smtp
+courier_for(outbox, smtp).hand_off([outbox.put(mail, claim=True)])
+"""  # and ends at once: the courier's thread is a daemon, yet the process waits for what it was handed
+
+
+def test_a_process_that_ends_delivers_what_it_handed_to_its_courier_first(tmp_path, smtp_server):
+    run = subprocess.run([sys.executable, "-c", ENDING, str(tmp_path), str(smtp_server.port)], cwd=ROOT, timeout=60)
+
+    assert run.returncode == 0
+    assert smtp_server.inbox.wait_for(1)[0]["Message-ID"] == "<ending@formkit.localhost>"
+    assert [files(Outbox(tmp_path), folder) for folder in ("new", "cur")] == [[], []]

@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from support import ROOT, free_port, project_copy, valid_answers
+from support import ROOT, eventually, free_port, project_copy, valid_answers
 
 BIN = os.path.dirname(sys.executable)
 
@@ -68,7 +68,9 @@ def test_serve_shows_the_guidance_and_the_form_and_writes_mail_as_eml_files(serv
     assert 'action="/api/forms/bus-avvikelse"' in form
     assert answer.value.code == 303
     reference = answer.value.headers["Location"].rsplit("/", 1)[1]
-    files = list((project / "var" / "mail").glob("*.eml"))  # named by Message-ID
+    folder = project / "var" / "mail"  # written after the answer, by the courier: wait for it
+    eventually(lambda: sum(m.name.startswith(f"{reference}.") for m in folder.glob("*.eml")) >= 4)
+    files = list(folder.glob("*.eml"))  # named by Message-ID
     mails = [m for m in files if m.name.startswith(f"{reference}.")]
     assert len(mails) == 4  # one per receiving unit, the copy and the receipt
     assert all(reference in m.read_text() for m in mails)
