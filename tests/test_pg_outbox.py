@@ -188,6 +188,8 @@ from handler.transport import send
 outbox = DatabaseOutbox(Register(sys.argv[1], secret_key="k" * 40).engine)
 port, go = int(sys.argv[2]), sys.argv[3]
 smtp = load({"TESTING": True, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": port}, environ={}).smtp
+outbox.next_due()  # connected
+open(f"{go}.{os.getpid()}", "w").close()  # ready
 while not os.path.exists(go):
     time.sleep(0.005)
 print(outbox.run_once(lambda m: send(m, smtp)))
@@ -203,8 +205,8 @@ def test_several_processes_claiming_with_skip_locked_send_each_message_exactly_o
     go = tmp_path / "go"
     args = [sys.executable, "-c", SENDER, register.url, str(server.port), str(go)]
     senders = [subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, text=True) for _ in range(3)]
-    time.sleep(1.5)  # let all three start up, then release them at once
-    go.touch()
+    eventually(lambda: len(list(tmp_path.glob("go.*"))) == 3, timeout=60)  # all three started up
+    go.touch()  # and released at once
     try:
         counts = [int(sender.communicate(timeout=60)[0]) for sender in senders]
         ids = [m["Message-ID"] for m in inbox.wait_for(60)]
