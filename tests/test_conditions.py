@@ -123,6 +123,21 @@ def test_check_refuses_a_condition_it_cannot_ask_naming_file_line_and_keyword(tm
     assert needle in found[0]
 
 
+def test_check_finds_a_typo_in_a_question_a_condition_adds_and_names_its_field(tmp_path):
+    schema = base(**{"if": {"properties": {"husdjur": {"const": "Ja"}}}})
+    schema["then"] = {"properties": {"djur": {"type": "string", "title": "Djur", "x-widgt": "textarea"}}}
+
+    [problem] = write(tmp_path, schema)
+
+    assert 'fältet "djur": okänt nyckelord "x-widgt". Menade du "x-widget"?' in problem
+
+
+def test_check_names_the_field_an_if_compares(tmp_path):
+    [problem] = write(tmp_path, base(**{"if": {"properties": {"antal": {"minimum": 3}}}, "then": {}}))
+
+    assert 'fältet "antal": "if" jämför "antal" med "minimum"' in problem
+
+
 def test_check_refuses_additional_properties_false_which_would_refuse_every_added_question(tmp_path):
     schema = base(additionalProperties=False, **{"if": {"properties": {"husdjur": {"const": "Ja"}}}})
     schema["then"] = {"properties": {"djur": {"type": "string", "title": "Djur"}}}
