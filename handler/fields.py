@@ -638,8 +638,8 @@ class _Conditions:
         """Read react-jsonschema-form's schema dependencies: one alternative per value of `name`, with its fields."""
         for index, option in enumerate(options):
             here = pointer + (index,)
-            compared = option.get("properties", {}).get(name) if isinstance(option, dict) else None
-            values = _values(compared) if isinstance(option.get("properties"), dict) else None
+            properties = option.get("properties") if isinstance(option, dict) else None
+            values = _values(properties.get(name)) if isinstance(properties, dict) else None
             if values is None:
                 self.problem(
                     here + (("properties",) if isinstance(option, dict) and "properties" in option else ()),
@@ -647,7 +647,7 @@ class _Conditions:
                     "så att kitet vet när alternativets frågor gäller. Lägg till det.",
                 )
                 continue
-            rest = {k: v for k, v in option["properties"].items() if k != name}
+            rest = {k: v for k, v in properties.items() if k != name}
             self.branch({**option, "properties": rest}, here, Condition.is_in(name, values), "oneOf")
 
     def place(self) -> None:

@@ -370,3 +370,16 @@ def test_any_answers_get_one_verdict_on_both_paths_naming_only_questions_that_ap
         assert not set(as_json) & {".".join(path) for path in hidden_paths(form.root, kept)}
     else:
         assert all(applies(form.field_at((name,)), as_json) for name in as_json)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"dependencies": {"husdjur": {"oneOf": [5, {"properties": []}]}}},
+        {"if": {"properties": {"husdjur": 5}}, "then": {"properties": {"x": 5}}},
+        {"if": [], "else": {"required": 5}},
+        {"allOf": [{"if": {"required": ["katt"]}}, {"then": {}}]},
+    ],
+)
+def test_check_refuses_broken_conditions_without_crashing(tmp_path, extra):
+    assert write(tmp_path, base(**extra))
