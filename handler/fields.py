@@ -395,6 +395,14 @@ def _values(schema) -> list | None:
     return list(enum) if isinstance(enum, list) and enum else None
 
 
+def _offered(schema: dict) -> list:
+    """Return the values a choice field offers (its `enum`, or its `oneOf` consts)."""
+    if isinstance(schema.get("enum"), list):
+        return schema["enum"]
+    one_of = schema.get("oneOf") if isinstance(schema.get("oneOf"), list) else []
+    return [option.get("const") for option in one_of if isinstance(option, dict)]
+
+
 class _Conditions:
     """Read a group's conditional questions: the fields `then`, `else` and dependencies add, and when each applies.
 
@@ -495,10 +503,7 @@ class _Conditions:
         """Return when `else` applies for one compared field: its other choices, else answered but not `values`."""
         node = self.field(name)
         rule = node.schema if node is not None else {}
-        one_of = rule.get("oneOf") if isinstance(rule.get("oneOf"), list) else []
-        every = [o.get("const") for o in one_of if isinstance(o, dict)]
-        every = rule["enum"] if isinstance(rule.get("enum"), list) else every
-        rest = [value for value in every if not any(value == v and type(value) is type(v) for v in values)]
+        rest = [value for value in _offered(rule) if not any(value == v and type(value) is type(v) for v in values)]
         if node is not None and node.choices and rest:
             return Condition.is_in(name, rest)
         return Condition.all_of([Condition.answered(name), Condition.is_in(name, values).negated()])
@@ -604,6 +609,8 @@ class _Conditions:
 
         if rest(known.schema) != rest(other.schema) or schema_type(known.schema) not in ("string", None):
             return None
+        if not all(isinstance(v, str) for schema in (known.schema, other.schema) for v in _offered(schema)):
+            return None  # choices of other values post their index, which two sets of choices would share
         keys = [key for key, _ in known.choices]
         known.choices += [choice for choice in other.choices if choice[0] not in keys]
         known.kind = Kind.SELECT if known.widget == "select" else Kind.RADIO  # radios: each says when it applies
