@@ -101,6 +101,16 @@ class Condition:
 
 def _joined(op: str, terms) -> Condition | None:
     unique = list(dict.fromkeys(term for term in terms if term is not None))
+    if op == ANY:  # "x is a" or "x is b" is "x is a or b", and says so in fewer words
+        merged: dict[str, Condition] = {}
+        for term in unique:
+            if term.op == IN and term.field in merged:
+                known = merged[term.field]
+                extra = [v for v in term.values if not any(same(v, k) for k in known.values)]
+                merged[term.field] = Condition(IN, term.field, known.values + tuple(extra))
+            elif term.op == IN:
+                merged[term.field] = term
+        unique = list(dict.fromkeys(merged.get(t.field, t) if t.op == IN else t for t in unique))
     if not unique:
         return None
     return unique[0] if len(unique) == 1 else Condition(op, terms=tuple(unique))
