@@ -18,6 +18,8 @@ from .paths import FieldPath
 MAX_ROWS = 50  # the rows a repeated group offers when its schema sets no "maxItems"
 CONDITIONAL = ("if", "then", "else", "dependentRequired", "dependentSchemas", "dependencies")
 NOTES = ("title", "description", "$comment")  # words beside a rule, never a rule themselves
+PAIRS = "_extra"  # the name of a group's name–value rows; "_" cannot start a property's name, so it never collides
+PAIR_NAME, PAIR_VALUE = "namn", "varde"
 MAX_FILES = 5  # the files an array of files takes when its schema sets no "maxItems"
 MAX_BYTES = 10 * 1024 * 1024  # a file field's size limit when its schema sets no "x-max-bytes"
 # The file types the kit recognises by their content (files.py): a file field takes these unless it names some.
@@ -46,6 +48,7 @@ class Kind(StrEnum):
     SELECT = "select"
     RADIO = "radio"
     CHECKBOXES = "checkboxes"
+    PAIRS = "pairs"  # name–value rows for the keys additionalProperties takes; `item` is one row (namn, varde)
     FILE = "file"  # a file input (contentMediaType / contentEncoding, or format data-url); `multiple` for an array
 
     @property
@@ -285,7 +288,6 @@ class FieldReader:
     def _group(self, node: Field, schema: dict, pointer: tuple) -> None:
         node.kind = Kind.GROUP
         props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
-        self._extra_keys(schema, pointer)
         wanted = schema.get("required") if isinstance(schema.get("required"), list) else []
         wanted = wanted + [name for block, _ in _blocks(schema, pointer)[1:] for name in _names(block.get("required"))]
         for index, missing in enumerate(wanted):
@@ -303,6 +305,21 @@ class FieldReader:
                 )
         if any(key in block for block, _ in _blocks(schema, pointer) for key in CONDITIONAL):
             _Conditions(self, node, schema, pointer, wanted).read()
+        self._extra_keys(node, schema, pointer)
+
+    def _pairs(self, node: Field, schema: dict, value: Field) -> None:
+        """Add the group's name–value rows (Kind.PAIRS) after its fields: a row is a name ("Namn") and a value."""
+        extra = schema["additionalProperties"]
+        path = node.path + (PAIRS,)
+        title = _string(extra, "title").strip() or "Fler uppgifter"
+        rows = Field(PAIRS, path, Kind.PAIRS, title, extra, _string(extra, "description"))
+        row = Field("*", path + ("*",), Kind.GROUP, "Uppgift", {})
+        name = Field(PAIR_NAME, path + ("*", PAIR_NAME), Kind.TEXT, "Namn", {"type": "string"}, required=True)
+        value.required, value.description = True, ""
+        row.children = [name, value]
+        rows.item, rows.item_title = row, "uppgift"
+        rows.max_items = _int(schema, "maxProperties") or MAX_ROWS
+        node.children.append(rows)
 
     def _file(self, node: Field, schema: dict, pointer: tuple, multiple: bool) -> None:
         """Make `node` a file field: its types from contentMediaType or x-accept, its size from x-max-bytes."""
@@ -325,19 +342,26 @@ class FieldReader:
         size = _int(schema, "x-max-bytes") or _int(node.schema, "x-max-bytes")  # below 1: refused by the conventions
         node.max_bytes = size if size and size > 0 else MAX_BYTES
 
-    def _extra_keys(self, schema: dict, pointer: tuple) -> None:
-        """Refuse keys beyond "properties" that a group would accept and the document would drop.
+    def _extra_keys(self, node: Field, schema: dict, pointer: tuple) -> None:
+        """Give a group name–value rows for the keys a simple `additionalProperties` takes; refuse other extra keys.
 
-        A group is closed whatever its schema says: `additionalProperties` absent, `true` or `false` all mean
-        that only its "properties" are answers (validation refuses any other key, on every path).
+        Otherwise a group is closed whatever its schema says: `additionalProperties` absent, `true` or `false` all
+        mean that only its "properties" are answers (validation refuses any other key, on every path).
         """
         extra = schema.get("additionalProperties")
+        where = pointer + ("additionalProperties",)
+        if isinstance(extra, dict) and "patternProperties" not in schema:
+            titled = {**extra, "title": "Värde"}  # the row's own label; an editor's title names the rows
+            value = self.build(titled, PAIR_VALUE, node.path + (PAIRS, "*", PAIR_VALUE), where, True)
+            if value.kind in (Kind.TEXT, Kind.TEXTAREA, Kind.INTEGER, Kind.NUMBER):
+                self._pairs(node, schema, value)
+                return
         if extra is not None and not isinstance(extra, bool):
             self.problem(
                 pointer + ("additionalProperties",),
-                '"additionalProperties" med ett schema (svar med namn som den som fyller i hittar på) stöds inte: '
-                'de svaren skulle inte komma fram i dokumentet eller e-posten. Skriv varje fält i "properties" '
-                'och ta bort "additionalProperties" (eller sätt det till false).',
+                '"additionalProperties" stöds bara som text eller tal ({"type": "string"}, "integer" eller "number"): '
+                "andra svar skulle inte komma fram i dokumentet eller e-posten. Skriv varje fält i "
+                '"properties", eller gör "additionalProperties" till text, tal eller false.',
             )
         if "patternProperties" in schema:
             self.problem(

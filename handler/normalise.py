@@ -12,6 +12,7 @@ import re
 import unicodedata
 
 from .errors import BadSubmission
+from .fields import PAIRS
 from .forms import Field, Form, Kind
 from .paths import row_index
 
@@ -41,14 +42,14 @@ def from_pairs(form: Form, pairs: list[tuple[str, str]], lenient: bool = False) 
     """
     data: dict = {}
     for name, value in pairs:
-        if name.startswith("_"):  # the kit's own fields (version, honeypot) are not answers
+        if name.startswith("_") and not name.startswith(PAIRS + "."):  # the kit's own fields are not answers
             continue
         parts = name.split(".")
         if any((row_index(p) or 0) > MAX_INDEX for p in parts):
             raise BadSubmission(f'Fältet "{name[:200]}" har ett för stort radnummer.')
         # Only ASCII digits number a row: "*", "²" or "٣" name no field.
         node = form.field_named(name)
-        if node is None or node.kind.is_container:
+        if node is None or node.kind.is_container or node.kind == Kind.PAIRS:
             if lenient:
                 continue
             raise BadSubmission(f'Formuläret har inget fält som heter "{name[:200]}".')
@@ -121,7 +122,7 @@ def _rows_to_lists(node: Field, data):
     if node.kind == Kind.GROUP and isinstance(data, dict):
         by_name = {child.name: child for child in node.children}
         return {k: (_rows_to_lists(by_name[k], v) if k in by_name else v) for k, v in data.items()}
-    if node.kind == Kind.LIST and isinstance(data, dict):
+    if node.kind in (Kind.LIST, Kind.PAIRS) and isinstance(data, dict):
         return [_rows_to_lists(node.item, data[k]) for k in sorted(data, key=int)]
     if node.kind == Kind.FILE and node.multiple and not isinstance(data, list):
         return [data] if data != "" else []

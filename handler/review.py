@@ -88,6 +88,12 @@ def sections(form: Form, data: dict) -> list[Section]:
                     found[-1].answers.append(Answer(child.title, "", _target(child, rows), child.title))
                 current = Section("", level)
                 found.append(current)
+            elif child.kind == Kind.PAIRS:  # each name–value row as an answer of its own, changed at its value
+                names = {sibling.name for sibling in node.children}
+                extra = [(k, v) for k, v in values.items() if k not in names]
+                for index, (key, value) in enumerate(extra):
+                    target = field_id(".".join(str(p) for p in (*_concrete(child.path, rows), index, "varde")))
+                    current.answers.append(Answer(str(key), display(child.item.children[-1], value), target, str(key)))
             else:
                 value = values.get(child.name)
                 shown = "" if display(child, value) == EMPTY else display(child, value)
@@ -97,6 +103,11 @@ def sections(form: Form, data: dict) -> list[Section]:
 
     walk(form.root, data, 1, (), "", "")
     return [section for section in found if section.answers or section.title]
+
+
+def _concrete(path: tuple, rows: tuple) -> tuple:
+    numbers = iter(rows)
+    return tuple(next(numbers) if part == "*" else part for part in path)
 
 
 def _target(node: Field, rows: tuple) -> str:

@@ -17,6 +17,7 @@ from jsonschema import Draft202012Validator, FormatChecker, ValidationError, val
 from . import files
 from .conditions import hidden_paths
 from .errors import Invalid
+from .fields import PAIR_NAME, PAIR_VALUE, PAIRS
 from .forms import Field, Form, Kind
 from .privacy import find_identity_number
 
@@ -115,8 +116,12 @@ def validate(form: Form, data: dict) -> dict:
     At most MAX_ERRORS fields are named: enough to correct a form, and bounded whatever is sent.
     """
     errors: dict[tuple, FieldError] = {}
+    data, moved, unpaired = _merge_pairs(form.root, data)
+    for path, validator in unpaired.items():
+        errors[path] = field_error(form, path, validator)
     for error in sorted(_validator(form).iter_errors(data), key=_depth_first):
         for path, validator in _targets(form, error):
+            path = moved.get(path, path)  # a key from a name–value row: blamed on the row's value
             if path not in errors:
                 value = error.validator_value if validator == error.validator else None
                 errors[path] = field_error(form, path, validator, value)
@@ -203,10 +208,17 @@ def _missing(form: Form, path: tuple):
 
 def field_error(form: Form, path: tuple, validator: str, value=None, *, message: str = "") -> FieldError:
     """Return the error for one field and failed keyword: `message`, else the field's own or the default."""
-    node = form.field_at(path)
+    node = form.field_at(path) or _pair_value(form, path)
     if node is None:  # a name the form does not have: say so plainly
         return FieldError(path, str(path[-1]), f'Formuläret har inget fält som heter "{path[-1]}". Ta bort det.')
     return FieldError(path, node.title, message or message_for(node, validator, value), _context(form, path))
+
+
+def _pair_value(form: Form, path: tuple) -> Field | None:
+    """Return the value field of the name–value rows that take a key no field has (sent as JSON), if any."""
+    parent = form.field_at(path[:-1]) if path else None
+    rows = next((c for c in parent.children if c.kind == Kind.PAIRS), None) if parent is not None else None
+    return rows.item.children[-1] if rows is not None else None
 
 
 def message_for(node: Field, validator: str, value=None) -> str:
@@ -306,6 +318,8 @@ def messages(node: Field, validator: str, value) -> str:
         return f"{title} har fel format. Kontrollera det du har skrivit."
     if validator == "allowed_domains":
         return f"Ange en adress i en av domänerna {', '.join(value)}"
+    if validator == "uniqueName":
+        return "Namnet finns redan i formuläret. Ge uppgiften ett annat namn."
     if validator == "additionalProperties":
         return f'Formuläret har inget fält som heter "{node.name}". Ta bort det.'
     return f"Kontrollera {label}"
@@ -355,6 +369,40 @@ def _strings(node: Field, value, path=()):
             yield from _strings(node.item, item, path + (index,))
 
 
+def _merge_pairs(root: Field, data):
+    """Return the answers with each group's name–value rows (Kind.PAIRS) turned into its own keys, as the schema's
+    `additionalProperties` expects them; where each key came from (its row's value); and the rows that cannot be:
+    a name missing or taken, a value missing."""
+    moved: dict[tuple, tuple] = {}
+    unpaired: dict[tuple, str] = {}
+
+    def merge(node: Field | None, value, path: tuple):
+        if node is not None and node.kind == Kind.GROUP and isinstance(value, dict):
+            by_name = {child.name: child for child in node.children}
+            merged = {k: merge(by_name.get(k), v, path + (k,)) for k, v in value.items() if k != PAIRS}
+            rows = value.get(PAIRS) if PAIRS in by_name else None
+            for index, row in enumerate(rows if isinstance(rows, list) else []):
+                row, here = row if isinstance(row, dict) else {}, path + (PAIRS, index)
+                name = row.get(PAIR_NAME)
+                stray = [key for key in row if key not in (PAIR_NAME, PAIR_VALUE)]
+                if stray:  # a row is a name and a value, nothing else may ride along unseen
+                    unpaired[here + (stray[0],)] = "additionalProperties"
+                elif not isinstance(name, str) or not name:
+                    unpaired[here + (PAIR_NAME,)] = "required"
+                elif name in merged or name in by_name:
+                    unpaired[here + (PAIR_NAME,)] = "uniqueName"
+                elif PAIR_VALUE not in row:
+                    unpaired[here + (PAIR_VALUE,)] = "required"
+                else:
+                    merged[name], moved[path + (name,)] = row[PAIR_VALUE], here + (PAIR_VALUE,)
+            return merged
+        if node is not None and node.kind == Kind.LIST and node.item is not None and isinstance(value, list):
+            return [merge(node.item, item, path + (index,)) for index, item in enumerate(value)]
+        return value
+
+    return merge(root, data, ()), moved, unpaired
+
+
 def _extra_keys(root: Field, data: dict):
     """Yield the path of every key no field of the form has: every group is closed, whatever its schema says,
     since only the form's fields reach the document and the e-mail (an answer accepted and dropped is lost)."""
@@ -366,7 +414,7 @@ def _extra_keys(root: Field, data: dict):
             for key, item in value.items():
                 if key in by_name:
                     stack.append((by_name[key], item, path + (key,)))
-                else:
+                elif PAIRS not in by_name:  # a group with name–value rows takes other keys: its schema checks them
                     yield path + (key,)
         elif node.kind == "list" and node.item is not None and isinstance(value, list):
             stack.extend((node.item, item, path + (index,)) for index, item in enumerate(value))

@@ -16,6 +16,7 @@ Used by tests/test_corpus.py and bench/corpus.py.
 
 from __future__ import annotations
 
+import base64
 import html.parser
 import json
 import re
@@ -325,8 +326,9 @@ class Example:
         }
         if fmt in formatted:
             return formatted[fmt]
-        if fmt == "data-url":
-            return None  # a file: left out
+        if fmt == "data-url":  # a file: a small text file, named so the DOCX can show it
+            content = base64.b64encode(f"Fil nummer {n}".encode()).decode()
+            return f"data:text/plain;name=fil-{n}.txt;base64,{content}"
         low, high = schema.get("minLength", 0) or 0, schema.get("maxLength")
         candidates = [f"Svar nummer {n}", f"{12345 + n:05d}", f"{10000000 + n}", f"svar{n}"]
         pattern = schema.get("pattern")
@@ -444,6 +446,8 @@ def _texts(root: dict, subs: list[dict], value) -> set[str]:
         texts |= {str(value), str(value).replace(".", ",")}
         if isinstance(value, float) and value.is_integer():
             texts.add(str(int(value)))
+    elif isinstance(value, str) and (file := re.match(r"data:[^,;]*;name=([^;,]+)", value)):
+        texts.add(urllib.parse.unquote(file.group(1)))  # a file is listed by its name
     elif isinstance(value, str):
         texts.add(clean_text(value))
     else:
@@ -500,7 +504,17 @@ def form_pairs(schema: dict, answers, offered: Offered, where: tuple = (), root:
     if choices is not None and not isinstance(answers, list):
         yield name, _offered_value(offered, name, choices, answers)
     elif isinstance(answers, dict):
+        known = {key for sub in subs if isinstance(sub.get("properties"), dict) for key in sub["properties"]}
+        extra = next(
+            (sub["additionalProperties"] for sub in subs if isinstance(sub.get("additionalProperties"), dict)), None
+        )
+        row = 0
         for key, value in answers.items():
+            if key not in known and extra is not None:  # a key of its own: a name–value row ("_extra.0.namn")
+                yield ".".join(map(str, where + ("_extra", row, "namn"))), key
+                yield from form_pairs(extra, value, offered, where + ("_extra", row, "varde"), root)
+                row += 1
+                continue
             yield from form_pairs(_property(root, subs, key), value, offered, where + (key,), root)
     elif isinstance(answers, list):
         item_subs = _alternatives(root, Example(root).resolve(_item(root, subs, 0)))
@@ -508,6 +522,9 @@ def form_pairs(schema: dict, answers, offered: Offered, where: tuple = (), root:
         if item_choices is not None:  # checkboxes: the same name once per ticked choice
             for value in answers:
                 yield name, _offered_value(offered, name, item_choices, value)
+        elif any(sub.get("format") == "data-url" for sub in item_subs):  # files: one input, once per file
+            for value in answers:
+                yield name, value
         else:
             for index, value in enumerate(answers):
                 yield from form_pairs(_item(root, subs, index), value, offered, where + (index,), root)

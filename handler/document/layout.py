@@ -94,18 +94,23 @@ def _section(body: Body, node: Field, data, level: int, blank: bool = False) -> 
     """Walk a group's children: consecutive short inputs share one label/value table; groups, lists and
     long texts get a heading of their level."""
     values = data if isinstance(data, dict) and not blank else {}
-    pending: list[Field] = []
+    pending: list[tuple[str, str]] = []
 
     def flush():
         if pending:
-            body.answers([(n.title, "" if blank else display(n, values.get(n.name))) for n in pending], blank)
+            body.answers(list(pending), blank)
             pending.clear()
 
     for child in node.children:
         if not blank and not applies(child, values):  # a question that did not apply was not asked
             continue
+        if child.kind == Kind.PAIRS:  # name–value rows: each name the sender gave is a label of its own
+            names = {sibling.name for sibling in node.children}
+            value_field = child.item.children[-1]
+            pending.extend((str(k), display(value_field, v)) for k, v in values.items() if k not in names)
+            continue
         if child.kind not in LONG:
-            pending.append(child)
+            pending.append((child.title, "" if blank else display(child, values.get(child.name))))
             continue
         flush()
         value = values.get(child.name)
