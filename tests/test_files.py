@@ -63,8 +63,8 @@ RJSF_FILES = {  # react-jsonschema-form's "Files" sample
 def docx_bytes() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as package:
-        package.writestr("[Content_Types].xml", "<Types/>")
-        package.writestr("word/document.xml", "<w:document/>")
+        for name, text in (("[Content_Types].xml", "<Types/>"), ("word/document.xml", "<w:document/>")):
+            package.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), text)  # the same bytes each time
     return buffer.getvalue()
 
 
