@@ -141,6 +141,8 @@ def schema_type(schema: dict):
 
 def _int(schema: dict, key: str) -> int | None:
     value = schema.get(key)
+    if isinstance(value, float) and value.is_integer():  # "minLength": 2.0 is 2 to JSON Schema
+        return int(value)
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
@@ -234,6 +236,10 @@ class FieldReader:
         description = _string(schema, "description")
         node = _typed(Field(name, path, Kind.TEXT, title or humanize(name), schema, description, required))
         kind, widget = schema_type(schema), node.widget
+        if schema.get("enum") == []:
+            self.problem(
+                pointer + ("enum",), '"enum" är tom, så inget svar går att ge. Lägg till värden eller ta bort "enum".'
+            )
         if kind == "object":
             self._group(node, schema, pointer)
         elif kind in ("string", "array", None) and _is_file(

@@ -57,8 +57,24 @@ TEXT_KINDS = {"text", "textarea", "email", "date", "time", "date-time", "uri"}
 # Cases where a path disagrees today, to be fixed by the construct named; the tests fail when one is fixed
 # and still listed, so the lists only shrink.
 CHOICES_OF_ANY_VALUE = "issue 14 point 6: a number or boolean choice posts as text and is not its value"
+NUMBER_INPUT = "a field that also takes text renders as a number input, which cannot hold text"
+NO_MULTIPLE_OF = "multipleOf is not in the markup yet (data-multiple-of), so the browser cannot check it"
+CONST_ASKED = "a const field is asked as a text input instead of being shown, fixed"
 KNOWN_DISAGREEMENTS: dict[str, dict[str, str]] = {
     "json": {},
+    "browser": {
+        "type.json: multiple types can be specified in an array: a string is valid": NUMBER_INPUT,
+        "multipleOf.json: float division = inf: always invalid, but naive implementations may raise an overflow "
+        "error": NO_MULTIPLE_OF,
+        "enum.json: enum with false does not match 0: false is valid": CHOICES_OF_ANY_VALUE,
+        "enum.json: enum with true does not match 1: true is valid": CHOICES_OF_ANY_VALUE,
+        "enum.json: enum with 0 does not match false: float zero is valid": CHOICES_OF_ANY_VALUE,
+        "enum.json: enum with 1 does not match true: float one is valid": CHOICES_OF_ANY_VALUE,
+        "const.json: const validation: another type is invalid": CONST_ASKED,
+        "const.json: nul characters in strings: do not match string lacking nul": CONST_ASKED,
+        "const.json: characters with the same visual representation but different codepoint: character looks "
+        "the same but uses a different codepoint": CONST_ASKED,
+    },
     "form": {
         "enum.json: simple enum validation: one of the enum is valid": CHOICES_OF_ANY_VALUE,
         "enum.json: heterogeneous enum-with-null validation: number is valid": CHOICES_OF_ANY_VALUE,
@@ -147,7 +163,7 @@ def expressible(node: Field, value) -> bool:
     """Return whether a person can give `value` as the answer to `node` (in its input, as it is rendered)."""
     kind = str(node.kind)
     number = isinstance(value, int | float) and not isinstance(value, bool)
-    if value is None or isinstance(value, dict) or getattr(node, "read_only", False):
+    if value is None or isinstance(value, dict) or getattr(node, "read_only", False) or getattr(node, "fixed", False):
         return False
     if kind in ("radio", "select"):
         return isinstance(value, str | int | float | bool)
@@ -311,7 +327,7 @@ def test_most_cases_are_ones_one_form_field_can_express():
 def test_each_server_path_gives_the_suites_verdict_but_on_the_known_cases(suite_app, way):
     wrong, compared, _ = disagreements(suite_app, way)
 
-    assert compared >= 155
+    assert compared >= 150
     assert sorted(set(wrong) - set(KNOWN_DISAGREEMENTS[way])) == [], "new disagreements"
     assert sorted(set(KNOWN_DISAGREEMENTS[way]) - set(wrong)) == [], "fixed: remove them from KNOWN_DISAGREEMENTS"
 

@@ -9,6 +9,8 @@
   "use strict";
 
   var DATE = /^\d{4}-\d{2}-\d{2}$/;
+  /* A number as the server reads it (handler/normalise.py): digits, a decimal point or comma, an exponent. */
+  var NUMBER = /^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?$/;
   /* E-mail: the syntax rules of the server's email-validator for ASCII addresses (dot-atom local part,
    * hostname labels, a domain ending in a letter, no special-use domain); like the server, no å, ä, ö. */
   var ATEXT = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]";
@@ -97,6 +99,7 @@
   // The same verdict as the server, for other scripts on the page and for the tests.
   window.formkit = window.formkit || {};
   window.formkit.hasIdentityNumber = hasIdentityNumber;
+  window.formkit.check = check; // a field's message ("" when it passes), given its [data-formkit-field] wrapper
 
   function isIdentityNumber(date, number) {
     if (date.length === 8 && ["18", "19", "20"].indexOf(date.slice(0, 2)) < 0) return false;
@@ -108,7 +111,8 @@
   }
 
   function isRealDay(year, month, day) {
-    var d = new Date(Date.UTC(year, month - 1, day));
+    var d = new Date(0);
+    d.setUTCFullYear(year, month - 1, day); // not Date.UTC, which reads the years 0-99 as 1900-1999
     return d.getUTCFullYear() === year && d.getUTCMonth() === month - 1 && d.getUTCDate() === day;
   }
 
@@ -140,6 +144,18 @@
     return $(row, "[data-formkit-field]").every(function (w) { return valueOf(w) === ""; });
   }
 
+  /* A length as JSON Schema counts it: code points of the NFC text the server checks ("💩" is 1, not 2). */
+  function length(text) { return Array.from(text.normalize("NFC")).length; }
+
+  /* multipleOf as the server's jsonschema decides it: a remainder for a whole divisor ("2"), else whether the
+   * quotient is whole ("0.01"; one too large to be a number is not). */
+  function isMultiple(number, written) {
+    var divisor = Number(written);
+    if (/^[+-]?\d+$/.test(written)) return number % divisor === 0;
+    var quotient = number / divisor;
+    return isFinite(quotient) && Math.trunc(quotient) === quotient;
+  }
+
   /* Return the message for one field, or "" when it passes the checks the browser can make. */
   function check(wrapper) {
     var messages = messagesOf(wrapper);
@@ -158,15 +174,21 @@
     var pattern = control.getAttribute("pattern");
     if (pattern && !new RegExp(pattern, "u").test(value)) return messages.pattern || ""; // JSON Schema: a search
     var min = control.getAttribute("minlength");
-    if (min && value.length < Number(min)) return messages.minLength || "";
+    if (min && length(value) < Number(min)) return messages.minLength || "";
     var max = control.getAttribute("maxlength") || control.getAttribute("data-maxlength");
-    if (max && value.length > Number(max)) return messages.maxLength || "";
+    if (max && length(value) > Number(max)) return messages.maxLength || "";
     if (control.type === "number") {
-      if (!/^[+-]?\d+([.,]\d+)?$/.test(value)) return messages.type || "";
-      var number = Number(value.replace(",", "."));
+      var number = NUMBER.test(value) ? Number(value.replace(",", ".")) : NaN;
+      if (!isFinite(number)) return messages.type || "";
+      // An integer as JSON Schema has it: 1.0 is one, as the server reads it.
+      if (control.getAttribute("inputmode") === "numeric" && !Number.isInteger(number)) return messages.type || "";
       if (control.hasAttribute("min") && number < Number(control.getAttribute("min"))) return messages.minimum || "";
       if (control.hasAttribute("max") && number > Number(control.getAttribute("max"))) return messages.maximum || "";
-      if (control.getAttribute("inputmode") === "numeric" && !/^[+-]?\d+$/.test(value)) return messages.type || "";
+      var above = control.getAttribute("data-exclusive-min"), below = control.getAttribute("data-exclusive-max");
+      if (above !== null && number <= Number(above)) return messages.exclusiveMinimum || "";
+      if (below !== null && number >= Number(below)) return messages.exclusiveMaximum || "";
+      var step = control.getAttribute("data-multiple-of");
+      if (step !== null && !isMultiple(number, step)) return messages.multipleOf || "";
     }
     var guarded = wrapper.closest("form[data-privacy-guard]") && (control.tagName === "TEXTAREA" || control.type === "text");
     if (guarded && messages.privacy && hasIdentityNumber(value)) return messages.privacy;
