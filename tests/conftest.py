@@ -16,7 +16,15 @@ ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 # Modules that take long: generated requests, fault injection with real processes, LibreOffice.
 # `pytest -m "not browser and not slow"` leaves them and tests/browser/ out (the README's fast part).
-SLOW_MODULES = {"test_fuzz", "test_faults", "test_libreoffice", "test_properties", "test_cluster"}
+SLOW_MODULES = {
+    "test_fuzz",
+    "test_faults",
+    "test_libreoffice",
+    "test_properties",
+    "test_cluster",
+    "test_check_fuzz",
+    "test_round_trip",
+}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -1,0 +1,139 @@
+"""Round trip: hypothesis builds forms from the constructs the kit supports, and valid answers for them
+(hypothesis-jsonschema); each answer set is posted as JSON and form-encoded, and every value is in the DOCX.
+
+The constructs: text (with a pattern), e-mail, date, integers and numbers with bounds, yes/no, choices
+(`enum`, `oneOf` with `const` and `title`), sets of choices, sections and repeated groups, nested.
+`tests/corpus.py` posts and reads back, as it does for the public corpus.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import pytest
+from corpus import Mailer, Offered, _post
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from hypothesis_jsonschema import from_schema
+
+from handler.app import create_app
+from handler.render import render_form
+from handler.validation import is_email
+
+FORM_ID = "rundtur"
+# Letters, spaces and punctuation, no edge spaces and no digits (ten of them could be a personnummer).
+TEXT = "^[A-Za-zÅÄÖåäöé][A-Za-zÅÄÖåäöé ,.'-]{0,18}[A-Za-zÅÄÖåäöé]$"
+WORDS = ["Solna", "Sundbyberg", "Järfälla", "Täby", "Nacka", "Huddinge", "Botkyrka", "Ekerö"]
+names = st.sampled_from(["namn", "ort", "datum", "antal", "belopp", "epost", "val", "flera", "del", "rader", "Avgift"])
+
+
+def titled(schema: dict, title: str) -> dict:
+    return {"title": title, **schema}
+
+
+choices = st.lists(st.sampled_from(WORDS), min_size=2, max_size=5, unique=True)
+leaf = st.one_of(
+    st.just({"type": "string", "pattern": TEXT}),
+    st.just({"type": "string", "pattern": TEXT, "x-widget": "textarea", "maxLength": 200}),
+    st.just({"type": "string", "format": "email"}),
+    st.just({"type": "string", "format": "date"}),
+    st.integers(-1000, 1000).map(lambda low: {"type": "integer", "minimum": low, "maximum": low + 5000}),
+    st.just({"type": "number", "minimum": -1000, "maximum": 1000}),
+    st.just({"type": "boolean"}),
+    choices.map(lambda values: {"type": "string", "enum": values}),
+    choices.map(lambda values: {"type": "string", "oneOf": [{"const": v.lower(), "title": v} for v in values]}),
+    choices.map(lambda values: {"type": "array", "uniqueItems": True, "items": {"type": "string", "enum": values}}),
+)
+
+
+def objects(fields, required: bool = True):
+    """Return object schemas over `fields`, closed (the kit refuses keys it has no field for), some required."""
+
+    def build(properties: dict, wanted: list[bool]) -> dict:
+        schema = {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {name: titled(s, name.capitalize()) for name, s in properties.items()},
+        }
+        scalar = [n for n, s in properties.items() if s.get("type") not in ("array", "object")]
+        chosen = [n for n, keep in zip(scalar, wanted) if keep] if required else []
+        return {**schema, "required": chosen} if chosen else schema
+
+    return st.builds(build, st.dictionaries(names, fields, min_size=1, max_size=4), st.lists(st.booleans()))
+
+
+section = objects(leaf)
+field = st.one_of(
+    leaf,
+    section,
+    section.map(lambda row: {"type": "array", "maxItems": 3, "items": row}),
+)
+forms = objects(field).map(lambda schema: {"title": "Rundtur", **schema})
+
+
+def every_field_answered(schema):
+    """Return the schema with every field required and every list given a row: answers that fill the whole form."""
+    if not isinstance(schema, dict):
+        return schema
+    filled = {key: every_field_answered(value) if key in ("items",) else value for key, value in schema.items()}
+    if isinstance(schema.get("properties"), dict):
+        filled["properties"] = {name: every_field_answered(sub) for name, sub in schema["properties"].items()}
+        filled["required"] = list(schema["properties"])
+    if schema.get("type") == "array":
+        filled["minItems"] = 1
+    return filled
+
+
+def answers_are_a_persons(value) -> bool:
+    """E-mail addresses the kit can deliver to (hypothesis-jsonschema's may use any domain), nothing else odd."""
+    if isinstance(value, dict):
+        return all(answers_are_a_persons(v) for v in value.values())
+    if isinstance(value, list):
+        return all(answers_are_a_persons(v) for v in value)
+    if isinstance(value, str) and "@" in value:
+        return is_email(value)
+    return not (isinstance(value, float) and abs(value) < 1e-6 and value != 0)
+
+
+@pytest.fixture(scope="module")
+def mailer():
+    with Mailer() as running:
+        yield running
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture],
+)
+@given(schema=forms, data=st.data())
+def test_every_value_of_valid_answers_to_a_generated_form_is_in_the_document(mailer, schema, data):
+    answers = data.draw(from_schema(every_field_answered(schema)), label="answers")
+    assume(answers_are_a_persons(answers))
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "schema"
+        folder.mkdir()
+        (folder / f"{FORM_ID}.json").write_text(json.dumps(schema, ensure_ascii=False), encoding="utf-8")
+        app = create_app(
+            {
+                "TESTING": True,
+                "SCHEMA_DIR": str(folder),
+                "OUTBOX_DIR": f"{tmp}/outbox",
+                "MAIL_DIR": f"{tmp}/mail",
+                "SMTP_HOST": "127.0.0.1",
+                "SMTP_PORT": mailer.port,
+                "DEFAULT_TO": "kansliet@example.se",
+                "DATABASE_URL": f"sqlite:///{tmp}/formkit.db",
+                "RATELIMIT": "",
+            }
+        )
+        form = app.extensions["formkit.forms"][FORM_ID]
+        offered = Offered.read(render_form(form, f"/api/forms/{FORM_ID}"))
+        client = app.test_client()
+
+        outcomes = {way: _post(client, FORM_ID, schema, answers, way, offered, mailer) for way in ("json", "form")}
+
+    assert outcomes == {"json": None, "form": None}, json.dumps(answers, ensure_ascii=False)
