@@ -320,14 +320,14 @@ def test_the_vendored_suite_has_every_file_of_a_field_keyword():
 def test_most_cases_are_ones_one_form_field_can_express():
     kept, _ = prepared()
 
-    assert len(kept) >= 170
+    assert len(kept) >= 150
 
 
 @pytest.mark.parametrize("way", ["json", "form"])
 def test_each_server_path_gives_the_suites_verdict_but_on_the_known_cases(suite_app, way):
     wrong, compared, _ = disagreements(suite_app, way)
 
-    assert compared >= 150
+    assert compared >= 140
     assert sorted(set(wrong) - set(KNOWN_DISAGREEMENTS[way])) == [], "new disagreements"
     assert sorted(set(KNOWN_DISAGREEMENTS[way]) - set(wrong)) == [], "fixed: remove them from KNOWN_DISAGREEMENTS"
 
