@@ -225,6 +225,22 @@ def test_outbox_retry_delivers_now_even_what_waits_for_later(cli_env, tmp_path, 
     assert outbox.entries() == []
 
 
+def test_outbox_run_once_delivers_what_is_due_and_ends_with_zero(cli_env, tmp_path, capsys, smtp_server):
+    cli_env.setenv("FORMKIT_SMTP_PORT", str(smtp_server.port))
+    outbox = Outbox(tmp_path / "outbox", retry_base=3600)
+    outbox.put(message(1))
+    outbox.put(message(2))
+    outbox.run_once(lambda m: send(m, smtp(free_port())))  # both failed once: due in an hour
+    outbox.put(message(3))
+
+    assert main(["outbox", "run", "--once"]) == 0
+
+    assert "1 levererade" in capsys.readouterr().out  # only what is due
+    [received] = smtp_server.inbox.wait_for(1)
+    assert received["Message-ID"] == "<BUS-20261120-ABC003.report@formkit.localhost>"
+    assert len(outbox.entries()) == 2
+
+
 def test_the_state_of_a_message_is_plain_json_an_operator_can_read(tmp_path):
     outbox = Outbox(tmp_path, retry_base=5)
     name = outbox.put(message())
