@@ -46,8 +46,8 @@ def check_bounds(form: Form, answers: dict) -> list[FieldError]:
             if node is not None and node.kind == Kind.FILE:  # several files: each is checked on the field itself
                 stack.extend((node, entry, path) for entry in reversed(value))
                 continue
-            item = node.item if node is not None else None
-            stack.extend((item, entry, path + (index,)) for index, entry in reversed(list(enumerate(value))))
+            entries = reversed(list(enumerate(value)))
+            stack.extend((_entry(node, index), entry, path + (index,)) for index, entry in entries)
     return errors
 
 
@@ -91,3 +91,10 @@ def _max_items(node: Field | None) -> int | None:
     if node.kind == Kind.CHECKBOXES:
         return len(node.choices)
     return node.max_items
+
+
+def _entry(node: Field | None, index: int) -> Field | None:
+    """Return the field of a list's entry: its row, or a tuple's position (none past the tuple's end)."""
+    if node is not None and node.kind == Kind.TUPLE:
+        return node.children[index] if index < len(node.children) else None
+    return node.item if node is not None else None

@@ -165,6 +165,9 @@ def place(pointer: tuple) -> tuple[str, str]:
         elif parts[index] == "items":
             label.append("*")
             index += 1
+        elif parts[index] == "prefixItems" and index + 1 < len(parts):  # a tuple's position
+            label.append(str(parts[index + 1]))
+            index += 2
         elif parts[index] in ("if", "then", "else"):  # a condition's fields are the group's own
             index += 1
         elif parts[index] in ("allOf", "oneOf", "dependentSchemas", "dependencies") and index + 1 < len(parts):

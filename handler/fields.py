@@ -31,6 +31,7 @@ FILE_TYPES = (
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "text/plain",
 )
+SIMPLE_TYPES = ("string", "integer", "number")  # what one row of a list of values, or one tuple position, holds
 
 
 class Kind(StrEnum):
@@ -38,6 +39,7 @@ class Kind(StrEnum):
 
     GROUP = "group"
     LIST = "list"
+    TUPLE = "tuple"  # a fixed number of values, one row each (prefixItems; draft-07 "items": [...])
     TEXT = "text"
     TEXTAREA = "textarea"
     EMAIL = "email"
@@ -56,6 +58,11 @@ class Kind(StrEnum):
         """Return whether fields of this kind hold other fields rather than an answer."""
         return self in (Kind.GROUP, Kind.LIST)
 
+    @property
+    def holds_fields(self) -> bool:
+        """Return whether fields of this kind are answered in the fields below them: containers and tuples."""
+        return self.is_container or self == Kind.TUPLE
+
 
 @dataclass(eq=False)
 class Field:
@@ -69,7 +76,7 @@ class Field:
     description: str = ""
     required: bool = False
     children: list[Field] = field(default_factory=list)
-    item: Field | None = None  # a list's row
+    item: Field | None = None  # a list's row: a group, or one value (an input) per row
     choices: list[tuple[str, str]] = field(default_factory=list)  # (value, label)
     min_length: int | None = None
     max_length: int | None = None
@@ -78,6 +85,7 @@ class Field:
     maximum: int | float | None = None
     min_items: int = 0
     max_items: int = MAX_ROWS
+    unique_items: bool = False  # uniqueItems: no value twice in a list
     format: str = ""
     widget: str = ""  # x-widget
     autocomplete: str = ""  # x-autocomplete
@@ -102,6 +110,11 @@ class Field:
     def place(self) -> FieldPath:
         """Return the field's place (a pattern), with all its spellings."""
         return FieldPath(self.path)
+
+    @property
+    def holds_values(self) -> bool:
+        """Return whether this is a list whose rows are one value each (an array of strings, numbers, dates)."""
+        return self.kind == Kind.LIST and self.item is not None and not self.item.kind.holds_fields
 
     def own_message(self, rule: str) -> str:
         """Return the editor's message (x-messages) for a failed rule, or "" for the kit's default."""
@@ -230,7 +243,7 @@ class FieldReader:
 
     def _build(self, schema: dict, name: str, path: tuple, pointer: tuple, required: bool) -> Field:
         title = schema["title"] if _string(schema, "title").strip() else ""
-        if not title and path and path[-1] != "*":
+        if not title and path and path[-1] != "*" and not name.isdigit():  # rows and tuple positions
             label = humanize(name)
             self.warning(pointer, f'saknar "title", så etiketten blir "{label}". Lägg till en "title" med etiketten.')
         description = _string(schema, "description")
@@ -247,19 +260,7 @@ class FieldReader:
         ):
             self._file(node, items, pointer if kind == "string" else pointer + ("items",), multiple=kind == "array")
         elif kind == "array":
-            items = self.resolve(schema.get("items"), pointer + ("items",))
-            if schema_type(items) == "object":
-                node.kind = Kind.LIST
-                node.item = self.build(schema.get("items"), "*", path + ("*",), pointer + ("items",), True)
-                node.item_title = node.item.title = str(schema.get("x-item-title") or items.get("title") or node.title)
-            elif _choices(items):
-                node.kind, node.choices = Kind.CHECKBOXES, _choices(items)
-            else:
-                self.problem(
-                    pointer,
-                    'en lista ska ha "items" som är en grupp ("type": "object" med "properties") '
-                    'eller val ("enum" eller "oneOf" med "const" och "title"). Rätta "items".',
-                )
+            self._array(node, schema, pointer)
         elif kind == "boolean":
             node.kind = Kind.CHECKBOX
         elif kind in ("integer", "number"):
@@ -290,6 +291,77 @@ class FieldReader:
                 'eller ta bort "x-widget".',
             )
         return node
+
+    def _array(self, node: Field, schema: dict, pointer: tuple) -> None:
+        """Make an array a list of groups, a list of values, a set of checkboxes or a tuple; else say why not."""
+        for keyword in ("contains", "minContains", "maxContains"):
+            if keyword in schema:
+                self.problem(
+                    pointer + (keyword,),
+                    f'"{keyword}" kan inte visas som frågor i ett formulär. Ta bort "{keyword}" '
+                    'och beskriv kravet i "description", eller använd "minItems".',
+                )
+        if isinstance(schema.get("prefixItems"), list):
+            self._tuple(node, schema, pointer)
+            return
+        items = self.resolve(schema.get("items"), pointer + ("items",))
+        if schema_type(items) == "object":
+            node.kind = Kind.LIST
+            node.item = self.build(schema.get("items"), "*", node.path + ("*",), pointer + ("items",), True)
+            node.item_title = node.item.title = str(schema.get("x-item-title") or items.get("title") or node.title)
+        elif _choices(items):
+            node.kind, node.choices = Kind.CHECKBOXES, _choices(items)
+        elif items and schema_type(items) in SIMPLE_TYPES:
+            node.kind = Kind.LIST  # one value per row; its rows are optional one by one, minItems counts them
+            node.item = self.build(schema.get("items"), "*", node.path + ("*",), pointer + ("items",), False)
+            node.item_title = node.item.title = str(schema.get("x-item-title") or items.get("title") or node.title)
+            self._one_value(node.item, pointer + ("items",))
+        else:
+            why = {
+                "array": ' En lista av listor stöds inte: gör raderna till grupper ("type": "object").',
+                "boolean": ' En lista av "boolean" stöds inte: använd "enum" med valen, så blir det kryssrutor.',
+            }.get(schema_type(items), "")
+            self.problem(
+                pointer,
+                'en lista ska ha "items" som är en grupp ("type": "object" med "properties"), '
+                'val ("enum" eller "oneOf" med "const" och "title") eller ett enkelt värde ("type": "string", '
+                f'"integer" eller "number").{why} Rätta "items".',
+            )
+
+    def _tuple(self, node: Field, schema: dict, pointer: tuple) -> None:
+        """A tuple: one labelled row per entry of prefixItems; more values than those only if the schema says how."""
+        node.kind = Kind.TUPLE
+        for index, entry in enumerate(schema["prefixItems"]):
+            entry_pointer = pointer + ("prefixItems", index)
+            resolved = self.resolve(entry, entry_pointer)
+            if schema_type(resolved) not in SIMPLE_TYPES and not _choices(resolved):
+                self.problem(
+                    entry_pointer,
+                    '"prefixItems" (eller "items" som en lista) ska bara ha enkla värden: "type": "string", '
+                    '"integer" eller "number", eller val med "enum". Rätta värde nummer '
+                    f"{index + 1}.",
+                )
+                continue
+            name = str(index)
+            child = self.build(entry, name, node.path + (name,), entry_pointer, index < node.min_items)
+            child.title = _string(resolved, "title").strip() or f"Värde {index + 1}"
+            self._one_value(child, entry_pointer)
+            node.children.append(child)
+        extra = schema.get("items", False)
+        if extra is not False:  # named on the field, at the line of its "items"
+            line = self.source.line(pointer + ("items",))
+            self.problems.append(
+                self.source.say(
+                    pointer,
+                    '"items" efter "prefixItems" (fler värden än de fasta raderna) stöds inte. '
+                    'Skriv "items": false, eller lägg till raderna i "prefixItems".',
+                    line=line,
+                )
+            )
+
+    def _one_value(self, node: Field, pointer: tuple) -> None:
+        if node.kind == Kind.CHECKBOX or node.kind.holds_fields:
+            self.problem(pointer, 'ett värde i en lista kan inte vara "boolean". Använd "enum" med två val.')
 
     def _group(self, node: Field, schema: dict, pointer: tuple) -> None:
         node.kind = Kind.GROUP
@@ -392,6 +464,7 @@ def _typed(node: Field) -> Field:
     node.minimum, node.maximum = _number(schema, "minimum"), _number(schema, "maximum")
     node.min_items = _int(schema, "minItems") or 0
     node.max_items = MAX_ROWS if _int(schema, "maxItems") is None else _int(schema, "maxItems")
+    node.unique_items = schema.get("uniqueItems") is True
     node.widget, node.autocomplete = _string(schema, "x-widget"), _string(schema, "x-autocomplete")
     node.placeholder = _string(schema, "x-placeholder")
     messages = schema.get("x-messages")
@@ -708,3 +781,44 @@ class _Conditions:
                 yield from placed(after.pop(child.name, []))
 
         self.node.children = list(placed(self.node.children))
+
+
+_SCHEMA_MAPS = ("properties", "$defs", "definitions", "patternProperties", "dependentSchemas", "dependencies")
+_SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
+_SCHEMA_ONES = ("items", "additionalItems", "additionalProperties", "not", "if", "then", "else")
+
+
+def draft07_tuples(schema, source: Source | None = None, pointer: tuple = ()):
+    """Return the schema with draft-07 tuples spelled as in 2020-12: "items": [...] as "prefixItems", and
+    "additionalItems" as "items". The file keeps its spelling; `source` learns where the new spellings
+    stand in it, so problems name the line.
+    """
+    if not isinstance(schema, dict):
+        return schema
+    result = dict(schema)
+    if isinstance(schema.get("items"), list):
+        result["prefixItems"] = schema["items"]
+        _alias(source, pointer + ("items",), pointer + ("prefixItems",))
+        if "additionalItems" in schema:
+            result["items"] = result.pop("additionalItems")
+            _alias(source, pointer + ("additionalItems",), pointer + ("items",))
+        else:
+            del result["items"]
+    for key in _SCHEMA_MAPS:
+        if isinstance(result.get(key), dict):
+            result[key] = {k: draft07_tuples(v, source, pointer + (key, k)) for k, v in result[key].items()}
+    for key in _SCHEMA_LISTS:
+        if isinstance(result.get(key), list):
+            result[key] = [draft07_tuples(v, source, pointer + (key, i)) for i, v in enumerate(result[key])]
+    for key in _SCHEMA_ONES:
+        if key in result:
+            result[key] = draft07_tuples(result[key], source, pointer + (key,))
+    return result
+
+
+def _alias(source: Source | None, old: tuple, new: tuple) -> None:
+    if source is None:
+        return
+    for known, offset in list(source.offsets.items()):
+        if known[: len(old)] == old:
+            source.offsets[new + known[len(old) :]] = offset

@@ -21,7 +21,7 @@ from typing import Any
 from .conventions import WARNING, Problem, Source, did_you_mean, in_order, json_syntax
 from .conventions import check as check_conventions
 from .errors import FormDefinitionError
-from .fields import MAX_ROWS, Field, FieldReader, Kind, schema_type
+from .fields import MAX_ROWS, Field, FieldReader, Kind, draft07_tuples, schema_type
 from .formsettings import (
     DEADLINE_MONTHS,
     TOKEN,
@@ -34,7 +34,7 @@ from .formsettings import (
     form_settings,
     setting_problems,
 )
-from .paths import FieldPath, pattern_of
+from .paths import FieldPath
 
 __all__ = [
     "DEADLINE_MONTHS",
@@ -84,12 +84,27 @@ class Form:
 
     def field_at(self, path) -> Field | None:
         """Return the field at a concrete or pattern path in any spelling (tuple, FieldPath, name, pointer)."""
-        return self._fields.get(pattern_of(path))
+        path = FieldPath.of(path)
+        return self._fields.get(path.pattern) or self._in_tuple(path)
 
     def field_named(self, name: str) -> Field | None:
         """Return the field a posted name names (`verksamheter.0.enhet`); a "*" there names no field."""
         path = FieldPath.from_name(name)
-        return None if path.is_pattern else self._fields.get(path.pattern)
+        return None if path.is_pattern else self._fields.get(path.pattern) or self._in_tuple(path)
+
+    def _in_tuple(self, path: FieldPath) -> Field | None:
+        """Return the field at a path through a tuple, whose positions ("koordinater.0") read as row numbers."""
+        node = self.root
+        for part in path.parts:
+            if node.kind == Kind.TUPLE:
+                node = node.children[part] if isinstance(part, int) and part < len(node.children) else None
+            elif node.kind == Kind.LIST:
+                node = node.item if isinstance(part, int) or part == "*" else None
+            else:
+                node = next((child for child in node.children if child.name == part), None)
+            if node is None:
+                return None
+        return node if node is not self.root else None
 
 
 def load_forms(schema_dir: str | Path) -> dict[str, Form]:
@@ -197,6 +212,7 @@ class _Draft:
             source, schema = Source.parse(path, text)
         except json.JSONDecodeError as error:
             return cls(path.stem, path, None, None, problems=[json_syntax(path, text, error)])
+        schema = draft07_tuples(schema, source)
         draft = cls(path.stem, path, source, schema)
         if not FORM_ID.match(draft.id):
             message = (

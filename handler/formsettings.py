@@ -251,7 +251,7 @@ def _units_problems(source: Source, link: dict, root: Field) -> list[Problem]:
         if not isinstance(name, str):
             continue  # missing: the kit's own schema says so
         cell = cells.get(name)
-        fits = cell is not None and (cell.kind == wanted if wanted else not cell.kind.is_container)
+        fits = cell is not None and (cell.kind == wanted if wanted else not cell.kind.holds_fields)
         if not fits:
             found = [n for n, c in cells.items() if (c.kind == wanted if wanted else c.kind in (Kind.TEXT,))]
             example = f', till exempel "{found[0]}"' if found else ""

@@ -49,7 +49,7 @@ def from_pairs(form: Form, pairs: list[tuple[str, str]], lenient: bool = False) 
             raise BadSubmission(f'Fältet "{name[:200]}" har ett för stort radnummer.')
         # Only ASCII digits number a row: "*", "²" or "٣" name no field.
         node = form.field_named(name)
-        if node is None or node.kind.is_container or node.kind == Kind.PAIRS:
+        if node is None or node.kind.holds_fields or node.kind == Kind.PAIRS:
             if lenient:
                 continue
             raise BadSubmission(f'Formuläret har inget fält som heter "{name[:200]}".')
@@ -57,15 +57,26 @@ def from_pairs(form: Form, pairs: list[tuple[str, str]], lenient: bool = False) 
     return _rows_to_lists(form.root, data)
 
 
-def clean(data):
-    """Return `data` with every string cleaned and blank strings, empty objects and empty rows dropped."""
+def clean(data, node: Field | None = None):
+    """Return `data` with every string cleaned and blank strings, empty objects and empty rows dropped.
+
+    `node` (the form's root) lets a tuple keep its positions: a blank value inside it becomes None, for
+    validation to ask for, and only blanks at its end are dropped.
+    """
     if isinstance(data, str):
         return clean_text(data)
     if isinstance(data, dict):
-        cleaned = {key: clean(value) for key, value in data.items()}
+        by_name = {child.name: child for child in node.children} if node is not None else {}
+        cleaned = {key: clean(value, by_name.get(key)) for key, value in data.items()}
         return {key: value for key, value in cleaned.items() if not _blank(value)}
-    if isinstance(data, list):
+    if isinstance(data, list) and node is not None and node.kind == Kind.TUPLE:
         cleaned = [clean(value) for value in data]
+        while cleaned and _blank(cleaned[-1]):
+            cleaned.pop()
+        return [None if _blank(value) else value for value in cleaned]
+    if isinstance(data, list):
+        item = node.item if node is not None else None
+        cleaned = [clean(value, item) for value in data]
         return [value for value in cleaned if not _blank(value)]
     return data
 
@@ -126,6 +137,8 @@ def _rows_to_lists(node: Field, data):
         return [_rows_to_lists(node.item, data[k]) for k in sorted(data, key=int)]
     if node.kind == Kind.FILE and node.multiple and not isinstance(data, list):
         return [data] if data != "" else []
+    if node.kind == Kind.TUPLE and isinstance(data, dict):  # every position, in order; blanks stay for clean
+        return [data.get(child.name, "") for child in node.children]
     if node.kind == Kind.CHECKBOXES and not isinstance(data, list):
         return [data] if data != "" else []
     return data

@@ -170,7 +170,7 @@ def _checked(form: Form, body: Body) -> dict:
         too_large = check_bounds(form, body.answers)
         if too_large:  # refused before any costly work: nothing of it is normalised or validated
             raise Invalid(in_form_order(form, too_large))
-        return validate(form, prune(form.root, clean(body.answers)))
+        return validate(form, prune(form.root, clean(body.answers, form.root)))
     except Invalid as error:
         if body.changed_since_loaded(form):
             raise FormChanged(error.errors) from None

@@ -86,7 +86,7 @@ class Helpers:
         return field_id(name)
 
     def value(self, values, node: Field, rows: tuple):
-        if self.initial and node.default is not None and not node.kind.is_container:
+        if self.initial and node.default is not None and not node.kind.holds_fields:
             return node.default
         return self.answer(values, node, rows)
 
@@ -97,8 +97,8 @@ class Helpers:
             key = next(index) if part == "*" else part
             if isinstance(current, dict):
                 current = current.get(key)
-            elif isinstance(current, list) and isinstance(key, int) and key < len(current):
-                current = current[key]
+            elif isinstance(current, list) and str(key).isdigit() and int(key) < len(current):
+                current = current[int(key)]  # a row, or a tuple's position ("0")
             else:
                 return None
         return current

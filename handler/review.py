@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from itsdangerous import BadData, URLSafeTimedSerializer
 
 from .conditions import applies
-from .document import EMPTY, display
+from .document import EMPTY, display, positions
 from .fields import Field, Kind
 from .forms import TOKEN, Form
 from .mail import resolve
@@ -74,8 +74,10 @@ def sections(form: Form, data: dict) -> list[Section]:
         for child in node.children:
             if not applies(child, values):  # not asked, so not shown to check
                 continue
-            if child.kind == Kind.GROUP:
-                walk(child, values.get(child.name), min(level + 1, 6), rows, child.title, where)
+            if child.kind in (Kind.GROUP, Kind.TUPLE):
+                value = positions(child, values.get(child.name))
+                tuple_of = re.sub(r"^\d+\.\s*", "", child.title) if child.kind == Kind.TUPLE else ""
+                walk(child, value, min(level + 1, 6), rows, child.title, where or tuple_of)
                 current = Section("", level)  # answers after a subsection belong to no heading of their own
                 found.append(current)
             elif child.kind == Kind.LIST:
@@ -83,6 +85,10 @@ def sections(form: Form, data: dict) -> list[Section]:
                 found.append(Section(child.title, min(level + 1, 6)))
                 for index, item in enumerate(items):
                     row = f"{child.item.title} {index + 1}"
+                    if child.holds_values:  # one value a row: the row's label and its value
+                        target = _target(child.item, (*rows, index))
+                        found[-1].answers.append(Answer(row, display(child.item, item), target, row))
+                        continue
                     walk(child.item, item, min(level + 2, 6), (*rows, index), row, row)
                 if not items:
                     found[-1].answers.append(Answer(child.title, "", _target(child, rows), child.title))
@@ -112,7 +118,7 @@ def _concrete(path: tuple, rows: tuple) -> tuple:
 
 def _target(node: Field, rows: tuple) -> str:
     """Return the id of the control that changes a field: itself, its first choice, or a group's first field."""
-    leaf = next((n for n in node.walk() if not n.kind.is_container), node)
+    leaf = next((n for n in node.walk() if not n.kind.holds_fields), node)
     index = iter((*rows, *[0] * leaf.path.count("*")))
     name = ".".join(str(next(index)) if part == "*" else part for part in leaf.path)
     return field_id(name) + ("-1" if leaf.kind in (Kind.RADIO, Kind.CHECKBOXES) else "")

@@ -81,7 +81,7 @@ class FieldError:
 
         A section's name would make each entry two to five lines on a phone; the messages say whose value it is.
         """
-        in_row = len(self.path) > 1 and isinstance(self.path[-2], int)
+        in_row = len(self.path) > 1 and (isinstance(self.path[-2], int) or isinstance(self.path[-1], int))
         return f"{self.message} ({self.context})" if self.context and in_row else self.message
 
 
@@ -133,6 +133,8 @@ def validate(form: Form, data: dict) -> dict:
         errors.setdefault(path, error)
     for path, error in _domain_errors(form, data):
         errors.setdefault(path, error)
+    for path, error in _extra_value_errors(form, data):
+        errors.setdefault(path, error)
     # A question that does not apply is hidden: never name it. When its controlling question is required and
     # unanswered, jsonschema still evaluates the `if`; that question's own error keeps the answers refused.
     hidden = set(hidden_paths(form.root, data))
@@ -150,7 +152,7 @@ def in_form_order(form: Form, errors) -> list[FieldError]:
 
 def _depth_first(error) -> tuple:
     # Deeper errors are more specific; among equals prefer the keywords that tell the most.
-    rank = ["required", "type", "format", "oneOf", "enum", "pattern", "minLength", "maxLength"]
+    rank = ["required", "type", "format", "oneOf", "enum", "pattern", "minLength", "maxLength", "minItems", "maxItems"]
     return (-len(error.absolute_path), rank.index(error.validator) if error.validator in rank else len(rank))
 
 
@@ -168,6 +170,8 @@ def _targets(form: Form, error):
     elif error.validator in ("oneOf", "anyOf") and _chosen(error):
         for sub in _chosen(error):
             yield from _targets(form, sub)
+    elif error.validator == "type" and error.instance is None and _in_tuple(form, path):
+        yield path, "required"  # a blank inside a tuple: its later values were given, so this one is asked for
     elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
         known = error.schema.get("properties", {})
         for name in error.instance:
@@ -245,6 +249,10 @@ def client_messages(node: Field, domains: list[str] | tuple = ()) -> dict[str, s
     if node.kind == Kind.FILE:  # "{name}" is the chosen file's name, filled in by formkit.js
         checks.update(fileSize="{name}", maxItems=node.max_items if node.multiple else None)
     messages = {keyword: message_for(node, keyword, value) for keyword, value in checks.items()}
+    if node.holds_values:  # the browser counts a list of values as the server does
+        unique = node.unique_items or None
+        counts = {"minItems": node.min_items or None, "maxItems": node.max_items, "uniqueItems": unique}
+        messages.update((k, message_for(node, k, v)) for k, v in counts.items() if v is not None)
     if node.kind in ("text", "textarea"):
         messages["privacy"] = PRIVACY_MESSAGE  # used only where the form's privacy guard is on
     if node.kind == "email" and domains:
@@ -286,6 +294,8 @@ def messages(node: Field, validator: str, value) -> str:
     if validator == "required":
         if question:
             return f"Välj ett svar på frågan ”{title}”" if choose else f"Svara på frågan ”{title}”"
+        if node.holds_values:  # "ett värde": the item's own noun may be "en" or "ett"
+            return f"Ange minst ett värde under {label}"
         if node.kind == "list":
             return f"Lägg till minst en rad under {label}"
         return f"Välj {label}" if choose else f"Ange {label}"
@@ -299,11 +309,20 @@ def messages(node: Field, validator: str, value) -> str:
         return f"{title} får vara högst {number} tecken. Korta texten."
     if validator == "minLength":
         return f"{title} måste vara minst {number} tecken"
+    if validator == "minItems" and node.holds_values:
+        return f"Ange minst {'ett värde' if value == 1 else f'{number} värden'} under {label}"
+    if validator == "maxItems" and node.holds_values:
+        return f"Du kan ange högst {'ett värde' if value == 1 else f'{number} värden'} under {label}"
     if validator == "minItems":
         rows = "en rad" if value == 1 else f"{number} rader"
         return f"Lägg till minst {rows} under frågan ”{title}”" if question else f"Lägg till minst {rows} under {label}"
     if validator == "maxItems":
         return f"Du kan ange högst {number} rader under {label}"
+    if validator in ("items", "additionalItems", "unevaluatedItems") and node.kind == "tuple":
+        return f"Du kan ange högst {_number(len(node.children))} värden under {label}. Ta bort de övriga."
+    if validator == "uniqueItems":
+        where = f"frågan ”{title}”" if question else label
+        return f"Samma värde står flera gånger under {where}. Ta bort dubbletterna."
     if validator in ("minimum", "exclusiveMinimum"):
         return f"{title} måste vara {number} eller mer"
     if validator in ("maximum", "exclusiveMaximum"):
@@ -349,6 +368,10 @@ def _context(form: Form, path: tuple) -> str:
     if len(path) < 2:
         return ""
     parent = form.field_at(path[:-1])
+    if parent is not None and isinstance(path[-1], int) and parent.holds_values:
+        return f"{parent.item.title} {path[-1] + 1}"  # a row of a list of values: "E-postadress 2"
+    if parent is not None and parent.kind == "tuple":
+        return re.sub(r"^\d+\.\s*", "", parent.title)
     if parent is None or parent.kind != "group":
         return ""
     if isinstance(path[-2], int):
@@ -367,6 +390,9 @@ def _strings(node: Field, value, path=()):
     elif isinstance(value, list) and node.item is not None:
         for index, item in enumerate(value):
             yield from _strings(node.item, item, path + (index,))
+    elif isinstance(value, list) and node.kind == "tuple":
+        for index, (child, item) in enumerate(zip(node.children, value, strict=False)):
+            yield from _strings(child, item, path + (index,))
 
 
 def _merge_pairs(root: Field, data):
@@ -470,3 +496,29 @@ def _order(form: Form):
         return tuple(p if isinstance(p, int) else index.get(pattern[: i + 1], -1) for i, p in enumerate(path))
 
     return key
+
+
+def _in_tuple(form: Form, path: tuple) -> bool:
+    parent = form.field_at(path[:-1]) if path else None
+    return parent is not None and parent.kind == "tuple"
+
+
+def _tuples(node: Field, value, path=()):
+    """Yield (path, tuple field, value) for every tuple answered in `value`."""
+    if node.kind == "tuple" and isinstance(value, list):
+        yield path, node, value
+    elif isinstance(value, dict) and node.kind == "group":
+        by_name = {child.name: child for child in node.children}
+        for key, item in value.items():
+            if key in by_name:
+                yield from _tuples(by_name[key], item, path + (key,))
+    elif isinstance(value, list) and node.item is not None:
+        for index, item in enumerate(value):
+            yield from _tuples(node.item, item, path + (index,))
+
+
+def _extra_value_errors(form: Form, data: dict):
+    """A tuple takes the values its form shows and no more, even where its schema would let more through."""
+    for path, node, value in _tuples(form.root, data):
+        if len(value) > len(node.children):
+            yield path, field_error(form, path, "items")

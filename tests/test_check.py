@@ -161,8 +161,8 @@ CASES = [
         ['fältet "typ"', '"$ref" pekar på "#/$defs/typ" som inte finns'],
     ),
     (
-        "list without rows or choices",
-        lambda s: s["properties"].update({"rader": {"type": "array", "title": "Rader", "items": {"type": "string"}}}),
+        "list of lists",  # a list of simple values is a list of rows (issue 14); a list of lists is not
+        lambda s: s["properties"].update({"rader": {"type": "array", "title": "Rader", "items": {"type": "array"}}}),
         '"rader"',
         ['fältet "rader"', 'en lista ska ha "items"'],
     ),
@@ -547,7 +547,7 @@ ODD = [
     {"properties": []},
     {"properties": {"a": True}},
     {"properties": {"a": {"type": "string"}}, "required": "a"},
-    {"properties": {"a": {"type": "array", "items": [{"type": "string"}]}}},
+    {"properties": {"a": {"type": "array", "items": [1]}}},  # a draft-07 tuple is a form (issue 14); of a number, not
     {"properties": {"a": {"title": 5, "type": "string"}}},
     {"properties": {"a": {"oneOf": [1, 2]}}},
     {"properties": {"a": {"$ref": "#"}}},

@@ -11,10 +11,10 @@ import datetime
 from ..forms import Form
 from ..reply import LinkedReport
 from . import layout
-from .layout import EMPTY, display
+from .layout import EMPTY, display, positions
 from .package import REMINDER, package
 
-__all__ = ["EMPTY", "REMINDER", "display", "render_answer", "render_report"]
+__all__ = ["EMPTY", "REMINDER", "display", "positions", "render_answer", "render_report"]
 
 
 def render_report(

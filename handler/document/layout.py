@@ -18,7 +18,8 @@ from .wml import Body
 
 EMPTY = "–"
 STAMP = "%Y-%m-%d %H:%M"
-LONG = (Kind.GROUP, Kind.LIST, Kind.TEXTAREA)  # kinds with a heading of their own; the rest share label/value tables
+# Kinds with a heading of their own; the rest share label/value tables.
+LONG = (Kind.GROUP, Kind.LIST, Kind.TUPLE, Kind.TEXTAREA)
 
 
 class Draft(NamedTuple):
@@ -90,6 +91,14 @@ def display(node: Field, value) -> str:
     return labels.get(str(value), str(value))
 
 
+def positions(node: Field, value):
+    """Return a tuple's values by position name ({"0": …, "1": …}), as a group's are by field name."""
+    if node.kind == Kind.TUPLE:
+        values = value if isinstance(value, list) else []
+        return {child.name: values[index] for index, child in enumerate(node.children) if index < len(values)}
+    return value
+
+
 def _section(body: Body, node: Field, data, level: int, blank: bool = False) -> None:
     """Walk a group's children: consecutive short inputs share one label/value table; groups, lists and
     long texts get a heading of their level."""
@@ -117,8 +126,8 @@ def _section(body: Body, node: Field, data, level: int, blank: bool = False) -> 
         body.heading(child.title, min(level, 3))
         if child.description and blank:
             body.paragraph(child.description, italic=True)
-        if child.kind == Kind.GROUP:
-            _section(body, child, value, level + 1, blank)
+        if child.kind in (Kind.GROUP, Kind.TUPLE):
+            _section(body, child, positions(child, value), level + 1, blank)
         elif child.kind == Kind.LIST:
             _rows(body, child, value, blank)
         elif blank:
@@ -129,10 +138,16 @@ def _section(body: Body, node: Field, data, level: int, blank: bool = False) -> 
 
 
 def _rows(body: Body, node: Field, values, blank: bool) -> None:
-    """Repeated rows: one column per field of the row; blank, one empty row to write in."""
-    columns = node.item.children if node.item else []
+    """Repeated rows: one column per field of the row (one, for a list of values); blank, one empty row to write in."""
+    columns = node.item.children if node.item and node.item.children else [node.item] if node.holds_values else []
     if blank or not isinstance(values, list):
         rows = [["" if blank else EMPTY for _ in columns]]
     else:
-        rows = [[display(c, item.get(c.name) if isinstance(item, dict) else None) for c in columns] for item in values]
+        rows = [[display(c, _cell(c, item, node)) for c in columns] for item in values]
     body.rows([c.title for c in columns], rows)
+
+
+def _cell(column: Field, item, node: Field):
+    if node.holds_values:
+        return item
+    return item.get(column.name) if isinstance(item, dict) else None

@@ -136,6 +136,28 @@
   }
 
   function rowOf(element) { return element.closest("[data-formkit-row]"); }
+  /* What names a row: a row of fields has its legend ("Verksamhet 2"), a row of one value its label ("E-postadress 2"). */
+  function rowTitle(row) { return row.querySelector("[data-formkit-row-title]") || row.querySelector("legend"); }
+  /* A list of values (data-formkit-values): one input per row, counted and compared as the server does. */
+  function valuesOf(list) {
+    return $(list, ":scope > [data-formkit-row] [data-formkit-field]").map(valueOf).filter(function (v) { return v !== ""; });
+  }
+
+  /* Return the list's own message (how many values, the same value twice), or "" when the count is right. */
+  function checkValues(list) {
+    var messages = messagesOf(list);
+    var values = valuesOf(list);
+    if (values.length === 0) return ""; // an empty list: "required" is checked with the rows
+    var min = Number(list.getAttribute("data-min")) || 0;
+    if (values.length < min) return messages.minItems || "";
+    if (values.length > Number(list.getAttribute("data-max"))) return messages.maxItems || "";
+    if (messages.uniqueItems) {
+      var number = list.querySelector("input[type=number]");
+      var seen = values.map(function (v) { return number ? String(Number(v.replace(",", "."))) : v.normalize("NFC"); });
+      if (seen.some(function (v, i) { return seen.indexOf(v) !== i; })) return messages.uniqueItems;
+    }
+    return "";
+  }
   function rowIndex(row) { return Number(row.getAttribute("data-formkit-row")); }
   /* Rows below the list's minItems must be filled; a list without minItems may be left empty. */
   function rowMinimum(row) { return Number(row.parentNode.getAttribute("data-min")) || 0; }
@@ -412,14 +434,14 @@
     if (quietly) return;
     var first = row.querySelector("input, select, textarea");
     if (first) first.focus();
-    this.announce(row.querySelector("legend").textContent + " har lagts till.");
+    this.announce(rowTitle(row).textContent + " har lagts till.");
     this.changed();
   };
 
   Form.prototype.removeRow = function (list, row) {
     var rows = $(list, ":scope > [data-formkit-row]");
     var index = rows.indexOf(row);
-    var name = row.querySelector("legend").textContent;
+    var name = rowTitle(row).textContent;
     row.remove();
     this.renumber(list);
     rows = $(list, ":scope > [data-formkit-row]");
@@ -438,23 +460,35 @@
     var rows = $(list, ":scope > [data-formkit-row]");
     var min = Math.max(Number(list.getAttribute("data-min")) || 0, 1);
     var itemLabel = list.getAttribute("data-item-label");
+    var values = list.hasAttribute("data-formkit-values");
     rows.forEach(function (row, index) {
       var old = row.getAttribute("data-formkit-row");
-      var oldName = base + "." + old + ".";
-      var newName = base + "." + index + ".";
-      var oldId = baseId + "-" + old + "-";
-      var newId = baseId + "-" + index + "-";
+      // A row of fields names them "list.0.field"; a row of one value is "list.0" itself, its ids "f-list-0(-error)".
+      var oldName = base + "." + old + (values ? "" : ".");
+      var newName = base + "." + index + (values ? "" : ".");
+      var oldId = baseId + "-" + old + (values ? "" : "-");
+      var newId = baseId + "-" + index + (values ? "" : "-");
+      function renamed(text) { return text.indexOf(oldName) === 0 ? newName + text.slice(oldName.length) : text; }
       row.setAttribute("data-formkit-row", String(index));
-      row.id = baseId + "-" + index;
-      var legend = row.querySelector("legend");
-      legend.textContent = legend.textContent.replace(/\d+$/, String(index + 1));
-      $(row, "[name]").forEach(function (c) { c.name = c.name.replace(oldName, newName); });
+      if (!values) row.id = baseId + "-" + index; // a row of one value has no id: its input has it
+      var title = rowTitle(row);
+      title.textContent = title.textContent.replace(/\d+$/, String(index + 1));
+      $(row, "[name]").forEach(function (c) { c.name = values ? renamed(c.name) : c.name.replace(oldName, newName); });
       $(row, "[data-formkit-field]").forEach(function (w) {
-        w.setAttribute("data-formkit-field", w.getAttribute("data-formkit-field").replace(oldName, newName));
+        var field = w.getAttribute("data-formkit-field");
+        w.setAttribute("data-formkit-field", values ? renamed(field) : field.replace(oldName, newName));
       });
       ["id", "for", "aria-describedby", "href"].forEach(function (attribute) {
         $(row, "[" + attribute + "]").forEach(function (e) {
-          e.setAttribute(attribute, e.getAttribute(attribute).split(oldId).join(newId));
+          var text = e.getAttribute(attribute);
+          // Whole ids only: "f-list-1" is not the start of "f-list-10".
+          if (values) text = text.split(" ").map(function (id) {
+            var hash = id.charAt(0) === "#" ? "#" : "";
+            id = id.slice(hash.length);
+            return hash + (id === oldId || id.indexOf(oldId + "-") === 0 ? newId + id.slice(oldId.length) : id);
+          }).join(" ");
+          else text = text.split(oldId).join(newId);
+          e.setAttribute(attribute, text);
         });
       });
       var remove = row.querySelector(":scope > .formkit-remove");
@@ -601,11 +635,19 @@
         }
         return;
       }
+      // A list of values says first how many values it has, or that one is there twice, as the server does.
+      var values = wrapper.closest("[data-formkit-values]");
+      if (values && reported.indexOf(values) < 0) {
+        reported.push(values);
+        var counted = checkValues(values);
+        if (counted) errors.push({ name: values.getAttribute("data-formkit-list"), message: counted, summary: counted });
+      }
       var message = check(wrapper);
       if (message) {
-        // Only a row is named ("Verksamhet 2"), as FieldError.summary does: the messages say whose value it is.
+        // Only a row or a tuple is named ("Verksamhet 2"), as FieldError.summary does: the messages say whose value it is.
         var row = rowOf(wrapper);
-        var context = row ? row.querySelector("legend").textContent : "";
+        var tuple = wrapper.closest("[data-formkit-tuple]");
+        var context = row ? rowTitle(row).textContent : tuple ? tuple.querySelector("legend").textContent : "";
         errors.push({ name: wrapper.getAttribute("data-formkit-field"), message: message,
                       summary: context ? message + " (" + context + ")" : message });
       }
