@@ -170,6 +170,11 @@ def _targets(form: Form, error):
     elif error.validator in ("oneOf", "anyOf") and _chosen(error):
         for sub in _chosen(error):
             yield from _targets(form, sub)
+    elif error.validator == "minItems" and _is_tuple(form, path) and isinstance(error.instance, list):
+        # Too few values in a tuple: its positions below minItems are required, so each missing one is asked for.
+        shown = min(error.validator_value, len(form.field_at(path).children))
+        missing = [(path + (index,), "required") for index in range(len(error.instance), shown)]
+        yield from missing or [(path, "minItems")]  # more than the tuple has: the count itself is wrong
     elif error.validator == "type" and error.instance is None and _in_tuple(form, path):
         yield path, "required"  # a blank inside a tuple: its later values were given, so this one is asked for
     elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
@@ -499,8 +504,12 @@ def _order(form: Form):
 
 
 def _in_tuple(form: Form, path: tuple) -> bool:
-    parent = form.field_at(path[:-1]) if path else None
-    return parent is not None and parent.kind == "tuple"
+    return bool(path) and _is_tuple(form, path[:-1])
+
+
+def _is_tuple(form: Form, path: tuple) -> bool:
+    node = form.field_at(path)
+    return node is not None and node.kind == "tuple"
 
 
 def _tuples(node: Field, value, path=()):

@@ -289,7 +289,7 @@ CASES = [
     (
         "a tuple half filled in",
         {"adresser": ["a@solna.se"], "plats": [59.3]},
-        [("plats", "Lägg till minst 2 rader under mötesplatsens läge")],
+        [("plats.1", "Ange longitud (Mötesplatsens läge)")],
     ),
     (
         "a tuple's second value out of range",
