@@ -36,7 +36,7 @@ def check_bounds(form: Form, answers: dict) -> list[FieldError]:
             if problem:
                 errors.append(problem)
         elif isinstance(value, dict):
-            children = {child.name: child for child in node.children} if node is not None else {}
+            children = {child.name: child for child in node.members()} if node is not None else {}
             stack.extend((children.get(key), item, path + (key,)) for key, item in reversed(value.items()))
         elif isinstance(value, list):
             limit = _max_items(node)

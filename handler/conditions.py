@@ -140,7 +140,7 @@ def prune(root, data):
 def _prune(node, data):
     if node.kind == "group" and isinstance(data, dict):
         kept = dict(data)
-        for child in node.children:  # in form order: a question after a dropped one sees it dropped
+        for child in node.members():  # in form order: a question after a dropped one sees it dropped
             if child.name not in kept:
                 continue
             if not applies(child, kept):
@@ -157,7 +157,7 @@ def hidden_paths(root, data, path: tuple = ()):
     """Yield the concrete paths of the questions that do not apply to `data`, for errors the page cannot show."""
     if root.kind == "group":
         answers = data if isinstance(data, dict) else {}
-        for child in root.children:
+        for child in root.members():
             if not applies(child, answers):
                 yield path + (child.name,)
             else:

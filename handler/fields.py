@@ -32,6 +32,9 @@ FILE_TYPES = (
     "text/plain",
 )
 SIMPLE_TYPES = ("string", "integer", "number")  # what one row of a list of values, or one tuple position, holds
+CHOICE = "_alternativ"  # the name a choice between alternatives posts under; no field name starts with "_"
+CHOOSE = "Välj ett alternativ"
+ANSWER_CHOSEN = "Svara på frågorna under det alternativ du väljer."
 
 
 class Kind(StrEnum):
@@ -52,6 +55,7 @@ class Kind(StrEnum):
     CHECKBOXES = "checkboxes"
     PAIRS = "pairs"  # name–value rows for the keys additionalProperties takes; `item` is one row (namn, varde)
     FILE = "file"  # a file input (contentMediaType / contentEncoding, or format data-url); `multiple` for an array
+    ALTERNATIVES = "alternatives"  # a choice between groups of fields (oneOf/anyOf of objects); not an answer
 
     @property
     def is_container(self) -> bool:
@@ -100,6 +104,7 @@ class Field:
     max_bytes: int = MAX_BYTES  # a file field's largest file (x-max-bytes)
     multiple: bool = False  # a file field that takes several files (an array of them, at most max_items)
     choice_conditions: dict[str, Condition] = field(default_factory=dict)  # a choice offered only when its holds
+    alternatives: list[Field] = field(default_factory=list)  # a choice's alternatives, each a group
 
     @property
     def dotted(self) -> str:
@@ -127,6 +132,19 @@ class Field:
             yield from child.walk()
         if self.item:
             yield from self.item.walk()
+        for alternative in self.alternatives:
+            yield from alternative.walk()
+
+    def members(self) -> list[Field]:
+        """Return the fields whose answers sit in this group's own object: its children, with every
+        alternative's fields in place of a choice between alternatives (the choice itself is no answer)."""
+        found: list[Field] = []
+        for child in self.children:
+            if child.kind == Kind.ALTERNATIVES:
+                found += [member for alternative in child.alternatives for member in alternative.children]
+            else:
+                found.append(child)
+        return found
 
 
 def _choices(schema: dict) -> list[tuple[str, str]]:
@@ -147,9 +165,23 @@ def schema_type(schema: dict):
     kind = schema.get("type")
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), None)
-    if kind is None and isinstance(schema.get("properties"), dict):
+    if kind is None and (isinstance(schema.get("properties"), dict) or _alternatives_keyword(schema)):
         return "object"
     return kind
+
+
+def _alternatives_keyword(schema: dict, resolve=lambda member: member) -> str:
+    """Return "oneOf" or "anyOf" when that keyword lists alternatives with fields of their own, else ""."""
+    for keyword in ("oneOf", "anyOf"):
+        members = schema.get(keyword)
+        if isinstance(members, list) and any(_has_fields(resolve(member)) for member in members):
+            return keyword
+    return ""
+
+
+def _has_fields(member) -> bool:
+    """An alternative with fields: a member with "properties" or "type": "object"."""
+    return isinstance(member, dict) and (isinstance(member.get("properties"), dict) or member.get("type") == "object")
 
 
 def _int(schema: dict, key: str) -> int | None:
@@ -229,6 +261,14 @@ class FieldReader:
             self._expanding.pop()
         return {**resolved, **{k: v for k, v in schema.items() if k != "$ref"}}
 
+    def quietly_resolve(self, schema) -> dict:
+        """Return `schema` resolved as `resolve` does, saying nothing: its problems are said where it is built."""
+        said = len(self.problems)
+        try:
+            return self.resolve(schema, ())
+        finally:
+            del self.problems[said:]
+
     def build(self, schema, name: str, path: tuple, pointer: tuple, required: bool) -> Field:
         """Return the Field for one (sub)schema, with everything below it."""
         ref = schema.get("$ref") if isinstance(schema, dict) else None
@@ -253,8 +293,13 @@ class FieldReader:
             self.problem(
                 pointer + ("enum",), '"enum" är tom, så inget svar går att ge. Lägg till värden eller ta bort "enum".'
             )
+        alternatives = _alternatives_keyword(schema, self.quietly_resolve)
+        if alternatives and kind is None:
+            kind = "object"
         if kind == "object":
             self._group(node, schema, pointer)
+            if alternatives:
+                self._alternatives(node, schema, pointer, alternatives)
         elif kind in ("string", "array", None) and _is_file(
             items := self.resolve(schema.get("items"), pointer + ("items",)) if kind == "array" else schema
         ):
@@ -419,6 +464,93 @@ class FieldReader:
         node.accept = tuple(dict.fromkeys(t.lower() for t in declared if isinstance(t, str))) or FILE_TYPES
         size = _int(schema, "x-max-bytes") or _int(node.schema, "x-max-bytes")  # below 1: refused by the conventions
         node.max_bytes = size if size and size > 0 else MAX_BYTES
+
+    def _alternatives(self, node: Field, schema: dict, pointer: tuple, keyword: str) -> None:
+        """Add a group's choice between alternatives (oneOf/anyOf of objects) after its own fields.
+
+        Every alternative's fields sit in the group's own object, so their names must differ from each other's
+        and the group's; under "oneOf" the answers to one alternative must never also fit another.
+        """
+        choice = Field(CHOICE, node.path + (CHOICE,), Kind.ALTERNATIVES, CHOOSE, schema, ANSWER_CHOSEN)
+        own = {child.name for child in node.children}
+        taken: dict[str, str] = {}
+        names: list[tuple[set, set]] = []  # per alternative: its field names and its required ones
+        for index, member in enumerate(schema[keyword]):
+            at = pointer + (keyword, index)
+            ref = member.get("$ref") if isinstance(member, dict) else None
+            resolved = self.resolve(member, at)
+            if not _has_fields(resolved):
+                self.problem(
+                    at,
+                    f'"{keyword}" blandar alternativ med egna fält och andra värden, och det går inte att visa. '
+                    'Låt varje alternativ ha "properties", eller använd val med "const" och "title".',
+                )
+                continue
+            title = resolved["title"].strip() if _string(resolved, "title").strip() else f"Alternativ {index + 1}"
+            # named as no row number is ("alternativ1"); it posts as its number ("1") under the choice's name
+            number = f"alternativ{len(choice.alternatives) + 1}"
+            alternative = Field(number, choice.path + (number,), Kind.GROUP, title, resolved)
+            props = resolved.get("properties") if isinstance(resolved.get("properties"), dict) else {}
+            wanted = resolved.get("required") if isinstance(resolved.get("required"), list) else []
+            if isinstance(ref, str):
+                self._expanding.append(ref)
+            try:
+                for name, child in props.items():
+                    if not NAME.match(name):
+                        self.problem(
+                            at + ("properties", name),
+                            f'fältnamnet "{name}" får bara innehålla a–z, A–Z, siffror och _, och ska börja med '
+                            "en bokstav. Byt namn på fältet.",
+                        )
+                    elif name in own or name in taken:
+                        where = f'alternativet "{taken[name]}"' if name in taken else "gruppens egna fält"
+                        self.problem(
+                            at + ("properties", name),
+                            f'fältet "{name}" finns redan i {where}. Fälten i alternativen ("{keyword}") och '
+                            "gruppen behöver olika namn: byt namn på det ena.",
+                        )
+                    else:
+                        taken[name] = title
+                        path = node.path + (name,)
+                        alternative.children.append(
+                            self.build(child, name, path, at + ("properties", name), name in wanted)
+                        )
+            finally:
+                if isinstance(ref, str):
+                    self._expanding.pop()
+            choice.alternatives.append(alternative)
+            choice.choices.append((str(len(choice.alternatives)), title))
+            names.append(({c.name for c in alternative.children} | own, {w for w in wanted if isinstance(w, str)}))
+        if schema.get("additionalProperties") is False and taken:
+            self.problem(
+                pointer + ("additionalProperties",),
+                '"additionalProperties": false tillåter bara gruppens egna fält, så svaren i alternativen '
+                f'("{keyword}") skulle aldrig godtas. Ta bort "additionalProperties" eller använd '
+                '"unevaluatedProperties": false.',
+            )
+        if keyword == "oneOf":
+            self._exclusive(choice, names, pointer + (keyword,))
+        # The choice must be made unless an alternative needs no answers, or the whole group may be left out.
+        choice.required = (node.required or not node.path) and all(needed for _, needed in names)
+        node.children.append(choice)
+
+    def _exclusive(self, choice: Field, names: list[tuple[set, set]], pointer: tuple) -> None:
+        """Say so when answers to one alternative of a "oneOf" could also fit another: they would be refused.
+
+        Answers to alternative A have at most A's fields and the group's own; they cannot fit B when B requires
+        a field that A does not have.
+        """
+        for a, (fields_a, _) in enumerate(names):
+            for b, (_, required_b) in enumerate(names):
+                if a != b and not required_b - fields_a:
+                    first, second = choice.alternatives[a].title, choice.alternatives[b].title
+                    self.problem(
+                        pointer,
+                        f'svar på alternativet "{first}" kan också passa alternativet "{second}", och "oneOf" '
+                        f'godtar bara svar som passar exakt ett. Gör ett fält i "{second}" obligatoriskt '
+                        f'("required") som inte finns i "{first}", eller skriv "anyOf" i stället för "oneOf".',
+                    )
+                    return
 
     def _extra_keys(self, node: Field, schema: dict, pointer: tuple) -> None:
         """Give a group name–value rows for the keys a simple `additionalProperties` takes; refuse other extra keys.

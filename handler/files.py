@@ -188,7 +188,7 @@ def attachments(root: Field, data) -> list[Upload]:
         if node.kind == Kind.FILE:
             found.extend(uploads(node, value))
         elif node.kind == Kind.GROUP and isinstance(value, dict):
-            stack[:0] = [(child, value[child.name]) for child in node.children if child.name in value]
+            stack[:0] = [(child, value[child.name]) for child in node.members() if child.name in value]
         elif node.kind == Kind.LIST and node.item is not None and isinstance(value, list):
             stack[:0] = [(node.item, item) for item in value]
     return found
@@ -200,7 +200,7 @@ def described(root: Field, data):
         listed = [{"name": u.name, "size": u.size, "type": u.type} for u in uploads(root, data)]
         return listed if root.multiple else (listed[0] if listed else None)
     if root.kind == Kind.GROUP and isinstance(data, dict):
-        by_name = {child.name: child for child in root.children}
+        by_name = {child.name: child for child in root.members()}
         return {k: (described(by_name[k], v) if k in by_name else v) for k, v in data.items()}
     if root.kind == Kind.LIST and root.item is not None and isinstance(data, list):
         return [described(root.item, item) for item in data]

@@ -101,7 +101,7 @@ class Form:
             elif node.kind == Kind.LIST:
                 node = node.item if isinstance(part, int) or part == "*" else None
             else:
-                node = next((child for child in node.children if child.name == part), None)
+                node = next((child for child in node.members() if child.name == part), None)
             if node is None:
                 return None
         return node if node is not self.root else None

@@ -12,7 +12,7 @@ import re
 import unicodedata
 
 from .errors import BadSubmission
-from .fields import PAIRS
+from .fields import CHOICE, PAIRS
 from .forms import Field, Form, Kind
 from .paths import row_index
 
@@ -42,7 +42,7 @@ def from_pairs(form: Form, pairs: list[tuple[str, str]], lenient: bool = False) 
     """
     data: dict = {}
     for name, value in pairs:
-        if name.startswith("_") and not name.startswith(PAIRS + "."):  # the kit's own fields are not answers
+        if name.startswith("_") and not name.startswith(PAIRS + ".") and not _is_choice(form, name):
             continue
         parts = name.split(".")
         if any((row_index(p) or 0) > MAX_INDEX for p in parts):
@@ -57,6 +57,12 @@ def from_pairs(form: Form, pairs: list[tuple[str, str]], lenient: bool = False) 
     return _rows_to_lists(form.root, data)
 
 
+def _is_choice(form: Form, name: str) -> bool:
+    """A choice between alternatives (`_alternativ`, `grupp._alternativ`) is the kit's own name but posted as an
+    answer, to be taken out when the answers are validated (alternatives.settle); a name below it is no field."""
+    return CHOICE in name.split(".")
+
+
 def clean(data, node: Field | None = None):
     """Return `data` with every string cleaned and blank strings, empty objects and empty rows dropped.
 
@@ -66,7 +72,7 @@ def clean(data, node: Field | None = None):
     if isinstance(data, str):
         return clean_text(data)
     if isinstance(data, dict):
-        by_name = {child.name: child for child in node.children} if node is not None else {}
+        by_name = {child.name: child for child in node.members()} if node is not None else {}
         cleaned = {key: clean(value, by_name.get(key)) for key, value in data.items()}
         return {key: value for key, value in cleaned.items() if not _blank(value)}
     if isinstance(data, list) and node is not None and node.kind == Kind.TUPLE:
@@ -131,7 +137,7 @@ def _put(data: dict, parts: list[str], value) -> None:
 def _rows_to_lists(node: Field, data):
     """Turn {"0": {...}, "3": {...}} into a compact list in index order, and checkbox sets into lists."""
     if node.kind == Kind.GROUP and isinstance(data, dict):
-        by_name = {child.name: child for child in node.children}
+        by_name = {child.name: child for child in node.members()}
         return {k: (_rows_to_lists(by_name[k], v) if k in by_name else v) for k, v in data.items()}
     if node.kind in (Kind.LIST, Kind.PAIRS) and isinstance(data, dict):
         return [_rows_to_lists(node.item, data[k]) for k in sorted(data, key=int)]

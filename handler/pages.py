@@ -17,6 +17,7 @@ from flask import current_app, make_response
 from markupsafe import Markup, escape
 
 from . import review
+from .alternatives import CHOSEN, applying
 from .check import docs_dir_for, placements
 from .document import EMPTY, display
 from .forms import Form, Kind
@@ -185,7 +186,12 @@ def readonly(form: Form, data: dict) -> list[tuple]:
         values = values if isinstance(values, dict) else {}
         facts: list = []
         for child in node.children:
-            if child.kind == Kind.GROUP:
+            if child.kind == Kind.ALTERNATIVES:  # the chosen alternative, then its answers
+                chosen = applying(child, values)
+                facts.append((CHOSEN, [chosen.title if chosen else EMPTY]))
+                for member in chosen.children if chosen else []:
+                    facts.append((member.title, display(member, values.get(member.name)).splitlines() or [EMPTY]))
+            elif child.kind == Kind.GROUP:
                 blocks.extend([("facts", facts)] if facts else [])
                 facts = []
                 blocks.append(("heading", min(level, 6), child.title))

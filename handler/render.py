@@ -172,6 +172,7 @@ class Helpers:
         """Return the ids of a group's hints: its description and when it is asked."""
         ids = [field_id(name) + "-hint"] if node.description else []
         return " ".join(ids + ([field_id(name) + "-when"] if node.condition or node.required_when else []))
+
     @staticmethod
     def has_files(root: Field) -> bool:
         """Return whether the form has a file field: then it posts multipart/form-data."""

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from itsdangerous import BadData, URLSafeTimedSerializer
 
+from .alternatives import CHOSEN, applying
 from .conditions import applies
 from .document import EMPTY, display, positions
 from .fields import Field, Kind
@@ -71,10 +72,14 @@ def sections(form: Form, data: dict) -> list[Section]:
         values = values if isinstance(values, dict) else {}
         current = Section(title, level)
         found.append(current)
-        for child in node.children:
+        for child in _shown(node, values):
             if not applies(child, values):  # not asked, so not shown to check
                 continue
-            if child.kind in (Kind.GROUP, Kind.TUPLE):
+            if child.kind == Kind.ALTERNATIVES:
+                chosen = applying(child, values)
+                which = f"{CHOSEN} ({where})" if where else CHOSEN
+                current.answers.append(Answer(CHOSEN, chosen.title if chosen else "", _target(child, rows), which))
+            elif child.kind in (Kind.GROUP, Kind.TUPLE):
                 value = positions(child, values.get(child.name))
                 tuple_of = re.sub(r"^\d+\.\s*", "", child.title) if child.kind == Kind.TUPLE else ""
                 walk(child, value, min(level + 1, 6), rows, child.title, where or tuple_of)
@@ -95,7 +100,7 @@ def sections(form: Form, data: dict) -> list[Section]:
                 current = Section("", level)
                 found.append(current)
             elif child.kind == Kind.PAIRS:  # each name–value row as an answer of its own, changed at its value
-                names = {sibling.name for sibling in node.children}
+                names = {sibling.name for sibling in node.members()}
                 extra = [(k, v) for k, v in values.items() if k not in names]
                 for index, (key, value) in enumerate(extra):
                     target = field_id(".".join(str(p) for p in (*_concrete(child.path, rows), index, "varde")))
@@ -116,12 +121,20 @@ def _concrete(path: tuple, rows: tuple) -> tuple:
     return tuple(next(numbers) if part == "*" else part for part in path)
 
 
+def _shown(node: Field, values: dict):
+    """Yield a group's fields in the form's order, with the chosen alternative's after a choice between them."""
+    for child in node.children:
+        yield child
+        if child.kind == Kind.ALTERNATIVES and (chosen := applying(child, values)) is not None:
+            yield from chosen.children
+
+
 def _target(node: Field, rows: tuple) -> str:
     """Return the id of the control that changes a field: itself, its first choice, or a group's first field."""
     leaf = next((n for n in node.walk() if not n.kind.holds_fields), node)
     index = iter((*rows, *[0] * leaf.path.count("*")))
     name = ".".join(str(next(index)) if part == "*" else part for part in leaf.path)
-    return field_id(name) + ("-1" if leaf.kind in (Kind.RADIO, Kind.CHECKBOXES) else "")
+    return field_id(name) + ("-1" if leaf.kind in (Kind.RADIO, Kind.CHECKBOXES, Kind.ALTERNATIVES) else "")
 
 
 def recipients(form: Form, data: dict, default_to: str) -> Recipients:

@@ -15,9 +15,10 @@ from email_validator import EmailNotValidError, validate_email
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
 
 from . import files
+from .alternatives import settle
 from .conditions import hidden_paths
 from .errors import Invalid
-from .fields import PAIR_NAME, PAIR_VALUE, PAIRS
+from .fields import CHOICE, CHOOSE, PAIR_NAME, PAIR_VALUE, PAIRS
 from .forms import Field, Form, Kind
 from .privacy import find_identity_number
 
@@ -119,11 +120,14 @@ def validate(form: Form, data: dict) -> dict:
     data, moved, unpaired = _merge_pairs(form.root, data)
     for path, validator in unpaired.items():
         errors[path] = field_error(form, path, validator)
+    settled = settle(form.root, data)  # the choices between alternatives out, the answers not chosen dropped
+    data = settled.data
+    for path in settled.mixed:
+        errors[path] = field_error(form, path, "mixed")
     for error in sorted(_validator(form).iter_errors(data), key=_depth_first):
-        for path, validator in _targets(form, error):
+        for path, validator, value in _targets(form, error, settled.chosen):
             path = moved.get(path, path)  # a key from a name–value row: blamed on the row's value
             if path not in errors:
-                value = error.validator_value if validator == error.validator else None
                 errors[path] = field_error(form, path, validator, value)
     for path in _extra_keys(form.root, data):
         errors.setdefault(path, field_error(form, path, "additionalProperties"))
@@ -156,34 +160,55 @@ def _depth_first(error) -> tuple:
     return (-len(error.absolute_path), rank.index(error.validator) if error.validator in rank else len(rank))
 
 
-def _targets(form: Form, error):
-    """Yield (path, validator) pairs: a missing field is blamed on itself, not on its parent object."""
+def _targets(form: Form, error, chosen: dict):
+    """Yield (path, validator, value) triples: a missing field is blamed on itself, not on its parent object;
+    alternatives not matched on the chosen alternative's own fields, or on the choice when none is chosen."""
     path = tuple(error.absolute_path)
+    alternatives = _alternatives_of(form, error, path)
     if error.validator == "required" and isinstance(error.instance, dict):
         for name in error.validator_value:
             if name not in error.instance:
-                yield from ((missing, "required") for missing in _missing(form, path + (name,)))
+                yield from ((missing, "required", None) for missing in _missing(form, path + (name,)))
     elif error.validator == "dependentRequired" and isinstance(error.instance, dict):
         for name, needed in error.validator_value.items():
             if name in error.instance:
-                yield from ((path + (n,), "required") for n in needed if n not in error.instance)
+                yield from ((path + (n,), "required", None) for n in needed if n not in error.instance)
+    elif alternatives is not None:
+        alternative = chosen.get(path + (CHOICE,))
+        if alternative is None:
+            yield path + (CHOICE,), "required", None
+            return
+        index = alternatives.alternatives.index(alternative)
+        own = [e for e in error.context or () if e.relative_schema_path and e.relative_schema_path[0] == index]
+        if not own:  # the chosen alternative fits, and so does another: "oneOf" wants exactly one
+            yield path + (CHOICE,), error.validator, None
+        for sub in sorted(own, key=_depth_first):
+            yield from _targets(form, sub, chosen)
     elif error.validator in ("oneOf", "anyOf") and _chosen(error):
         for sub in _chosen(error):
-            yield from _targets(form, sub)
+            yield from _targets(form, sub, chosen)
     elif error.validator == "minItems" and _is_tuple(form, path) and isinstance(error.instance, list):
         # Too few values in a tuple: its positions below minItems are required, so each missing one is asked for.
         shown = min(error.validator_value, len(form.field_at(path).children))
-        missing = [(path + (index,), "required") for index in range(len(error.instance), shown)]
-        yield from missing or [(path, "minItems")]  # more than the tuple has: the count itself is wrong
+        missing = [(path + (index,), "required", None) for index in range(len(error.instance), shown)]
+        yield from missing or [(path, "minItems", error.validator_value)]  # more than the tuple has: the count
     elif error.validator == "type" and error.instance is None and _in_tuple(form, path):
-        yield path, "required"  # a blank inside a tuple: its later values were given, so this one is asked for
+        yield path, "required", None  # a blank inside a tuple: its later values were given, so this one is asked for
     elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
         known = error.schema.get("properties", {})
         for name in error.instance:
             if name not in known:
-                yield path + (name,), "additionalProperties"
+                yield path + (name,), "additionalProperties", None
     else:
-        yield path, error.validator
+        yield path, error.validator, error.validator_value
+
+
+def _alternatives_of(form: Form, error, path: tuple) -> Field | None:
+    """Return the choice between alternatives a failed oneOf/anyOf is, or None for any other oneOf/anyOf."""
+    choice = form.field_at(path + (CHOICE,)) if error.validator in ("oneOf", "anyOf") else None
+    if choice is None or choice.kind != Kind.ALTERNATIVES:
+        return None
+    return choice if error.validator_value is choice.schema.get(error.validator) else None
 
 
 def _chosen(error) -> list:
@@ -240,6 +265,8 @@ def client_messages(node: Field, domains: list[str] | tuple = ()) -> dict[str, s
 
     `domains`: the form's `allowed_domains`, for the message on e-mail fields.
     """
+    if node.kind == Kind.ALTERNATIVES:
+        return {"required": message_for(node, "required")}
     checks = {"required": None, "type": None}
     if node.kind in ("email", "date"):
         checks["format"] = None
@@ -290,6 +317,12 @@ def messages(node: Field, validator: str, value) -> str:
     A label that is a question ("Vilket område gäller avvikelsen?") cannot follow "Ange" or "Välj" as a
     noun does, so such fields are asked to be answered instead.
     """
+    if node.kind == Kind.ALTERNATIVES:
+        if validator == "mixed":
+            return "Du har svarat på frågor under flera alternativ. Välj ett av dem."
+        if validator in ("oneOf", "anyOf"):
+            return "Svaren passar in på flera alternativ. Välj ett och svara bara på frågorna under det."
+        return CHOOSE
     label, title = _label(node), _title(node)
     question = title.endswith("?")
     choose = node.kind in ("select", "radio", "checkboxes", "checkbox")
@@ -388,7 +421,7 @@ def _strings(node: Field, value, path=()):
     if isinstance(value, str):
         yield path, node, value
     elif isinstance(value, dict) and node.kind == "group":
-        by_name = {child.name: child for child in node.children}
+        by_name = {child.name: child for child in node.members()}
         for key, item in value.items():
             if key in by_name:
                 yield from _strings(by_name[key], item, path + (key,))
@@ -409,7 +442,7 @@ def _merge_pairs(root: Field, data):
 
     def merge(node: Field | None, value, path: tuple):
         if node is not None and node.kind == Kind.GROUP and isinstance(value, dict):
-            by_name = {child.name: child for child in node.children}
+            by_name = {child.name: child for child in node.members()}
             merged = {k: merge(by_name.get(k), v, path + (k,)) for k, v in value.items() if k != PAIRS}
             rows = value.get(PAIRS) if PAIRS in by_name else None
             for index, row in enumerate(rows if isinstance(rows, list) else []):
@@ -441,7 +474,7 @@ def _extra_keys(root: Field, data: dict):
     while stack:
         node, value, path = stack.pop()
         if node.kind == "group" and isinstance(value, dict):
-            by_name = {child.name: child for child in node.children}
+            by_name = {child.name: child for child in node.members()}
             for key, item in value.items():
                 if key in by_name:
                     stack.append((by_name[key], item, path + (key,)))
@@ -466,7 +499,7 @@ def _file_errors(form: Form, data: dict):
                     yield path, field_error(form, path, problem.rule, problem.name)
                     break
         elif node.kind == Kind.GROUP and isinstance(value, dict):
-            by_name = {child.name: child for child in node.children}
+            by_name = {child.name: child for child in node.members()}
             stack.extend((by_name[k], v, path + (k,)) for k, v in value.items() if k in by_name)
         elif node.kind == Kind.LIST and node.item is not None and isinstance(value, list):
             stack.extend((node.item, item, path + (index,)) for index, item in enumerate(value))
@@ -517,7 +550,7 @@ def _tuples(node: Field, value, path=()):
     if node.kind == "tuple" and isinstance(value, list):
         yield path, node, value
     elif isinstance(value, dict) and node.kind == "group":
-        by_name = {child.name: child for child in node.children}
+        by_name = {child.name: child for child in node.members()}
         for key, item in value.items():
             if key in by_name:
                 yield from _tuples(by_name[key], item, path + (key,))

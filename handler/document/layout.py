@@ -11,6 +11,7 @@ import datetime
 from typing import NamedTuple
 
 from .. import files
+from ..alternatives import CHOSEN, applying
 from ..conditions import applies
 from ..forms import Field, Form, Kind
 from ..reply import LinkedReport, deadline
@@ -110,13 +111,17 @@ def _section(body: Body, node: Field, data, level: int, blank: bool = False) -> 
             body.answers(list(pending), blank)
             pending.clear()
 
-    for child in node.children:
+    for child in _laid_out(node, values, blank):
         if not blank and not applies(child, values):  # a question that did not apply was not asked
             continue
         if child.kind == Kind.PAIRS:  # name–value rows: each name the sender gave is a label of its own
-            names = {sibling.name for sibling in node.children}
+            names = {sibling.name for sibling in node.members()}
             value_field = child.item.children[-1]
             pending.extend((str(k), display(value_field, v)) for k, v in values.items() if k not in names)
+            continue
+        if child.kind == Kind.ALTERNATIVES:
+            chosen = applying(child, values)
+            pending.append((CHOSEN, "" if blank else chosen.title if chosen else EMPTY))
             continue
         if child.kind not in LONG:
             pending.append((child.title, "" if blank else display(child, values.get(child.name))))
@@ -137,17 +142,35 @@ def _section(body: Body, node: Field, data, level: int, blank: bool = False) -> 
     flush()
 
 
+def _laid_out(node: Field, values: dict, blank: bool):
+    """Yield a group's fields in the form's order; after a choice between alternatives, the chosen alternative's
+    fields (on a blank form every alternative's, to fill in the one chosen)."""
+    for child in node.children:
+        yield child
+        if child.kind == Kind.ALTERNATIVES:
+            chosen = [applying(child, values)] if not blank else child.alternatives
+            yield from (member for alternative in chosen if alternative for member in alternative.children)
+
+
 def _rows(body: Body, node: Field, values, blank: bool) -> None:
-    """Repeated rows: one column per field of the row (one, for a list of values); blank, one empty row to write in."""
-    columns = node.item.children if node.item and node.item.children else [node.item] if node.holds_values else []
+    """Repeated rows: one column per field of the row (one, for a list of values; every alternative's fields, since
+    rows may choose differently); blank, one empty row to write in."""
+    if node.item and node.item.children:
+        columns = list(_laid_out(node.item, {}, True))
+    else:
+        columns = [node.item] if node.holds_values else []
     if blank or not isinstance(values, list):
         rows = [["" if blank else EMPTY for _ in columns]]
     else:
-        rows = [[display(c, _cell(c, item, node)) for c in columns] for item in values]
-    body.rows([c.title for c in columns], rows)
+        rows = [[_cell(c, item, node) for c in columns] for item in values]
+    body.rows([CHOSEN if c.kind == Kind.ALTERNATIVES else c.title for c in columns], rows)
 
 
-def _cell(column: Field, item, node: Field):
+def _cell(column: Field, item, node: Field) -> str:
     if node.holds_values:
-        return item
-    return item.get(column.name) if isinstance(item, dict) else None
+        return display(column, item)
+    values = item if isinstance(item, dict) else {}
+    if column.kind == Kind.ALTERNATIVES:
+        chosen = applying(column, values)
+        return chosen.title if chosen else EMPTY
+    return display(column, values.get(column.name))

@@ -128,8 +128,19 @@
     return isRealDay(parts[0], parts[1], parts[2]);
   }
 
-  function valueOf(wrapper) {
+  /* A choice between alternatives (<group>._alternativ) is posted like an answer, though the kit names it. */
+  function isAnswer(name) { return name.charAt(0) !== "_" || name === "_alternativ"; }
+
+  /* The controls of a field: a choice between alternatives holds the alternatives' fields too, not its own. */
+  function controlsOf(wrapper) {
     var controls = $(wrapper, "input, select, textarea");
+    if (!wrapper.hasAttribute("data-formkit-alternatives")) return controls;
+    var name = wrapper.getAttribute("data-formkit-field");
+    return controls.filter(function (c) { return c.name === name; });
+  }
+
+  function valueOf(wrapper) {
+    var controls = controlsOf(wrapper);
     var choice = controls.filter(function (c) { return c.type === "radio" || c.type === "checkbox"; });
     if (choice.length) return choice.filter(function (c) { return c.checked; }).map(function (c) { return c.value; }).join(",");
     return controls.length ? controls[0].value.trim() : "";
@@ -241,6 +252,7 @@
     this.form.addEventListener("submit", this.onSubmit.bind(this));
     this.summary.addEventListener("click", this.onSummaryClick.bind(this));
     $(container, "[data-formkit-list]").forEach(this.enhanceList.bind(this));
+    this.enhanceAlternatives();
     $(container, "textarea[data-formkit-count]").forEach(this.enhanceCount.bind(this));
     // Pasted text is not cut silently at maxlength: the check says how much too long it is (GOV.UK).
     $(container, "input[maxlength]").forEach(function (input) {
@@ -369,6 +381,7 @@
       var optional = wrapper.querySelector(".formkit-optional");
       if (optional) optional.hidden = needed;
     });
+    disableHidden(this.container); // a question that applies inside an alternative not chosen stays disabled
     if (quietly || !(shown.length || hidden.length || offered.length)) return;
     var said = [];
     if (shown.length) said.push((shown.length > 1 ? "Nya frågor: " : "Ny fråga: ") + listed(shown) + ".");
@@ -431,6 +444,7 @@
     list.insertBefore(row, list.formkitAdd);
     this.renumber(list);
     this.applyConditions(true);
+    this.showChosenAlternatives();
     if (quietly) return;
     var first = row.querySelector("input, select, textarea");
     if (first) first.focus();
@@ -514,6 +528,39 @@
     this.markRowRequirements(list);
   };
 
+  /* ---- alternatives: only the chosen alternative's fields are shown, checked and sent ---- */
+
+  Form.prototype.enhanceAlternatives = function () {
+    var self = this;
+    this.form.addEventListener("change", function (event) {
+      var radio = event.target;
+      var wrapper = radio.type === "radio" && radio.closest("[data-formkit-alternatives]");
+      if (!wrapper || radio.name !== wrapper.getAttribute("data-formkit-field")) return;
+      self.showChosenAlternatives();
+      var title = document.querySelector("label[for='" + radio.id + "']").textContent.trim();
+      var panel = document.getElementById(radio.getAttribute("aria-controls") || "");
+      self.announce(panel ? "Frågorna för ”" + title + "” visas under valet." : "Du har valt ”" + title + "”.");
+    });
+    this.showChosenAlternatives();
+  };
+
+  /* Show each chosen alternative's fields; hide the others' and disable them, so they are neither checked nor sent. */
+  Form.prototype.showChosenAlternatives = function () {
+    $(this.container, "[data-formkit-alternative]").forEach(function (panel) {
+      var wrapper = panel.closest("[data-formkit-alternatives]");
+      var chosen = valueOf(wrapper);
+      panel.hidden = chosen !== panel.getAttribute("data-formkit-alternative");
+    });
+    disableHidden(this.container);
+  };
+
+  /* A control under a hidden question or a hidden alternative is disabled: neither checked nor sent. */
+  function disableHidden(container) {
+    $(container, ":is([data-formkit-when], [data-formkit-alternative]) :is(input, select, textarea)").forEach(function (c) {
+      c.disabled = !!c.closest("[data-formkit-when][hidden], [data-formkit-alternative][hidden]");
+    });
+  }
+
   /* ---- character count ---- */
 
   function thousands(number) {
@@ -589,7 +636,7 @@
         message.innerHTML = '<span class="formkit-visually-hidden">Fel: </span>';
         message.appendChild(document.createTextNode(error.message));
         // A list's error is about the list: its fieldset is described by it, its rows' fields are not wrong.
-        var controls = wrapper.hasAttribute("data-formkit-list") ? [wrapper] : $(wrapper, "input, select, textarea");
+        var controls = wrapper.hasAttribute("data-formkit-list") ? [wrapper] : controlsOf(wrapper);
         controls.forEach(function (c) {
           if (c.type === "hidden") return;
           if (c !== wrapper) c.setAttribute("aria-invalid", "true");
@@ -625,6 +672,7 @@
     var reported = [];
     $(this.container, "[data-formkit-field]").forEach(function (wrapper) {
       if (wrapper.closest("[data-formkit-when][hidden]")) return; // a question that does not apply is not asked
+      if (wrapper.closest("[data-formkit-alternative][hidden]")) return; // an alternative not chosen
       // A required list with every row blank is one error, the list's own, as the server says it.
       var list = wrapper.closest("[data-formkit-list][data-required]");
       if (list && $(list, ":scope > [data-formkit-row]").every(rowIsBlank)) {
@@ -781,7 +829,7 @@
   Form.prototype.answers = function () {
     var pairs = [];
     new FormData(this.form).forEach(function (value, name) {
-      if (name.charAt(0) !== "_" && typeof value === "string") pairs.push([name, value]);
+      if (isAnswer(name) && typeof value === "string") pairs.push([name, value]);
     });
     return pairs;
   };
@@ -803,7 +851,7 @@
     }
     var timer = null;
     function typed(event) {
-      if (!event.isTrusted || !event.target.name || event.target.name.charAt(0) === "_") return;
+      if (!event.isTrusted || !event.target.name || !isAnswer(event.target.name)) return;
       window.clearTimeout(timer);
       timer = window.setTimeout(function () { self.changed(); }, 300);
       self.dirty = true;
@@ -866,13 +914,14 @@
     var values = {};
     pairs.forEach(function (pair) { (values[pair[0]] = values[pair[0]] || []).push(pair[1]); });
     $(this.form, "input, select, textarea").forEach(function (control) {
-      if (!control.name || control.name.charAt(0) === "_" || control.readOnly || control.type === "hidden") return;
+      if (!control.name || !isAnswer(control.name) || control.readOnly || control.type === "hidden") return;
       var given = values[control.name] || [];
       if (control.type === "radio" || control.type === "checkbox") control.checked = given.indexOf(control.value) >= 0;
       else control.value = given.length ? given[0] : "";
     });
     $(this.form, "textarea[data-maxlength]").forEach(function (t) { t.dispatchEvent(new Event("input")); });
     this.applyConditions(true);
+    this.showChosenAlternatives();
   };
 
   Form.prototype.addDraftButtons = function () {
