@@ -430,14 +430,17 @@ class FieldReader:
             _Conditions(self, node, schema, pointer, wanted).read()
         self._extra_keys(node, schema, pointer)
 
-    def _pairs(self, node: Field, schema: dict, value: Field) -> None:
-        """Add the group's name–value rows (Kind.PAIRS) after its fields: a row is a name ("Namn") and a value."""
-        extra = schema["additionalProperties"]
+    def _pairs(self, node: Field, schema: dict, extra: dict, value: Field, pattern: str = "") -> None:
+        """Add the group's name–value rows (Kind.PAIRS) after its fields: a row is a name ("Namn") and a value.
+
+        `extra`: the schema of each value; `pattern`: the one a name must match (patternProperties), if any.
+        """
         path = node.path + (PAIRS,)
         title = _string(extra, "title").strip() or "Fler uppgifter"
         rows = Field(PAIRS, path, Kind.PAIRS, title, extra, _string(extra, "description"))
         row = Field("*", path + ("*",), Kind.GROUP, "Uppgift", {})
         name = Field(PAIR_NAME, path + ("*", PAIR_NAME), Kind.TEXT, "Namn", {"type": "string"}, required=True)
+        name.pattern = pattern
         value.required, value.description = True, ""
         row.children = [name, value]
         rows.item, rows.item_title = row, "uppgift"
@@ -558,13 +561,16 @@ class FieldReader:
         Otherwise a group is closed whatever its schema says: `additionalProperties` absent, `true` or `false` all
         mean that only its "properties" are answers (validation refuses any other key, on every path).
         """
-        extra = schema.get("additionalProperties")
-        where = pointer + ("additionalProperties",)
-        if isinstance(extra, dict) and "patternProperties" not in schema:
-            titled = {**extra, "title": "Värde"}  # the row's own label; an editor's title names the rows
+        extra, patterns = schema.get("additionalProperties"), schema.get("patternProperties")
+        offered, pattern, where = extra, "", pointer + ("additionalProperties",)
+        if isinstance(patterns, dict) and len(patterns) == 1 and (extra is None or isinstance(extra, bool)):
+            [(pattern, offered)] = patterns.items()  # one pattern: rows whose names must match it
+            where = pointer + ("patternProperties", pattern)
+        if isinstance(offered, dict) and (pattern or "patternProperties" not in schema):
+            titled = {**offered, "title": "Värde"}  # the row's own label; an editor's title names the rows
             value = self.build(titled, PAIR_VALUE, node.path + (PAIRS, "*", PAIR_VALUE), where, True)
             if value.kind in (Kind.TEXT, Kind.TEXTAREA, Kind.INTEGER, Kind.NUMBER):
-                self._pairs(node, schema, value)
+                self._pairs(node, schema, offered, value, pattern)
                 return
         if extra is not None and not isinstance(extra, bool):
             self.problem(
@@ -576,8 +582,9 @@ class FieldReader:
         if "patternProperties" in schema:
             self.problem(
                 pointer + ("patternProperties",),
-                '"patternProperties" (fält vars namn följer ett mönster) stöds inte: de svaren skulle inte komma '
-                'fram i dokumentet eller e-posten. Skriv varje fält i "properties" och ta bort "patternProperties".',
+                '"patternProperties" (fält vars namn följer ett mönster) stöds bara med ett mönster vars värde är '
+                'text eller tal, och utan "additionalProperties": andra svar skulle inte komma fram i dokumentet '
+                'eller e-posten. Skriv varje fält i "properties", eller förenkla "patternProperties".',
             )
 
 

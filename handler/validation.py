@@ -455,6 +455,8 @@ def _merge_pairs(root: Field, data):
                     unpaired[here + (PAIR_NAME,)] = "required"
                 elif name in merged or name in by_name:
                     unpaired[here + (PAIR_NAME,)] = "uniqueName"
+                elif (pattern := by_name[PAIRS].item.children[0].pattern) and not re.search(pattern, name):
+                    unpaired[here + (PAIR_NAME,)] = "pattern"  # patternProperties: a name that fits no pattern
                 elif PAIR_VALUE not in row:
                     unpaired[here + (PAIR_VALUE,)] = "required"
                 else:

@@ -505,9 +505,9 @@ def form_pairs(schema: dict, answers, offered: Offered, where: tuple = (), root:
         yield name, _offered_value(offered, name, choices, answers)
     elif isinstance(answers, dict):
         known = {key for sub in subs if isinstance(sub.get("properties"), dict) for key in sub["properties"]}
-        extra = next(
-            (sub["additionalProperties"] for sub in subs if isinstance(sub.get("additionalProperties"), dict)), None
-        )
+        extras = [sub["additionalProperties"] for sub in subs if isinstance(sub.get("additionalProperties"), dict)]
+        extras += [next(iter(sub["patternProperties"].values())) for sub in subs if _one_pattern(sub)]
+        extra = extras[0] if extras else None
         row = 0
         for key, value in answers.items():
             if key not in known and extra is not None:  # a key of its own: a name–value row ("_extra.0.namn")
@@ -535,6 +535,12 @@ def form_pairs(schema: dict, answers, offered: Offered, where: tuple = (), root:
         yield name, ""
     else:
         yield name, str(answers)
+
+
+def _one_pattern(schema: dict) -> bool:
+    """Return whether a schema's keys of one's own follow one pattern (patternProperties with one entry)."""
+    patterns = schema.get("patternProperties")
+    return isinstance(patterns, dict) and len(patterns) == 1
 
 
 def _choice_values(root: dict, subs: list[dict]) -> list | None:

@@ -152,7 +152,10 @@ def test_an_extra_key_in_any_object_of_any_form_is_refused_or_delivered(known, s
 
 @pytest.mark.parametrize(
     ("keyword", "value"),
-    [("additionalProperties", {"type": "object"}), ("patternProperties", {"^x_": {"type": "string"}})],
+    [
+        ("additionalProperties", {"type": "object"}),
+        ("patternProperties", {"^x_": {"type": "string"}, "^y_": {"type": "integer"}}),
+    ],
 )
 def test_a_group_taking_keys_the_kit_cannot_deliver_is_refused_by_check_naming_file_line_field_and_keyword(
     tmp_path, keyword, value

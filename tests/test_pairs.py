@@ -162,3 +162,43 @@ def test_the_check_page_lists_each_row_by_its_name(pairs_client):
         r'<dt class="formkit-answers-key">assKickCount</dt>\s*<dd class="formkit-answers-value">infinity', page
     )
     assert 'formaction="/api/forms/registrering#f-_extra-0-varde"' in page
+
+
+PATTERNED = entry("patternProperties")["schema"]  # react-jsonschema-form's "Pattern Properties" sample
+
+
+@pytest.fixture
+def patterned_client(config, tmp_path):
+    folder = tmp_path / "patterned"
+    folder.mkdir()
+    (folder / "registrering.json").write_text(json.dumps(PATTERNED), encoding="utf-8")
+    return create_app({**config, "SCHEMA_DIR": str(folder)}).test_client()
+
+
+def test_one_pattern_property_becomes_rows_whose_names_must_match_it(tmp_path):
+    folder = tmp_path / "patterned"
+    folder.mkdir()
+    (folder / "registrering.json").write_text(json.dumps(PATTERNED), encoding="utf-8")
+    form = load_forms(folder)["registrering"]
+    name = form.field_at(("_extra", "*", "namn"))
+    assert (form.field_at(("_extra",)).kind, name.pattern) == (Kind.PAIRS, "^[a-z][a-zA-Z]+$")
+    assert 'pattern="^[a-z][a-zA-Z]+$"' in render_form(form, "/api/forms/registrering")
+
+
+def test_a_name_that_does_not_match_the_pattern_is_refused_and_one_that_does_is_delivered(
+    patterned_client, smtp_server
+):
+    fields = {"firstName": "Chuck", "lastName": "Norris", "_extra.0.varde": "infinity"}
+    answer = patterned_client.post(
+        "/api/forms/registrering", data={**fields, "_extra.0.namn": "1kick"}, headers=JSON_ONLY
+    )
+    assert [(e["name"], e["message"]) for e in answer.json["errors"]] == [
+        ("_extra.0.namn", "Namn har fel format. Kontrollera det du har skrivit.")
+    ]
+    answer = patterned_client.post(
+        "/api/forms/registrering", data={**fields, "_extra.0.namn": "assKickCount"}, headers=JSON_ONLY
+    )
+    assert answer.status_code == 201, answer.get_json()
+    [message] = smtp_server.inbox.wait_for(1)
+    [document] = [p.get_content() for p in message.iter_attachments() if p.get_filename().endswith(".docx")]
+    assert "assKickCount" in docx_text(document) and "infinity" in docx_text(document)
