@@ -24,18 +24,20 @@ import uuid
 from collections.abc import Sequence
 from email import encoders
 from email.charset import QP, Charset
+from email.generator import BytesGenerator
 from email.header import Header
 from email.message import Message
 from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
-from email.policy import compat32
+from email.policy import Compat32
 from email.utils import format_datetime, formataddr, getaddresses
 from functools import cache
+from io import BytesIO
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from icalendar import Alarm, Calendar, Event
+from icalendar import vDuration
 
 from . import files, reply
 from .forms import TOKEN, Form
@@ -47,9 +49,62 @@ if TYPE_CHECKING:
     from .register import Due, ReportRecord
     from .settings import MailSettings
 
+
+class _Policy(Compat32):
+    """compat32, with a short cut for the header lines most messages are made of."""
+
+    def fold_binary(self, name, value):
+        """Return the header line; a short one-line ASCII value is written as it is, as compat32's
+        folding writes it, without its Header object (which was half the cost of writing a message)."""
+        if (
+            type(value) is str
+            and value.isascii()
+            and len(name) + len(value) + 2 <= self.max_line_length
+            and "\n" not in value
+            and "\r" not in value
+        ):
+            return f"{name}: {value}{self.linesep}".encode("ascii")
+        return super().fold_binary(name, value)
+
+
 # The classic email API builds a message in a quarter of the time of the header registry's (measured:
 # 0.65 against 2.6 ms); body lines that start with "From " stay as written.
-POLICY = compat32.clone(mangle_from_=False)
+POLICY = _Policy().clone(mangle_from_=False)
+
+
+class _Generator(BytesGenerator):
+    """BytesGenerator that writes a part flattened before (`_Multipart.share`) from its bytes."""
+
+    def _write(self, msg):
+        flattened = getattr(msg, "_formkit_bytes", None)
+        if flattened is None:
+            super()._write(msg)
+        else:
+            self._fp.write(flattened)
+
+
+class _Multipart(MIMEMultipart):
+    """A multipart message whose shared parts (the DOCX, in each of a report's messages) are written once."""
+
+    @staticmethod
+    def share(part: Message) -> Message:
+        """Flatten `part` now and keep its bytes, for every message it is attached to; return it."""
+        buffer = BytesIO()
+        BytesGenerator(buffer, mangle_from_=False, policy=POLICY).flatten(part, linesep=POLICY.linesep)
+        part._formkit_bytes = buffer.getvalue()
+        return part
+
+    def as_bytes(self, unixfrom=False, policy=None):
+        """Return the message as bytes, as Message.as_bytes does, with shared parts as flattened once."""
+        buffer = BytesIO()
+        _Generator(buffer, mangle_from_=False, policy=self.policy if policy is None else policy).flatten(
+            self, unixfrom=unixfrom
+        )
+        return buffer.getvalue()
+
+    __bytes__ = as_bytes
+
+
 # UTF-8 text as quoted-printable: 7-bit safe for any SMTP server, and still readable in the source.
 UTF8 = Charset("utf-8")
 UTF8.body_encoding = QP
@@ -58,6 +113,7 @@ _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 TEXTS = Path(__file__).parent / "templates" / "mail"
 # A reminder a week before the deadline, at 09:00: an all-day event starts at midnight.
 REMINDER = datetime.timedelta(days=-7, hours=9)
+TRIGGER = vDuration(REMINDER).to_ical().decode()  # -P6DT15H
 ANSWER, SUPPLEMENT = "Svar", "Komplettering av svar"  # {answer_kind}: what an answer is, in its subject
 
 
@@ -81,7 +137,7 @@ def compose(
     routing = form.settings.mail
     values = placeholders(form, reference, created, linked)
     name = answer_name(linked) if linked else f"{reference}.docx"
-    document = _attachment(name, attachment, DOCX)  # built once, attached to each message and the receipt
+    document = _Multipart.share(_attachment(name, attachment, DOCX))  # once, in each message and the receipt
     reply_to = resolve(data, routing.reply_to, linked)
     if linked:
         messages = [_answer(form, data, reference, values, document, reply_to, mail, linked)]
@@ -290,32 +346,64 @@ def placeholders(form: Form, reference: str, created: datetime.datetime, linked:
 def calendar(
     form: Form, reference: str, created: datetime.datetime, link: str, domain: str, unit: UnitLink | None = None
 ) -> bytes:
-    """Return an iCalendar file with the answer deadline as an all-day event and a reminder a week before."""
+    """Return an iCalendar file with the answer deadline as an all-day event and a reminder a week before.
+
+    Written as text (RFC 5545, as the icalendar package writes it): building it with the package's
+    objects took a fifth of composing a report's messages.
+    """
     due = reply.deadline(form, created)
-    summary = f"Svara senast: {form.title} {reference}" + (f" ({unit.name})" if unit and unit.name else "")
-    event = Event()
-    event.add("uid", f"{reference}.deadline{f'.{unit.index}' if unit else ''}@{domain}")
-    event.add("dtstamp", created.astimezone(datetime.UTC))
-    event.add("dtstart", due)
-    event.add("dtend", due + datetime.timedelta(days=1))
-    event.add("summary", summary)
-    event.add(
-        "description",
-        f"Sista dag att svara på {form.title} {reference}, rapporterad {created:%Y-%m-%d}.\nSvara här: {link}",
+    summary = _ics_text(f"Svara senast: {form.title} {reference}" + (f" ({unit.name})" if unit and unit.name else ""))
+    description = f"Sista dag att svara på {form.title} {reference}, rapporterad {created:%Y-%m-%d}.\nSvara här: {link}"
+    lines = (
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//Formulärtjänsten//formkit//SV",
+        "METHOD:PUBLISH",
+        "BEGIN:VEVENT",
+        f"SUMMARY:{summary}",
+        f"DTSTART;VALUE=DATE:{due:%Y%m%d}",
+        f"DTEND;VALUE=DATE:{due + datetime.timedelta(days=1):%Y%m%d}",
+        f"DTSTAMP:{created.astimezone(datetime.UTC):%Y%m%dT%H%M%SZ}",
+        "UID:" + _ics_text(f"{reference}.deadline{f'.{unit.index}' if unit else ''}@{domain}"),
+        f"DESCRIPTION:{_ics_text(description)}",
+        "TRANSP:TRANSPARENT",
+        f"URL:{link}",
+        "BEGIN:VALARM",
+        "ACTION:DISPLAY",
+        f"DESCRIPTION:{summary}",
+        f"TRIGGER:{TRIGGER}",
+        "END:VALARM",
+        "END:VEVENT",
+        "END:VCALENDAR",
     )
-    event.add("url", link)
-    event.add("transp", "TRANSPARENT")
-    alarm = Alarm()
-    alarm.add("action", "DISPLAY")
-    alarm.add("description", summary)
-    alarm.add("trigger", REMINDER)
-    event.add_component(alarm)
-    calendar = Calendar()
-    calendar.add("prodid", "-//Formulärtjänsten//formkit//SV")
-    calendar.add("version", "2.0")
-    calendar.add("method", "PUBLISH")
-    calendar.add_component(event)
-    return calendar.to_ical()
+    return "".join(_ics_fold(line) + "\r\n" for line in lines).encode("utf-8")
+
+
+def _ics_text(value: str) -> str:
+    """Escape an iCalendar TEXT value (RFC 5545 3.3.11)."""
+    value = value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+    return value.replace("\r\n", "\\n").replace("\n", "\\n")
+
+
+def _ics_fold(line: str, limit: int = 75) -> str:
+    """Fold a content line into lines of fewer than `limit` octets, never inside a character or an escape."""
+    if len(line.encode("utf-8")) < limit:
+        return line
+    folded, current, size = [], [], 0
+    for char in line:
+        octets = len(char.encode("utf-8"))
+        if current and size + octets >= limit:
+            if len(current) > 1 and current[-1] in "\\^":  # keep a backslash with what it escapes
+                carried = current.pop()
+                folded.append("".join(current))
+                current, size = [carried], len(carried.encode("utf-8"))
+            else:
+                folded.append("".join(current))
+                current, size = [], 0
+        current.append(char)
+        size += octets
+    folded.append("".join(current))
+    return "\r\n ".join(folded)
 
 
 def _message(mail: MailSettings, reference, kind, subject, body, to, cc, attachments: list[Message], reply_to):
@@ -323,7 +411,7 @@ def _message(mail: MailSettings, reference, kind, subject, body, to, cc, attachm
     if attachments:
         # A boundary of our own: no line of quoted-printable, base64 or the body can start with it,
         # and the email package's own choice compiles a new regular expression for every message.
-        message = MIMEMultipart(boundary=f"=_formkit.{uuid.uuid4().hex}", policy=POLICY)
+        message = _Multipart(boundary=f"=_formkit.{uuid.uuid4().hex}", policy=POLICY)
         for part in (plain, *attachments):
             message.attach(part)
     else:

@@ -7,7 +7,9 @@ as label/value tables, repeated rows as a table with column headings, long answe
 
 from __future__ import annotations
 
+import copy
 import datetime
+from functools import lru_cache
 from typing import NamedTuple
 
 from .. import files
@@ -41,11 +43,19 @@ def report(form: Form, data: dict, reference: str, created: datetime.datetime, r
     body.meta(rows)
     _section(body, form.root, data, level=1)
     if reply_form is not None:  # on its own page, as on the paper form
-        body.heading(reply_form.title, 1, page_break=True)
-        if reply_form.root.description:
-            body.paragraph(reply_form.root.description, italic=True)
-        _section(body, reply_form.root, None, level=2, blank=True)
+        body.element.extend(copy.deepcopy(_blank(reply_form)))
     return Draft(body, form.title, reference)
+
+
+@lru_cache(maxsize=32)
+def _blank(reply_form: Form):
+    """Return a w:body holding `reply_form`'s blank section: the same in every report, so laid out once."""
+    body = Body()
+    body.heading(reply_form.title, 1, page_break=True)
+    if reply_form.root.description:
+        body.paragraph(reply_form.root.description, italic=True)
+    _section(body, reply_form.root, None, level=2, blank=True)
+    return body.element
 
 
 def answer(

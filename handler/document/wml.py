@@ -7,6 +7,7 @@ at a few milliseconds. This layer knows nothing about forms; it receives labels 
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from docx.oxml.ns import qn
 from lxml import etree
@@ -146,10 +147,20 @@ def keep_together(table) -> None:
 
 def sub(parent, tag: str, **attributes):
     """Append a w: element with w: attributes (`val=...` becomes `w:val`); return it."""
-    element = etree.SubElement(parent, qn(tag))
-    for name, value in attributes.items():
-        element.set(qn(f"w:{name}"), value)
-    return element
+    if attributes:
+        return etree.SubElement(parent, _clark(tag), {_attribute(name): value for name, value in attributes.items()})
+    return etree.SubElement(parent, _clark(tag))
+
+
+@cache
+def _clark(tag: str) -> str:
+    """Return `w:p` as lxml names it; cached, since a document asks for a few names hundreds of times."""
+    return qn(tag)
+
+
+@cache
+def _attribute(name: str) -> str:
+    return qn(f"w:{name}")
 
 
 def run(paragraph, text: str, bold: bool = False, italic: bool = False) -> None:
