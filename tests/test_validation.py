@@ -102,3 +102,38 @@ def test_the_bus_forms_manager_email_has_the_editors_own_message():
     assert errors_of(form, {"verksamheter": rows})["verksamheter.0.chef_epost"] == (
         "Ange chefens e-postadress, till exempel namn@kommun.se"
     )
+
+
+def test_the_quick_check_of_a_choice_accepts_exactly_what_its_one_of_accepts():
+    import copy
+
+    from handler.normalise import clean, from_pairs
+    from handler.validation import _as_enums, _quick, _validator
+    from support import valid_answers
+
+    form = load_forms(Path(__file__).parent.parent / "schema")["bus-avvikelse"]
+    assert "oneOf" not in _as_enums(form.schema)["$defs"]["huvudman"] and "oneOf" in form.schema["$defs"]["huvudman"]
+    report = clean(from_pairs(form, list(valid_answers().items())))
+    places = [("verksamheter", 0, "huvudman"), ("verksamheter", 1, "verksamhetstyp"), ("omrade",)]
+    for place in places:
+        good = report
+        for step in place:
+            good = good[step]
+        for value in (good, "ingen-sadan", "", None, 3, [good], good.upper()):
+            changed = copy.deepcopy(report)
+            parent = changed
+            for step in place[:-1]:
+                parent = parent[step]
+            parent[place[-1]] = value
+            assert _quick(form).is_valid(changed) is _validator(form).is_valid(changed) is (value == good), place
+
+
+def test_a_one_of_that_is_not_only_distinct_strings_is_kept_as_written():
+    from handler.validation import _as_enums
+
+    repeated = {"oneOf": [{"const": "a"}, {"const": "a"}]}  # oneOf: matching two branches fails
+    numbers = {"oneOf": [{"const": 1}, {"const": 2}]}
+    schemas = {"oneOf": [{"const": "a"}, {"type": "integer"}]}
+    for schema in (repeated, numbers, schemas):
+        assert _as_enums(schema) == schema
+    assert _as_enums({"const": {"oneOf": [{"const": "a"}]}}) == {"const": {"oneOf": [{"const": "a"}]}}
