@@ -8,6 +8,7 @@ one place, `answer_error`.
 from __future__ import annotations
 
 import logging
+import mimetypes
 import os
 import re
 import sys
@@ -16,7 +17,7 @@ from pathlib import Path
 from flask import Blueprint, Flask, abort, current_app, jsonify, redirect, request, send_from_directory
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
-from . import limits, logs, pages, pipeline, reply, review
+from . import compress, limits, logs, pages, pipeline, reply, review
 from .body import Body
 from .bounds import body_limit
 from .check import check_project
@@ -256,9 +257,20 @@ def static_page(path: str):
         path = (path + "/index.html").lstrip("/")
     elif not target.is_file():
         abort(404)
-    response = send_from_directory(public, path)
+    # A precompressed copy when the browser takes it (written by the build), as nginx's gzip_static does.
+    sent, encoding = compress.encoded(public / path, request.headers.get("Accept-Encoding", ""))
+    response = send_from_directory(public, sent.relative_to(public).as_posix(), mimetype=_mimetype(path))
+    if encoding:
+        response.headers["Content-Encoding"] = encoding
+    response.headers["Vary"] = "Accept-Encoding"
+    response.headers["Cache-Control"] = compress.cache_control(path)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def _mimetype(path: str) -> str:
+    """Return the type of a file of the site by its own name, not its `.br` or `.gz` copy's."""
+    return mimetypes.guess_type(path)[0] or "application/octet-stream"
 
 
 def _wants_json() -> bool:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .check import cached_check
+from .compress import precompress
 from .forms import Form
 
 EXTENSION_NAMES = ("formkit", "handler.markdown_ext", "handler.markdown_ext:FormkitExtension")
@@ -55,6 +56,7 @@ def build(
         forms = _checked_forms(config_path, *folders)  # before MkDocs loads the extension, which reuses it
         config = load_config(str(config_path), **options)
         build_mkdocs(config)
+        precompress(Path(config["site_dir"]))  # .br and .gz beside each page and asset, for any web server
     finally:
         if root != cwd:
             os.chdir(cwd)

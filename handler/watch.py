@@ -11,6 +11,7 @@ development server logs nothing for these requests, so its terminal keeps the li
 
 from __future__ import annotations
 
+import gzip
 import json
 import logging
 import os
@@ -20,6 +21,7 @@ import threading
 import time
 from pathlib import Path
 
+import brotli
 from watchdog.events import FileSystemEventHandler
 from watchdog.observers import Observer
 from werkzeug.wrappers import Response
@@ -267,10 +269,17 @@ class LiveReload:
             yield f"data: {json.dumps(state, ensure_ascii=False)}\n\n"
 
     def _inject(self, response: Response) -> None:
-        html = response.get_data(as_text=True)
+        encoding = response.headers.get("Content-Encoding")  # a precompressed page: opened, then packed again
+        data = response.get_data()
+        html = (brotli.decompress(data) if encoding == "br" else gzip.decompress(data) if encoding else data).decode()
         tag = f'<script src="{SCRIPT_URL}" data-build="{self.builds.number}"></script>'
         at = html.rfind("</body>")
-        response.set_data(html[:at] + tag + html[at:] if at >= 0 else html + tag)
+        page = (html[:at] + tag + html[at:] if at >= 0 else html + tag).encode()
+        if encoding == "br":
+            page = brotli.compress(page, quality=5)  # a page a millisecond: fast enough for each request
+        elif encoding:
+            page = gzip.compress(page, 6)
+        response.set_data(page)
         for header in ("ETag", "Last-Modified"):
             response.headers.pop(header, None)
 
