@@ -25,7 +25,6 @@ from collections.abc import Sequence
 from email import encoders
 from email.charset import QP, Charset
 from email.generator import BytesGenerator
-from email.header import Header
 from email.message import Message
 from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
@@ -56,6 +55,8 @@ class _Policy(Compat32):
     def fold_binary(self, name, value):
         """Return the header line; a short one-line ASCII value is written as it is, as compat32's
         folding writes it, without its Header object (which was half the cost of writing a message)."""
+        if type(value) is _Folded:
+            return f"{name}: {value}{self.linesep}".replace("\n ", self.linesep + " ").encode("ascii")
         if (
             type(value) is str
             and value.isascii()
@@ -467,8 +468,39 @@ def _file_part(upload: files.Upload) -> Message:
     return part
 
 
-def _text_header(text: str) -> str | Header:
-    return text if text.isascii() else Header(text, "utf-8")
+def _text_header(text: str) -> str:
+    return text if text.isascii() else _encoded_words(text)
+
+
+class _Folded(str):
+    """A header value already encoded and folded (`_encoded_words`): written as it is."""
+
+
+_Q_SAFE = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-!*+/")
+_WORD = 75 - len("=?utf-8?q??=")  # RFC 2047: an encoded word is at most 75 characters
+
+
+def _encoded_words(text: str, name: str = "Subject") -> _Folded:
+    """Return text as RFC 2047 Q-encoded UTF-8 words, one per line of at most 78 characters.
+
+    What email.header.Header makes of it, in a tenth of the time: Header measures every split
+    again, which made the subjects most of the cost of writing a report's messages.
+    """
+    words, current, size = [], [], 0
+    room = 78 - len(name) - 2 - len("=?utf-8?q??=")  # the first word shares its line with the name
+    for char in text:
+        if char == " ":
+            piece = "_"
+        else:
+            octets = char.encode("utf-8")
+            piece = char if len(octets) == 1 and octets[0] in _Q_SAFE else "".join(f"={o:02X}" for o in octets)
+        if current and size + len(piece) > room:
+            words.append("".join(current))
+            current, size, room = [], 0, _WORD
+        current.append(piece)
+        size += len(piece)
+    words.append("".join(current))
+    return _Folded("\n ".join(f"=?utf-8?q?{word}?=" for word in words))
 
 
 def _addresses(values: list[str]) -> str:

@@ -309,3 +309,13 @@ def test_no_header_value_carries_a_line_break(tmp_path):
     raw = report.as_bytes()
     assert b"\nBcc:" not in raw and report["Bcc"] is None
     assert parsed(report)["Subject"] == "Rad ett Bcc: x@evil.example ANM-20261122-ABCD"
+
+
+@pytest.mark.parametrize("subject", ["Kort ärende", "Långt ärende – " + "åäö ÅÄÖ € 😀 = ? _ " * 12 + "slut", "Ä" * 200])
+def test_a_subject_with_swedish_letters_is_folded_into_short_lines_and_reads_back_whole(subject):
+    message = mail._message(settings(), REFERENCE, "report", subject, "Text", ["a@solna.se"], [], [], [])
+    raw = message.as_bytes()
+    head = raw.split(b"\n\n", 1)[0]
+
+    assert head.isascii() and max(len(line) for line in head.split(b"\n")) <= 78
+    assert parsed(message)["Subject"] == subject
