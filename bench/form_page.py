@@ -17,11 +17,14 @@ the cache disabled for every load) and measures
   contentful paint when that comes later (the field's frame is painted no earlier than the page's
   first paint).
 
-Two servings, each page of a pair served the same way:
-- `formkit serve`, as `make serve` runs it (werkzeug, no compression), against the peer page from a
-  plain static server (no compression either);
+Three servings, each page of a pair served the same way:
+- `formkit serve`, as `make serve` runs it (werkzeug, the build's precompressed `.br`/`.gz` files when
+  the browser accepts them), against the peer page from a plain static server (no compression);
 - production-like: a static server (HTTP/1.1 keep-alive) that sends precompressed `.gz` files
-  (gzip -9, made here from a copy of the built site) with Cache-Control headers, for both pages.
+  (gzip -9, made here from a copy of the built site) with Cache-Control headers, for both pages;
+- nginx with the README's production configuration (`NGINX_SITE`: gzip_static, brotli_static,
+  Cache-Control by name), both pages precompressed as `formkit build` does; when /usr/sbin/nginx
+  and its brotli_static module are installed (Debian: nginx, libnginx-mod-http-brotli-static).
 
 Prints the medians of --runs loads side by side with the ratios and the issue's targets (at most a
 third of the peer's bytes, at most half its time to the first field).
@@ -248,6 +251,50 @@ def start_static(folder: Path) -> tuple[multiprocessing.Process, str]:
     return process, f"http://127.0.0.1:{port}"
 
 
+# The README's production configuration ("Production configuration"), as a whole nginx.conf around it.
+NGINX_SITE = r"""
+    gzip_static on;
+    brotli_static on;
+    gzip_vary on;
+    location / {
+        add_header Cache-Control "no-cache" always;
+        add_header X-Content-Type-Options nosniff always;
+        try_files $uri $uri/ =404;
+    }
+    location ~ "\.[0-9a-f]{8,}\.(min\.)?(css|js)$" {
+        add_header Cache-Control "public, max-age=31536000, immutable" always;
+        add_header X-Content-Type-Options nosniff always;
+    }
+"""
+NGINX = Path("/usr/sbin/nginx")
+BROTLI_MODULE = Path("/usr/share/nginx/modules/ngx_http_brotli_static_module.so")
+
+
+def start_nginx(work: Path, roots: dict[str, Path]) -> tuple[subprocess.Popen, dict[str, str]] | None:
+    """Start nginx serving each root on a port of its own with NGINX_SITE; return it and the addresses."""
+    if not (NGINX.exists() and BROTLI_MODULE.exists()):
+        return None
+    ports = {name: free_port() for name in roots}
+    servers = "".join(
+        f"  server {{\n    listen 127.0.0.1:{ports[name]};\n    root {root};\n{NGINX_SITE}  }}\n"
+        for name, root in roots.items()
+    )
+    folder = work / "nginx"
+    folder.mkdir()
+    config = folder / "nginx.conf"
+    config.write_text(
+        f"load_module {BROTLI_MODULE};\ndaemon off;\nworker_processes 1;\npid {folder / 'nginx.pid'};\n"
+        f"error_log {folder / 'error.log'};\nevents {{}}\nhttp {{\n  include /etc/nginx/mime.types;\n"
+        f"  access_log off;\n  sendfile on;\n  tcp_nodelay on;\n  client_body_temp_path {folder};\n"
+        f"  proxy_temp_path {folder};\n  fastcgi_temp_path {folder};\n  uwsgi_temp_path {folder};\n"
+        f"  scgi_temp_path {folder};\n{servers}}}\n"
+    )
+    process = subprocess.Popen([str(NGINX), "-c", str(config), "-e", str(folder / "error.log")])
+    for port in ports.values():
+        wait_for_port(port, process)
+    return process, {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+
+
 def start_formkit_serve(project: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("FORMKIT_")} | {"NO_MKDOCS_2_WARNING": "1"}
@@ -285,7 +332,9 @@ def load_once(browser, url: str, selector: str) -> dict:
         page.wait_for_timeout(1000)  # what the page fetches just after loading is part of its weight
         weighed = [request for request in finished if LIVE_RELOAD not in request.url]
         sizes = [request.sizes() for request in weighed]
+        encodings = {(request.response().headers.get("content-encoding") or "identity") for request in weighed}
         return {
+            "encodings": ", ".join(sorted(encodings)),
             "bytes": sum(size["responseBodySize"] + size["responseHeadersSize"] for size in sizes),
             "requests": len(weighed),
             "field_ms": max(timings["field"]["ms"], timings["paint"] or 0.0),
@@ -300,7 +349,8 @@ def load_once(browser, url: str, selector: str) -> dict:
 def measure(browser, url: str, selector: str, runs: int) -> dict:
     load_once(browser, url, selector)  # the servers' first answer (imports, disk) is not the page's
     loads = [load_once(browser, url, selector) for _ in range(runs)]
-    return {key: statistics.median(load[key] for load in loads) for key in loads[0]}
+    medians = {key: statistics.median(load[key] for load in loads) for key in loads[0] if key != "encodings"}
+    return {**medians, "encodings": loads[-1]["encodings"]}
 
 
 def main() -> int:
@@ -329,6 +379,17 @@ def main() -> int:
             ("formkit serve / plain static", serve_url + FORM_PAGE, plain_peer_url + "/"),
             ("precompressed static", kit_gz_url + FORM_PAGE, peer_gz_url + "/"),
         ]
+        from handler.compress import precompress
+
+        peer_nginx = work / "peer-nginx"
+        shutil.copytree(peer, peer_nginx)
+        precompress(peer_nginx)  # .br and .gz, as `formkit build` writes them for the kit
+        nginx = start_nginx(work, {"kit": project / "public", "peer": peer_nginx})
+        if nginx is not None:
+            started.append(nginx[0])
+            pairs.append(("nginx, README's configuration", nginx[1]["kit"] + FORM_PAGE, nginx[1]["peer"] + "/"))
+        else:
+            print("nginx with brotli_static is not installed: its serving is left out", flush=True)
         results = []
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
@@ -358,6 +419,7 @@ def main() -> int:
                 f"{shape.format(other[key]):>11} {ratio:8.2f}x   {target}"
             )
         print(f"{'':30} the kit's first field is {kit['field_top']:.0f} px from the top (viewport 800 px)")
+        print(f"{'':30} content encodings: the kit {kit['encodings']}; the peer {other['encodings']}")
     shutil.rmtree(work, ignore_errors=True)
     return 0
 
