@@ -262,6 +262,7 @@ def static_page(path: str):
     response = send_from_directory(public, sent.relative_to(public).as_posix(), mimetype=_mimetype(path))
     if encoding:
         response.headers["Content-Encoding"] = encoding
+        response.headers.pop("Content-Disposition", None)  # would name the .br file
     response.headers["Vary"] = "Accept-Encoding"
     response.headers["Cache-Control"] = compress.cache_control(path)
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -70,6 +70,7 @@ def test_serve_sends_the_precompressed_copy_the_browser_accepts(served, site, ac
     assert response.headers.get("Content-Encoding") == encoding
     assert response.headers["Vary"] == "Accept-Encoding"
     assert response.mimetype == "text/html"
+    assert encoding is None or "Content-Disposition" not in response.headers  # it would name the .br file
     opened = {"br": brotli.decompress, "gzip": gzip.decompress, None: lambda data: data}[encoding]
     assert opened(response.data) == original
 
