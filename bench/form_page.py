@@ -281,6 +281,7 @@ def start_nginx(work: Path, roots: dict[str, Path]) -> tuple[subprocess.Popen, d
     )
     folder = work / "nginx"
     folder.mkdir()
+    work.chmod(0o755)  # nginx's workers (www-data when started as root) must reach the sites in the temp folder
     config = folder / "nginx.conf"
     config.write_text(
         f"load_module {BROTLI_MODULE};\ndaemon off;\nworker_processes 1;\npid {folder / 'nginx.pid'};\n"
