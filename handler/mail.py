@@ -31,7 +31,7 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.policy import Compat32
 from email.utils import format_datetime, formataddr, getaddresses
-from functools import cache
+from functools import cache, lru_cache
 from io import BytesIO
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -390,6 +390,16 @@ def _ics_fold(line: str, limit: int = 75) -> str:
     """Fold a content line into lines of fewer than `limit` octets, never inside a character or an escape."""
     if len(line.encode("utf-8")) < limit:
         return line
+    if line.isascii():  # a character is an octet: cut every limit - 1 characters
+        folded, start = [], 0
+        while len(line) - start >= limit:
+            end = start + limit - 1
+            if line[end - 1] in "\\^":  # keep a backslash with what it escapes
+                end -= 1
+            folded.append(line[start:end])
+            start = end
+        folded.append(line[start:])
+        return "\r\n ".join(folded)
     folded, current, size = [], [], 0
     for char in line:
         octets = len(char.encode("utf-8"))
@@ -503,8 +513,18 @@ def _encoded_words(text: str, name: str = "Subject") -> _Folded:
     return _Folded("\n ".join(f"=?utf-8?q?{word}?=" for word in words))
 
 
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+")
+
+
 def _addresses(values: list[str]) -> str:
     """Join addresses for a header; names with å, ä, ö are encoded, and no value can break the line."""
+    if all(_PLAIN_ADDRESS.fullmatch(value) for value in values):  # nothing to parse or encode: as they are
+        return ", ".join(values)
+    return _named_addresses(tuple(values))
+
+
+@lru_cache(maxsize=64)  # mostly the sender, the same in every message
+def _named_addresses(values: tuple[str, ...]) -> str:
     return ", ".join(formataddr(pair, "utf-8") for pair in getaddresses([_one_line(v) for v in values]) if pair[1])
 
 
