@@ -23,6 +23,7 @@ from . import describe
 
 log = logging.getLogger("formkit.outbox")
 AT_EXIT = 10.0  # seconds a process that ends waits for what it handed over
+IDLE = 30.0  # seconds without work after which the thread ends
 
 
 class Courier:
@@ -38,39 +39,54 @@ class Courier:
 
     def hand_off(self, names: list[str], done: Callable[[str], object] | None = None) -> None:
         """Deliver `names` (held by this process) soon; `done("sent" | "queued")` says how the attempt went."""
-        self._running()
-        self._jobs.put((names, done))
+        with self._lock:  # the thread is running when the job is in its queue, never gone in between
+            if self._pid != os.getpid():  # first use, idle for a while, or a forked child (gunicorn)
+                self._pid = os.getpid()
+                self._jobs = queue.Queue()
+                threading.Thread(target=self._run, name="formkit-courier", daemon=True).start()
+            self._jobs.put((names, done))
 
     def flush(self, timeout: float = AT_EXIT) -> bool:
         """Wait until everything handed over was tried (at most `timeout` seconds); True when it was."""
         finished = threading.Event()
-        if self._pid != os.getpid():
-            return True  # nothing was handed over in this process
-        self._jobs.put(((), lambda _: finished.set()))
-        return finished.wait(timeout)
-
-    def _running(self) -> None:
         with self._lock:
-            if self._pid != os.getpid():  # first use, or a forked child (gunicorn): a thread of this process
-                self._pid = os.getpid()
-                self._jobs = queue.Queue()
-                threading.Thread(target=self._run, name="formkit-courier", daemon=True).start()
+            if self._pid != os.getpid():
+                return True  # nothing waits in this process
+            self._jobs.put(((), lambda _: finished.set()))
+        return finished.wait(timeout)
 
     def _run(self) -> None:
         from ..transport import Transport
 
         while True:
-            jobs = [self._jobs.get()]
+            try:
+                jobs = [self._jobs.get(timeout=IDLE)]
+            except queue.Empty:
+                with self._lock:
+                    if self._jobs.empty():  # nothing came: the thread ends, the next hand-off starts another
+                        self._pid = -1
+                        return
+                continue
             while not self._jobs.empty():  # everything handed over meanwhile goes over one connection
                 jobs.append(self._jobs.get_nowait())
-            with Transport(self.smtp) as transport:
+            transport = Transport(self.smtp)
+            try:
                 for names, done in jobs:
-                    outcome = deliver_held(self.outbox, names, transport.send)
+                    outcome = "queued"
+                    try:
+                        outcome = deliver_held(self.outbox, names, transport.send)
+                    except Exception as error:  # whatever happens, the thread goes on: the worker retries
+                        log.error("courier round failed error=%s", describe(error))
                     if done is not None:
                         try:
                             done(outcome)
                         except Exception:  # a caller's callback must not stop the courier
                             log.exception("courier callback failed")
+            finally:
+                try:
+                    transport.close()
+                except Exception as error:  # a connection that will not close is gone anyway
+                    log.warning("courier could not close the connection error=%s", describe(error))
 
 
 def deliver_held(outbox, names, send) -> str:
