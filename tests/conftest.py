@@ -24,6 +24,7 @@ SLOW_MODULES = {
     "test_cluster",
     "test_check_fuzz",
     "test_round_trip",
+    "test_conditions_round_trip",
 }
 
 

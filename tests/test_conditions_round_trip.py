@@ -1,0 +1,100 @@
+"""Round trip of conditional questions: hypothesis builds forms with `if`/`then`/`else` and `dependentSchemas`, and
+valid answers for them (hypothesis-jsonschema); each answer set is posted as JSON and form-encoded, and every
+value in it is in the DOCX (`tests/corpus.py` posts and reads back, as for the public corpus)."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import pytest
+from corpus import Mailer, Offered, _post
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis_jsonschema import from_schema
+
+from handler.app import create_app
+from handler.render import render_form
+
+FORM_ID = "villkor"
+TEXT = "^[A-Za-zÅÄÖåäö][A-Za-zÅÄÖåäö ]{0,12}[A-Za-zÅÄÖåäö]$"  # no digits: ten of them could be a personnummer
+WORDS = ["Solna", "Nacka", "Täby", "Ekerö"]
+leaf = st.one_of(
+    st.just({"type": "string", "pattern": TEXT}),
+    st.just({"type": "integer", "minimum": 0, "maximum": 500}),
+    st.just({"type": "boolean"}),
+    st.lists(st.sampled_from(WORDS), min_size=2, max_size=3, unique=True).map(
+        lambda values: {"type": "string", "enum": values}
+    ),
+)
+
+
+def titled(properties: dict) -> dict:
+    return {name: {"title": name.capitalize(), **schema} for name, schema in properties.items()}
+
+
+@st.composite
+def conditional_forms(draw) -> dict:
+    """Return a form whose questions depend on a choice (then, else) and on a text being answered."""
+    values = draw(st.lists(st.sampled_from(WORDS), min_size=2, max_size=3, unique=True))
+    then = draw(st.dictionaries(st.sampled_from(["alfa", "beta"]), leaf, min_size=1, max_size=2))
+    schema = {
+        "title": "Villkor",
+        "type": "object",
+        "unevaluatedProperties": False,
+        "required": ["val"],
+        "properties": {
+            "val": {"type": "string", "title": "Val", "enum": values},
+            "ovrigt": {"type": "string", "title": "Övrigt", "pattern": TEXT},
+        },
+        "if": {"properties": {"val": {"const": values[0]}}},
+        "then": {"properties": titled(then), "required": draw(st.lists(st.sampled_from(list(then)), unique=True))},
+    }
+    if draw(st.booleans()):
+        schema["else"] = {"properties": titled({"gamma": draw(leaf)})}
+    if draw(st.booleans()):
+        detail = {"properties": titled({"detalj": {"type": "string", "pattern": TEXT}}), "required": ["detalj"]}
+        schema["dependentSchemas"] = {"ovrigt": detail}
+    return schema
+
+
+@pytest.fixture(scope="module")
+def mailer():
+    with Mailer() as running:
+        yield running
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture],
+)
+@given(schema=conditional_forms(), data=st.data())
+def test_every_value_of_valid_answers_to_a_conditional_form_is_in_the_document(mailer, schema, data):
+    answers = data.draw(from_schema(schema), label="answers")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "schema"
+        folder.mkdir()
+        (folder / f"{FORM_ID}.json").write_text(json.dumps(schema, ensure_ascii=False), encoding="utf-8")
+        app = create_app(
+            {
+                "TESTING": True,
+                "SCHEMA_DIR": str(folder),
+                "OUTBOX_DIR": f"{tmp}/outbox",
+                "MAIL_DIR": f"{tmp}/mail",
+                "SMTP_HOST": "127.0.0.1",
+                "SMTP_PORT": mailer.port,
+                "DEFAULT_TO": "kansliet@example.se",
+                "DATABASE_URL": f"sqlite:///{tmp}/formkit.db",
+                "RATELIMIT": "",
+            }
+        )
+        form = app.extensions["formkit.forms"][FORM_ID]
+        offered = Offered.read(render_form(form, f"/api/forms/{FORM_ID}"))
+        client = app.test_client()
+
+        outcomes = {way: _post(client, FORM_ID, schema, answers, way, offered, mailer) for way in ("json", "form")}
+
+    assert outcomes == {"json": None, "form": None}, json.dumps(answers, ensure_ascii=False)
