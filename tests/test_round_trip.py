@@ -2,7 +2,8 @@
 (hypothesis-jsonschema); each answer set is posted as JSON and form-encoded, and every value is in the DOCX.
 
 The constructs: text (with a pattern), e-mail, date, integers and numbers with bounds, yes/no, choices
-(`enum`, `oneOf` with `const` and `title`), sets of choices, sections and repeated groups, nested.
+(`enum`, `oneOf` with `const` and `title`), sets of choices, lists of values, tuples (`prefixItems` and
+draft-07's `"items": [...]`), sections and repeated groups, nested.
 `tests/corpus.py` posts and reads back, as it does for the public corpus.
 """
 
@@ -45,6 +46,20 @@ leaf = st.one_of(
     choices.map(lambda values: {"type": "string", "enum": values}),
     choices.map(lambda values: {"type": "string", "oneOf": [{"const": v.lower(), "title": v} for v in values]}),
     choices.map(lambda values: {"type": "array", "uniqueItems": True, "items": {"type": "string", "enum": values}}),
+    # Lists of values (three rows without JavaScript, so at most three) and a tuple, in both spellings.
+    st.just({"type": "array", "maxItems": 3, "items": {"type": "string", "pattern": TEXT}}),
+    st.just({"type": "array", "maxItems": 3, "uniqueItems": True, "items": {"type": "string", "format": "date"}}),
+    st.just({"type": "array", "maxItems": 3, "items": {"type": "integer", "minimum": 0, "maximum": 500}}),
+    st.just(
+        {"type": "array", "prefixItems": [{"type": "string", "pattern": TEXT}, {"type": "integer"}], "items": False}
+    ),
+    st.just(
+        {
+            "type": "array",
+            "items": [{"type": "number", "minimum": -90, "maximum": 90}, {"type": "string", "format": "email"}],
+            "additionalItems": False,  # the form shows no place for more, and refuses them (README)
+        }
+    ),
 )
 
 
