@@ -492,7 +492,7 @@
         var field = w.getAttribute("data-formkit-field");
         w.setAttribute("data-formkit-field", values ? renamed(field) : field.replace(oldName, newName));
       });
-      ["id", "for", "aria-describedby", "href"].forEach(function (attribute) {
+      ["id", "for", "aria-describedby", "aria-controls", "href"].forEach(function (attribute) {
         $(row, "[" + attribute + "]").forEach(function (e) {
           var text = e.getAttribute(attribute);
           // Whole ids only: "f-list-1" is not the start of "f-list-10".

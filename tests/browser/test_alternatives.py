@@ -27,8 +27,9 @@ PAGE = "/kontaktval/"
 def project(tmp_path_factory) -> Path:
     """A copy of the project with the alternatives form and its page added, built once."""
     root = copy_project(tmp_path_factory.mktemp("project"))
-    shutil.copy(FIXTURE / "schema" / "kontaktval.json", root / "schema")
-    shutil.copy(FIXTURE / "docs" / "kontaktval.md", root / "docs")
+    for name in ("kontaktval", "kontaktlista"):
+        shutil.copy(FIXTURE / "schema" / f"{name}.json", root / "schema")
+        shutil.copy(FIXTURE / "docs" / f"{name}.md", root / "docs")
     build(root)
     return root
 
@@ -143,3 +144,52 @@ def test_without_javascript_every_alternative_is_shown_and_only_the_chosen_one_k
     assert "inte en adress" not in text and "fel" not in text.split()
     inspector.close()
     context.close()
+
+
+def test_a_draft_keeps_the_choice_and_shows_its_questions_after_a_reload(page: Page, server):
+    page.on("dialog", lambda dialog: dialog.accept())  # "leave the changed form?" on reload
+    page.goto(server.url + PAGE)
+    page.locator("#f-_alternativ-2").check()
+    page.get_by_label("Telefonnummer").fill("08-123 456 78")
+    page.get_by_role("group", name="Identifiering").get_by_label("Med kod").check()
+    page.wait_for_function("Object.keys(sessionStorage).some(k => k.startsWith('formkit:draft:kontaktval'))")
+
+    page.reload()
+
+    expect(page.locator("#f-_alternativ-2")).to_be_checked()
+    expect(page.get_by_label("Telefonnummer")).to_have_value("08-123 456 78")
+    expect(panel(page, "f-_alternativ-2")).to_be_visible()
+    expect(panel(page, "f-_alternativ-1")).to_be_hidden()
+    expect(panel(page, "f-identifiering-_alternativ-2")).to_be_visible()
+    expect(page.get_by_label("E-postadress")).to_be_disabled()
+    audit(page, "alternatives: a draft restored")
+
+
+def test_each_row_chooses_its_own_alternative_and_sends_only_its_fields(page: Page, server, smtp_server):
+    page.goto(server.url + "/kontaktlista/")
+    first = page.get_by_role("group", name="Kontakt 1")
+    first.get_by_label("Namn").fill("Eva Ek")
+    first.get_by_label("Via telefon").check()
+    first.get_by_label("Telefon", exact=True).fill("08-123 456 78")
+    page.get_by_role("button", name="Lägg till kontakt").click()
+
+    second = page.get_by_role("group", name="Kontakt 2")
+    expect(second.get_by_label("Via e-post")).not_to_be_checked()
+    expect(panel(page, "f-kontakter-1-_alternativ-1")).to_be_hidden()
+    expect(panel(page, "f-kontakter-1-_alternativ-2")).to_be_hidden()
+    second.get_by_label("Namn").fill("Bo Berg")
+    second.get_by_label("Via e-post").check()
+    expect(panel(page, "f-kontakter-1-_alternativ-1")).to_be_visible()
+    expect(panel(page, "f-kontakter-0-_alternativ-2")).to_be_visible()  # the first row keeps its own choice
+    assert second.get_by_label("Via e-post").get_attribute("aria-controls") == "f-kontakter-1-_alternativ-1-fields"
+    audit(page, "alternatives in rows: each row switched")
+    second.get_by_label("E-post", exact=True).fill("bo@solna.se")
+
+    with page.expect_request(lambda r: r.method == "POST") as posted:
+        page.get_by_role("button", name="Fortsätt").click()
+    sent = posted.value.post_data
+    assert "kontakter.0.epost" not in sent and "kontakter.1.telefon" not in sent
+    page.get_by_role("button", name="Skicka", exact=True).click()
+    expect(page.locator("[data-formkit-reference]")).to_be_visible()
+    text = docx_text(attachment(smtp_server.inbox.wait_for(1)[0])[1])
+    assert "Via telefon" in text and "08-123 456 78" in text and "Via e-post" in text and "bo@solna.se" in text
