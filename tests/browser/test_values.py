@@ -190,3 +190,21 @@ def test_values_are_checked_then_sent_and_arrive_in_the_docx_in_the_forms_order(
     positions = [text.index(f"\n{value}\n") for value in shown]
     assert positions == sorted(positions), text
     context.close()
+
+
+def test_a_draft_brings_back_every_row_of_values_after_a_reload(page, server):
+    page.goto(server.url + "/listor/")
+    page.get_by_label("E-postadress 1", exact=True).fill("anna@solna.se")
+    for number, value in ((2, "bo@taby.se"), (3, "cecilia@danderyd.se")):
+        addresses(page).get_by_role("button", name="Lägg till e-postadress").click()
+        page.get_by_label(f"E-postadress {number}", exact=True).fill(value)
+    page.get_by_label("Longitud").fill("18.0686")
+    page.wait_for_timeout(400)  # the draft is saved 300 ms after typing stops
+
+    page.reload()
+
+    expect(page.get_by_label(re.compile(r"^E-postadress \d$"))).to_have_count(3)
+    expect(page.get_by_label("E-postadress 3", exact=True)).to_have_value("cecilia@danderyd.se")
+    expect(page.get_by_label("E-postadress 3", exact=True)).to_have_attribute("name", "adresser.2")
+    expect(page.get_by_label("Longitud")).to_have_value("18.0686")
+    expect(addresses(page).get_by_role("button", name="Ta bort e-postadress 3", exact=True)).to_have_count(1)
