@@ -329,6 +329,14 @@ class FieldReader:
                 '"type": "null" kan inte fyllas i. '
                 'Använd "string", "integer", "number", "boolean", "object" eller "array".',
             )
+        for keyword in ("allOf", "not") if not node.kind.is_container else ():
+            if keyword in schema:  # the server would check it, the page could not show it: two verdicts
+                self.problem(
+                    pointer + (keyword,),
+                    f'"{keyword}" på en fråga kan inte visas eller kontrolleras i formuläret, så webbläsaren och '
+                    'servern skulle bedöma svaren olika. Skriv kraven direkt i fältet (till exempel "type" och '
+                    f'"minimum") eller ta bort "{keyword}".',
+                )
         if widget in ("radio", "select") and not node.choices:
             self.problem(
                 pointer + ("x-widget",),

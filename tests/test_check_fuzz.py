@@ -145,3 +145,22 @@ def test_any_schema_is_refused_with_problems_that_name_the_file_and_line_or_beco
             validate(form, clean({}))
         except FormkitError:
             pass  # refusing an empty answer (a required question) is a verdict, not a crash
+
+
+def test_a_keyword_a_question_cannot_show_is_refused_naming_the_file_line_field_and_keyword():
+    schema = {
+        "title": "Prov",
+        "type": "object",
+        "properties": {
+            "antal": {"title": "Antal", "type": "integer", "not": {"const": 3}},
+            "num": {"title": "Num", "allOf": [{"type": "integer"}, {"minimum": 0}]},
+        },
+    }
+
+    path, form, problems = checked(schema)
+
+    assert form is None
+    assert [str(p).split(" kan inte")[0] for p in problems] == [
+        f'{path}:8: fältet "antal": "not" på en fråga',
+        f'{path}:14: fältet "num": "allOf" på en fråga',
+    ]
