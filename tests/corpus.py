@@ -519,9 +519,13 @@ def form_pairs(schema: dict, answers, offered: Offered, where: tuple = (), root:
     elif isinstance(answers, list):
         item_subs = _alternatives(root, Example(root).resolve(_item(root, subs, 0)))
         item_choices = _choice_values(root, item_subs)
-        if item_choices is not None:  # checkboxes: the same name once per ticked choice
-            for value in answers:
-                yield name, _offered_value(offered, name, item_choices, value)
+        if item_choices is not None:  # checkboxes (one name per ticked choice), or rows that each hold one
+            rows = f"{name}.0" in offered.names
+            for index, value in enumerate(answers):
+                yield (
+                    (f"{name}.{index}" if rows else name),
+                    _offered_value(offered, f"{name}.0" if rows else name, item_choices, value),
+                )
         elif any(sub.get("format") == "data-url" for sub in item_subs):  # files: one input, once per file
             for value in answers:
                 yield name, value
