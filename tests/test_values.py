@@ -300,8 +300,13 @@ CASES = [
 ]
 
 
-def as_pairs(data: dict) -> list[tuple[str, str]]:
-    return [(f"{name}.{index}", str(value)) for name, values in data.items() for index, value in enumerate(values)]
+def as_pairs(data, name: str = "") -> list[tuple[str, str]]:
+    """Return the (name, value) pairs a browser posts for `data`: rows and positions numbered from 0."""
+    if isinstance(data, dict):
+        return [pair for key, value in data.items() for pair in as_pairs(value, f"{name}.{key}" if name else key)]
+    if isinstance(data, list):
+        return [pair for index, value in enumerate(data) for pair in as_pairs(value, f"{name}.{index}")]
+    return [(name, str(data))]
 
 
 @pytest.mark.parametrize(("data", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
@@ -329,6 +334,7 @@ ANSWERS = {
     "amnen": ["Samverkan", "Elevhälsa"],
     "plats": [59.3293, 18.0686],
     "rum": ["Sal A", 4],
+    "grupper": [{"namn": "Elevhälsan", "telefon": ["08-123 45", "08-678 90"]}],
 }
 
 
@@ -348,8 +354,10 @@ def test_every_value_arrives_in_the_docx_in_the_forms_order(client, smtp_server)
         "Ämnen",
         "Mötesplatsens läge",
         "Rum",
+        "Arbetsgrupper",
     ]
     assert [["E-postadress"], ["anna@solna.se"], ["bo@taby.se"]] in tables
+    assert [["Gruppens namn", "Gruppens telefonnummer"], ["Elevhälsan", "08-123 45, 08-678 90"]] in tables
     assert [["Mötesdag"], ["2027-01-15"], ["2027-03-02"]] in tables
     assert [["Antal"], ["12"], ["30"]] in tables
     assert [["Ämne"], ["Samverkan"], ["Elevhälsa"]] in tables
@@ -387,4 +395,11 @@ def test_the_check_page_lists_each_value_with_its_row_and_where_to_change_it(for
         "Ämnen",
         "Mötesplatsens läge",
         "Rum",
+        "Arbetsgrupper",
+        "Arbetsgrupp 1",
+        "Gruppens telefonnummer",
+    ]
+    assert [(a.label, a.value, a.target) for a in by_title["Gruppens telefonnummer"].answers] == [
+        ("Telefonnummer 1", "08-123 45", "f-grupper-0-telefon-0"),
+        ("Telefonnummer 2", "08-678 90", "f-grupper-0-telefon-1"),
     ]

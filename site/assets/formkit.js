@@ -148,7 +148,7 @@
 
   function rowOf(element) { return element.closest("[data-formkit-row]"); }
   /* What names a row: a row of fields has its legend ("Verksamhet 2"), a row of one value its label ("E-postadress 2"). */
-  function rowTitle(row) { return row.querySelector("[data-formkit-row-title]") || row.querySelector("legend"); }
+  function rowTitle(row) { return row.querySelector(":scope > legend") || row.querySelector("[data-formkit-row-title]"); }
   /* A list of values (data-formkit-values): one input per row, counted and compared as the server does. */
   function valuesOf(list) {
     return $(list, ":scope > [data-formkit-row] [data-formkit-field]").map(valueOf).filter(function (v) { return v !== ""; });
@@ -417,8 +417,7 @@
     for (var i = rows.length - 1; i >= keep; i--) {
       if (rowIsBlank(rows[i]) && !rows[i].querySelector("[aria-invalid]")) { rows[i].remove(); } else { break; }
     }
-    this.template = this.template || {};
-    this.template[list.id] = rows[0].cloneNode(true);
+    list.formkitTemplate = rows[0].cloneNode(true); // on the list itself: a list inside a row changes its id
     var add = document.createElement("button");
     add.type = "button";
     add.className = "md-button formkit-add";
@@ -433,7 +432,8 @@
   Form.prototype.addRow = function (list, quietly) {
     var rows = $(list, ":scope > [data-formkit-row]");
     if (rows.length >= Number(list.getAttribute("data-max"))) return;
-    var row = this.template[list.id].cloneNode(true);
+    var self = this;
+    var row = list.formkitTemplate.cloneNode(true);
     $(row, "input, select, textarea").forEach(function (c) {
       if (c.type === "radio" || c.type === "checkbox") c.checked = false; else c.value = "";
       c.removeAttribute("aria-invalid");
@@ -443,6 +443,8 @@
     $(row, ".formkit-remove").forEach(function (b) { b.remove(); });
     list.insertBefore(row, list.formkitAdd);
     this.renumber(list);
+    // A list inside the new row (a list of values in a repeated group) gets its own buttons.
+    $(row, "[data-formkit-list]").forEach(function (inner) { if (!inner.formkitAdd) self.enhanceList(inner); });
     this.applyConditions(true);
     this.showChosenAlternatives();
     if (quietly) return;
@@ -487,24 +489,32 @@
       if (!values) row.id = baseId + "-" + index; // a row of one value has no id: its input has it
       var title = rowTitle(row);
       title.textContent = title.textContent.replace(/\d+$/, String(index + 1));
-      $(row, "[name]").forEach(function (c) { c.name = values ? renamed(c.name) : c.name.replace(oldName, newName); });
-      $(row, "[data-formkit-field]").forEach(function (w) {
-        var field = w.getAttribute("data-formkit-field");
-        w.setAttribute("data-formkit-field", values ? renamed(field) : field.replace(oldName, newName));
-      });
-      ["id", "for", "aria-describedby", "aria-controls", "href"].forEach(function (attribute) {
-        $(row, "[" + attribute + "]").forEach(function (e) {
-          var text = e.getAttribute(attribute);
-          // Whole ids only: "f-list-1" is not the start of "f-list-10".
-          if (values) text = text.split(" ").map(function (id) {
-            var hash = id.charAt(0) === "#" ? "#" : "";
-            id = id.slice(hash.length);
-            return hash + (id === oldId || id.indexOf(oldId + "-") === 0 ? newId + id.slice(oldId.length) : id);
-          }).join(" ");
-          else text = text.split(oldId).join(newId);
-          e.setAttribute(attribute, text);
+      function rename(scope) {
+        $(scope, "[name]").forEach(function (c) { c.name = values ? renamed(c.name) : c.name.replace(oldName, newName); });
+        $(scope, "[data-formkit-field]").forEach(function (w) {
+          var field = w.getAttribute("data-formkit-field");
+          w.setAttribute("data-formkit-field", values ? renamed(field) : field.replace(oldName, newName));
         });
-      });
+        $(scope, "[data-formkit-list]").forEach(function (inner) { // a list inside the row: its rows are named after it
+          inner.setAttribute("data-formkit-list", inner.getAttribute("data-formkit-list").replace(oldName, newName));
+        });
+        ["id", "for", "aria-describedby", "aria-controls", "href"].forEach(function (attribute) {
+          $(scope, "[" + attribute + "]").forEach(function (e) {
+            var text = e.getAttribute(attribute);
+            // Whole ids only: "f-list-1" is not the start of "f-list-10".
+            if (values) text = text.split(" ").map(function (id) {
+              var hash = id.charAt(0) === "#" ? "#" : "";
+              id = id.slice(hash.length);
+              return hash + (id === oldId || id.indexOf(oldId + "-") === 0 ? newId + id.slice(oldId.length) : id);
+            }).join(" ");
+            else text = text.split(oldId).join(newId);
+            e.setAttribute(attribute, text);
+          });
+        });
+      }
+      rename(row);
+      // A list inside the row keeps a blank row to copy: it is named after the row too.
+      $(row, "[data-formkit-list]").forEach(function (inner) { if (inner.formkitTemplate) rename(inner.formkitTemplate); });
       var remove = row.querySelector(":scope > .formkit-remove");
       if (rows.length > min) {
         if (!remove) {
@@ -899,7 +909,13 @@
   /* Put answers into the form: enough rows first, then every value; fields not named are emptied. */
   Form.prototype.fill = function (pairs) {
     var self = this;
-    $(this.container, "[data-formkit-list]").forEach(function (list) {
+    var done = [];
+    // Outer lists first; rows they add may hold lists of their own, so the lists are looked up again each time.
+    for (var list; (list = $(this.container, "[data-formkit-list]").filter(function (l) { return done.indexOf(l) < 0; })[0]);) {
+      done.push(list);
+      fillRows(list);
+    }
+    function fillRows(list) {
       var base = list.getAttribute("data-formkit-list") + ".";
       var needed = Math.max(Number(list.getAttribute("data-min")) || 0, 1);
       pairs.forEach(function (pair) {
@@ -907,10 +923,10 @@
         if (index >= 0) needed = Math.max(needed, index + 1);
       });
       var rows = $(list, ":scope > [data-formkit-row]");
-      for (var n = rows.length; n < needed && self.template && self.template[list.id]; n++) self.addRow(list, true);
+      for (var n = rows.length; n < needed && list.formkitTemplate; n++) self.addRow(list, true);
       for (var r = rows.length - 1; r >= needed; r--) rows[r].remove();
       self.renumber(list);
-    });
+    }
     var values = {};
     pairs.forEach(function (pair) { (values[pair[0]] = values[pair[0]] || []).push(pair[1]); });
     $(this.form, "input, select, textarea").forEach(function (control) {

@@ -208,3 +208,31 @@ def test_a_draft_brings_back_every_row_of_values_after_a_reload(page, server):
     expect(page.get_by_label("E-postadress 3", exact=True)).to_have_attribute("name", "adresser.2")
     expect(page.get_by_label("Longitud")).to_have_value("18.0686")
     expect(addresses(page).get_by_role("button", name="Ta bort e-postadress 3", exact=True)).to_have_count(1)
+
+
+def test_a_list_of_values_inside_a_repeated_group_gets_its_own_buttons_in_every_row(page, server):
+    page.goto(server.url + "/listor/")
+    groups = page.get_by_role("group", name="Arbetsgrupper")
+    groups.get_by_role("button", name="Lägg till arbetsgrupp", exact=True).click()
+    second = page.get_by_role("group", name="Arbetsgrupp 2", exact=True)
+    expect(second.get_by_label(re.compile(r"^Gruppens namn"))).to_be_focused()
+    page.keyboard.type("Elevhälsan")
+
+    phones = second.get_by_role("group", name="Gruppens telefonnummer")
+    phones.get_by_role("button", name="Lägg till telefonnummer", exact=True).focus()
+    page.keyboard.press("Enter")
+    expect(phones.get_by_label("Telefonnummer 2", exact=True)).to_be_focused()
+    expect(page.locator("[data-formkit-status]")).to_have_text("Telefonnummer 2 har lagts till.")
+    page.keyboard.type("08-678 90")
+    expect(phones.get_by_label("Telefonnummer 2", exact=True)).to_have_attribute("name", "grupper.1.telefon.1")
+
+    # The first group removed: the second moves up, its list of values with it, and still adds rows.
+    page.get_by_role("button", name="Ta bort arbetsgrupp 1", exact=True).click()
+    first = page.get_by_role("group", name="Arbetsgrupp 1", exact=True)
+    expect(first.get_by_label(re.compile(r"^Gruppens namn"))).to_have_value("Elevhälsan")
+    moved = first.get_by_label("Telefonnummer 2", exact=True)
+    expect(moved).to_have_value("08-678 90")
+    expect(moved).to_have_attribute("name", "grupper.0.telefon.1")
+    first.get_by_role("button", name="Lägg till telefonnummer", exact=True).click()
+    expect(first.get_by_label("Telefonnummer 3", exact=True)).to_have_attribute("name", "grupper.0.telefon.2")
+    audit(page, "lists of values: inside a repeated group")
