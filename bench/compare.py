@@ -51,6 +51,7 @@ from support import valid_answers  # noqa: E402  (the same valid report the test
 BIN = Path(sys.executable).parent
 PATH = "/api/forms/bus-avvikelse"
 REFERENCE = re.compile(rb"BUS-\d{8}-[0-9A-Z]{4,12}")
+KIT_ID = re.compile(rb"^Message-ID:\s*<(BUS-\d{8}-[0-9A-Z]{4,12})\.", re.M | re.I)
 HANDLERS = ("kit", "plain")
 # The messages of one report: the kit's one per receiving unit (2 in the test answers), the copy and the
 # receipt; the plain handler's report and receipt.
@@ -66,9 +67,9 @@ class Sink:
 
     async def handle_DATA(self, server, session, envelope):
         head = envelope.content.split(b"\r\n\r\n", 1)[0]
-        found = REFERENCE.search(head)  # the kit's Message-ID, the plain handler's Subject
+        found = KIT_ID.search(head) or REFERENCE.search(head)  # the kit's Message-ID, the plain handler's Subject
         with self.lock:
-            self.arrived[found.group().decode() if found else ""] += 1
+            self.arrived[found.group(found.lastindex or 0).decode() if found else ""] += 1
         return "250 OK"
 
     def wait_for(self, references: list[str], timeout: float, messages: int = 2) -> int:
