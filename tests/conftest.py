@@ -25,6 +25,7 @@ SLOW_MODULES = {
     "test_check_fuzz",
     "test_round_trip",
     "test_conditions_round_trip",
+    "test_alternatives_round_trip",
 }
 
 
