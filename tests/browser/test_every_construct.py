@@ -2,10 +2,10 @@
 
 The form is tests/fixtures/every-construct/schema/alla-konstruktioner.json: text, e-mail, telephone, date,
 integer, textarea, choices, checkboxes, a yes/no box, lists of values, tuples (2020-12 and draft-07), files
-(one and several), a repeating group, name–value rows, alternatives and conditional questions. axe runs as
-loaded, with alternatives switched, conditional questions shown and hidden, files chosen, rows added and
-removed, with every error after "Fortsätt", on the check page and on the receipt; then the DOCX that arrives
-is read back for every answer.
+(one and several), a repeating group with a list in its rows, name–value rows, alternatives and conditional
+questions. axe runs as loaded, with alternatives switched, conditional questions shown and hidden, files
+chosen, rows added and removed, with every error after "Fortsätt", on the check page and on the receipt; then
+the DOCX that arrives is read back for every answer.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ TYPED = {
     "rum.0": "Sal A",
     "rum.1": "4",
     "vittnen.0.vittne_namn": "Bo Berg",
+    "vittnen.0.sprak.0": "Finska",
     "extra._extra.0.namn": "rumsnummer",
     "extra._extra.0.varde": "B412",
     "kontakt.mobil": "070-123 45 67",
