@@ -52,14 +52,16 @@ class Transport:
     def send(self, message: Message | bytes) -> None:
         """Send one message (or its bytes) over the open connection, opening it first if needed."""
         raw = message if isinstance(message, bytes) else message.as_bytes()
-        headers = BytesHeaderParser().parsebytes(raw)  # plain strings: only addresses and the id are needed
+        headers = BytesHeaderParser().parsebytes(_head(raw))  # plain strings: only addresses and the id are needed
         if not self.smtp.host:
             write_eml(raw, headers["Message-ID"], Path(self.smtp.mail_dir))
             return
         try:
             connection = self._connection or self._connect()
             # SMTP wants CRLF line ends; smtplib fixes them for text but sends bytes as they are.
-            connection.sendmail(parseaddr(headers["From"])[1], recipients(headers), re.sub(rb"\r?\n", b"\r\n", raw))
+            # (bytes.replace, as re.sub(rb"\r?\n", b"\r\n") does, in a tenth of its time: it was 1 ms a message)
+            crlf = raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+            connection.sendmail(parseaddr(headers["From"])[1], recipients(headers), crlf)
         except BaseException:
             self._drop()
             raise
@@ -100,3 +102,9 @@ def write_eml(raw: bytes, message_id: str | None, directory: Path) -> Path:
     # A temporary name of its own: the worker and a request may write the same message at once.
     write_private(folder / f".{name}.{os.getpid()}.{uuid.uuid4().hex}.tmp", folder / name, raw)
     return folder / name
+
+
+def _head(raw: bytes) -> bytes:
+    """Return the header block with the blank line that ends it (parsing the body too cost as much as sending)."""
+    ends = [at for at in (raw.find(b"\n\n"), raw.find(b"\r\n\r\n")) if at >= 0]
+    return raw[: min(ends) + 4] if ends else raw
