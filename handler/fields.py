@@ -7,6 +7,7 @@ default written once.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -35,6 +36,18 @@ SIMPLE_TYPES = ("string", "integer", "number")  # what one row of a list of valu
 CHOICE = "_alternativ"  # the name a choice between alternatives posts under; no field name starts with "_"
 CHOOSE = "Välj ett alternativ"
 ANSWER_CHOSEN = "Svara på frågorna under det alternativ du väljer."
+ANSWER = "svar"  # the name of the one question of a form whose root is not an object: svar=… or {"svar": …}
+LABEL_KEYS = ("title", "label", "name")  # an object choice without a title is labelled by its own member
+
+
+class _NotSet:
+    """The value of `Field.const` when the schema fixes no answer (a const may be null)."""
+
+    def __repr__(self) -> str:
+        return "NOT_SET"
+
+
+NOT_SET = _NotSet()
 
 
 class Kind(StrEnum):
@@ -47,6 +60,9 @@ class Kind(StrEnum):
     TEXTAREA = "textarea"
     EMAIL = "email"
     DATE = "date"
+    TIME = "time"
+    DATETIME = "date-time"
+    URL = "uri"
     INTEGER = "integer"
     NUMBER = "number"
     CHECKBOX = "checkbox"
@@ -56,6 +72,11 @@ class Kind(StrEnum):
     PAIRS = "pairs"  # name–value rows for the keys additionalProperties takes; `item` is one row (namn, varde)
     FILE = "file"  # a file input (contentMediaType / contentEncoding, or format data-url); `multiple` for an array
     ALTERNATIVES = "alternatives"  # a choice between groups of fields (oneOf/anyOf of objects); not an answer
+
+    @property
+    def is_choice(self) -> bool:
+        """Return whether fields of this kind answer with one or more of their choices."""
+        return self in (Kind.SELECT, Kind.RADIO, Kind.CHECKBOXES)
 
     @property
     def is_container(self) -> bool:
@@ -81,12 +102,16 @@ class Field:
     required: bool = False
     children: list[Field] = field(default_factory=list)
     item: Field | None = None  # a list's row: a group, or one value (an input) per row
-    choices: list[tuple[str, str]] = field(default_factory=list)  # (value, label)
+    choices: list[tuple[str, str]] = field(default_factory=list)  # (key, label): the key is what a form posts
+    choice_values: list = field(default_factory=list)  # the choices' own values, in the order of `choices`
     min_length: int | None = None
     max_length: int | None = None
     pattern: str = ""
     minimum: int | float | None = None
     maximum: int | float | None = None
+    exclusive_minimum: int | float | None = None
+    exclusive_maximum: int | float | None = None
+    multiple_of: int | float | None = None
     min_items: int = 0
     max_items: int = MAX_ROWS
     unique_items: bool = False  # uniqueItems: no value twice in a list
@@ -105,6 +130,34 @@ class Field:
     multiple: bool = False  # a file field that takes several files (an array of them, at most max_items)
     choice_conditions: dict[str, Condition] = field(default_factory=dict)  # a choice offered only when its holds
     alternatives: list[Field] = field(default_factory=list)  # a choice's alternatives, each a group
+    nullable: bool = False  # "type": [..., "null"]: an empty answer is delivered as null, so it may be left empty
+    const: Any = NOT_SET  # "const" (or "type": "null", whose only value is null): the answer, fixed by the form
+    read_only: bool = False  # "readOnly": shown, not editable; the server keeps the schema's const or default
+    write_only: bool = False  # "writeOnly": sent and delivered, never shown back to whoever fills in the form
+
+    @property
+    def fixed(self) -> bool:
+        """Return whether the form decides this answer (a const, or a type whose only value is null)."""
+        return self.const is not NOT_SET
+
+    def key_of(self, value) -> str | None:
+        """Return the key a form posts for one of the choices' values, or None when it is none of them."""
+        for (key, _), own in zip(self.choices, self.choice_values, strict=True):
+            if same(own, value):
+                return key
+        return None
+
+    def value_of(self, key: str):
+        """Return the choice's value for a posted key; an unknown key comes back as the text it is."""
+        for (own_key, _), own in zip(self.choices, self.choice_values, strict=True):
+            if own_key == key:
+                return own
+        return key
+
+    def label_of(self, value) -> str | None:
+        """Return the label of the choice with this value, or None when the value is none of them."""
+        key = self.key_of(value)
+        return None if key is None else dict(self.choices)[key]
 
     @property
     def dotted(self) -> str:
@@ -147,24 +200,71 @@ class Field:
         return found
 
 
-def _choices(schema: dict) -> list[tuple[str, str]]:
+def _choices(schema: dict) -> tuple[list[tuple[str, str]], list]:
+    """Return a schema's choices as (key, label) pairs and their values: strings post as themselves, and
+    when any value is not a string (a number, an object, a list, null) every choice posts its index."""
     one_of = schema.get("oneOf")
     if isinstance(one_of, list) and one_of and all(isinstance(o, dict) and "const" in o for o in one_of):
-        return [(_text(o["const"]), _text(o.get("title", o["const"]))) for o in one_of]
-    if isinstance(schema.get("enum"), list):
-        return [(_text(v), _text(v)) for v in schema["enum"]]
-    return []
+        values = [o["const"] for o in one_of]
+        labels = [o["title"] if isinstance(o.get("title"), str) else label(o["const"]) for o in one_of]
+    elif isinstance(schema.get("enum"), list) and [v for v in schema["enum"] if v is not None]:
+        values = [v for v in schema["enum"] if v is not None]  # null is no choice: it is the empty answer
+        labels = [label(v) for v in values]
+    else:
+        return [], []
+    keys = values if all(isinstance(v, str) for v in values) else [str(i) for i in range(len(values))]
+    return list(zip(keys, labels, strict=True)), values
 
 
-def _text(value) -> str:
-    return "" if value is None else str(value)
+def label(value) -> str:
+    """Return a value as people read it: text as itself, an object by its title, label or name, else as JSON."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        named = next((value[k] for k in LABEL_KEYS if isinstance(value.get(k), str) and value[k].strip()), None)
+        if named is not None:
+            return named
+    if isinstance(value, bool):
+        return "Ja" if value else "Nej"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _swedish_number(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _swedish_number(value) -> str:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
+        value = int(value)
+    return str(value).replace(".", ",")
+
+
+def same(one, other) -> bool:
+    """Return whether two JSON values are equal as JSON Schema says: 1 is 1.0, but true is not 1."""
+    if isinstance(one, bool) or isinstance(other, bool):
+        return type(one) is type(other) and one == other
+    if isinstance(one, dict) and isinstance(other, dict):
+        return one.keys() == other.keys() and all(same(one[k], other[k]) for k in one)
+    if isinstance(one, list) and isinstance(other, list):
+        return len(one) == len(other) and all(same(a, b) for a, b in zip(one, other, strict=True))
+    if isinstance(one, int | float) and isinstance(other, int | float):
+        return one == other
+    return type(one) is type(other) and one == other
+
+
+def is_object_root(schema: dict) -> bool:
+    """Return whether a form's schema is an object (its fields are questions), not one question on its own.
+
+    A schema with neither a type nor anything that makes it a question (`{}`) is an object with no questions.
+    """
+    kind = schema_type(schema)
+    question = ("enum", "const", "oneOf", "items", "format")
+    return kind == "object" or (kind is None and not any(key in schema for key in question))
 
 
 def schema_type(schema: dict):
     """Return the schema's type; of a list of types (`["string", "null"]`) the first that is not null."""
     kind = schema.get("type")
     if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), None)
+        kind = next((k for k in kind if k != "null"), "null" if kind == ["null"] else None)
     if kind is None and (isinstance(schema.get("properties"), dict) or _alternatives_keyword(schema)):
         return "object"
     return kind
@@ -218,10 +318,18 @@ class FieldReader:
         self.warnings.append(self.source.say(pointer, message, severity=WARNING))
 
     def root(self, form_id: str) -> Field:
-        """Return the form's root field: a group with the form's title (else its id, with a warning)."""
-        root = self.build(self.schema, form_id, (), (), True)
+        """Return the form's root field: a group with the form's title (else its id, with a warning).
+
+        A root that is not an object is a form with one question, named ANSWER, labelled by the form's title.
+        """
         title = self.schema.get("title")
-        root.title = title if isinstance(title, str) and title.strip() else form_id
+        title = title if isinstance(title, str) and title.strip() else form_id
+        if is_object_root(self.schema):
+            root = self.build(self.schema, form_id, (), (), True)
+        else:
+            root = Field(form_id, (), Kind.GROUP, title)
+            root.children.append(self.build({**self.schema, "title": title}, ANSWER, (ANSWER,), (), True))
+        root.title = title
         if root.title == form_id:
             self.warning((), f'saknar "title", så rubriken blir "{form_id}". Lägg till en "title" överst.')
         return root
@@ -296,6 +404,9 @@ class FieldReader:
         alternatives = _alternatives_keyword(schema, self.quietly_resolve)
         if alternatives and kind is None:
             kind = "object"
+        choices, values = _choices(schema)
+        if choices and isinstance(schema.get("enum"), list) and None in schema["enum"]:
+            node.nullable, node.required = True, False
         if kind == "object":
             self._group(node, schema, pointer)
             if alternatives:
@@ -306,15 +417,15 @@ class FieldReader:
             self._file(node, items, pointer if kind == "string" else pointer + ("items",), multiple=kind == "array")
         elif kind == "array":
             self._array(node, schema, pointer)
-        elif kind == "boolean":
+        elif kind == "boolean" and not choices:
             node.kind = Kind.CHECKBOX
-        elif kind in ("integer", "number"):
-            node.kind = Kind(kind)
-        elif _choices(schema):
-            node.choices = _choices(schema)
+        elif choices:
+            node.choices, node.choice_values = choices, values
             fits = Kind.RADIO if len(node.choices) <= 4 else Kind.SELECT
             node.kind = Kind(widget) if widget in ("radio", "select") else fits
-        elif kind in ("string", None):
+        elif kind in ("integer", "number"):
+            node.kind = Kind(kind)
+        elif kind in ("string", None, "null"):
             fmt = node.format
             node.kind = Kind(fmt) if fmt in FORMATS else (Kind.TEXTAREA if widget == "textarea" else Kind.TEXT)
         if kind != "object" and (found := next((key for key in CONDITIONAL if key in schema), None)):
@@ -323,11 +434,11 @@ class FieldReader:
                 f'"{found}" fungerar bara i en grupp ("type": "object" med "properties"): villkoret ska stå i '
                 "gruppen som har både frågan det gäller och frågorna som läggs till. Flytta det dit.",
             )
-        elif kind == "null":
+        elif kind == "null" and not (title or description):
             self.problem(
                 pointer + ("type",),
-                '"type": "null" kan inte fyllas i. '
-                'Använd "string", "integer", "number", "boolean", "object" eller "array".',
+                '"type": "null" har inget att fylla i, så fältet visas bara som en text. '
+                'Ge det en "title" eller "description" som säger något, eller ta bort fältet.',
             )
         for keyword in ("allOf", "not") if not node.kind.is_container else ():
             if keyword in schema:  # the server would check it, the page could not show it: two verdicts
@@ -362,14 +473,15 @@ class FieldReader:
             node.kind = Kind.LIST
             node.item = self.build(schema.get("items"), "*", node.path + ("*",), pointer + ("items",), True)
             node.item_title = node.item.title = str(schema.get("x-item-title") or items.get("title") or node.title)
-        elif _choices(items):
-            node.kind, node.choices = Kind.CHECKBOXES, _choices(items)
+        elif _choices(items)[0]:
+            node.kind = Kind.CHECKBOXES
+            node.choices, node.choice_values = _choices(items)
         elif items and schema_type(items) in SIMPLE_TYPES:
             node.kind = Kind.LIST  # one value per row; its rows are optional one by one, minItems counts them
             node.item = self.build(schema.get("items"), "*", node.path + ("*",), pointer + ("items",), False)
             node.item_title = node.item.title = str(schema.get("x-item-title") or items.get("title") or node.title)
             self._one_value(node.item, pointer + ("items",))
-        else:
+        elif not node.fixed:  # a const list is a fixed answer, shown as it is
             why = {
                 "array": ' En lista av listor stöds inte: gör raderna till grupper ("type": "object").',
                 "boolean": ' En lista av "boolean" stöds inte: använd "enum" med valen, så blir det kryssrutor.',
@@ -387,7 +499,7 @@ class FieldReader:
         for index, entry in enumerate(schema["prefixItems"]):
             entry_pointer = pointer + ("prefixItems", index)
             resolved = self.resolve(entry, entry_pointer)
-            if schema_type(resolved) not in SIMPLE_TYPES and not _choices(resolved):
+            if schema_type(resolved) not in SIMPLE_TYPES and not _choices(resolved)[0]:
                 self.problem(
                     entry_pointer,
                     '"prefixItems" (eller "items" som en lista) ska bara ha enkla värden: "type": "string", '
@@ -618,6 +730,22 @@ def _typed(node: Field) -> Field:
     node.message = messages if isinstance(messages, str) else ""
     node.messages = {k: v for k, v in messages.items() if isinstance(v, str)} if isinstance(messages, dict) else {}
     node.default = schema.get("default")
+    node.exclusive_minimum = _number(schema, "exclusiveMinimum")
+    node.exclusive_maximum = _number(schema, "exclusiveMaximum")
+    multiple = _number(schema, "multipleOf")
+    node.multiple_of = multiple if multiple is not None and multiple > 0 else None
+    types = schema.get("type")
+    node.nullable = isinstance(types, list) and "null" in types and types != ["null"]
+    node.required = node.required and not node.nullable  # null is an answer: a nullable field may be left empty
+    if "const" in schema:
+        node.const = schema["const"]
+    elif schema_type(schema) == "null":
+        node.const = None
+    node.read_only = schema.get("readOnly") is True or node.fixed
+    node.write_only = schema.get("writeOnly") is True and not node.read_only
+    examples = schema.get("examples")
+    if not node.placeholder and isinstance(examples, list) and examples and isinstance(examples[0], str | int | float):
+        node.placeholder = label(examples[0]) if not isinstance(examples[0], bool) else ""
     return node
 
 

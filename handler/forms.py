@@ -18,10 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
 from .conventions import WARNING, Problem, Source, did_you_mean, in_order, json_syntax
 from .conventions import check as check_conventions
 from .errors import FormDefinitionError
-from .fields import MAX_ROWS, Field, FieldReader, Kind, draft07_tuples, schema_type
+from .fields import ANSWER, MAX_ROWS, Field, FieldReader, Kind, draft07_tuples, is_object_root
 from .formsettings import (
     DEADLINE_MONTHS,
     TOKEN,
@@ -37,6 +40,7 @@ from .formsettings import (
 from .paths import FieldPath
 
 __all__ = [
+    "ANSWER",
     "DEADLINE_MONTHS",
     "MAX_ROWS",
     "TOKEN",
@@ -55,6 +59,7 @@ __all__ = [
     "read_forms",
 ]
 
+ROOT_URI = "urn:formkit:question"  # where the one question of a form that is not an object is found
 FORM_ID = re.compile(r"^[a-z][a-z0-9-]*$")
 # Autofill tokens of fields about a person (HTML autocomplete): a form with one collects personal data.
 PERSONAL_AUTOCOMPLETE = {"name", "given-name", "family-name", "email", "tel", "street-address", "postal-code", "bday"}
@@ -81,6 +86,25 @@ class Form:
     def title(self) -> str:
         """Return the form's title."""
         return self.root.title
+
+    @property
+    def single(self) -> bool:
+        """Return whether the form's schema is one question (not an object), answered as {ANSWER: value}."""
+        return not is_object_root(self.schema)
+
+    def answers_schema(self) -> tuple[dict, Registry]:
+        """Return the schema the answers object is validated against, and the registry its `$ref`s need.
+
+        An object form's answers are validated against its own schema; a form of one question wraps the
+        question's schema (kept whole as its own resource, so its `$ref`s still resolve) as {ANSWER: …}.
+        """
+        if not self.single:
+            return self.schema, Registry()
+        resource = Resource.from_contents(self.schema, default_specification=DRAFT202012)
+        wrapper = {"type": "object", "properties": {ANSWER: {"$ref": ROOT_URI}}, "required": [ANSWER]}
+        if self.root.children and not self.root.children[0].required:
+            wrapper["required"] = []
+        return wrapper, Registry().with_resource(ROOT_URI, resource)
 
     def field_at(self, path) -> Field | None:
         """Return the field at a concrete or pattern path in any spelling (tuple, FieldPath, name, pointer)."""
@@ -221,7 +245,8 @@ class _Draft:
             )
             draft.problems.append(source.say((), message, line=1))
         draft.problems.extend(check_conventions(source, schema))
-        if isinstance(schema, dict) and schema_type(schema) == "object":  # else reported above; nothing to build
+        # A file that is no object, or has "properties" but another type, is reported above: nothing to build.
+        if isinstance(schema, dict) and ("properties" not in schema or is_object_root(schema)):
             reader = FieldReader(source, schema)
             draft.root = reader.root(draft.id)
             draft.problems.extend(reader.problems)

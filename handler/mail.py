@@ -128,12 +128,14 @@ def compose(
     mail: MailSettings,
     units: Sequence[UnitLink] = (),
     linked: LinkedReport | None = None,
+    receipt: bytes | None = None,
 ) -> list[Message]:
     """Return the submission's messages, the receipt last when the form names one.
 
     `units`: a report's receiving units with their answer links (reply.unit_links), each getting a
     message of its own, and the others named a copy "för kännedom"; `linked`: this is an answer, for
-    the unit and report its link names.
+    the unit and report its link names; `receipt`: the receipt's own document, when it differs (write-only
+    answers left out).
     """
     routing = form.settings.mail
     values = placeholders(form, reference, created, linked)
@@ -161,7 +163,8 @@ def compose(
         written = routing.receipt_body or text("receipt_body")
         subject = fill(routing.receipt_subject or text("receipt_subject").strip(), own)
         body = fill(written, own) + ("" if "{recipients}" in written else fill(text("receipt_recipients"), own))
-        messages.append(_message(mail, reference, "receipt", subject, body, receipt_to, [], [document], []))
+        own_document = _attachment(name, receipt, DOCX) if receipt is not None else document
+        messages.append(_message(mail, reference, "receipt", subject, body, receipt_to, [], [own_document], []))
     return messages
 
 

@@ -1,12 +1,20 @@
 """Turn a request body (JSON or form-encoded) into one clean object, ready to validate.
 
 Form-encoded values are all strings named by dotted paths (`verksamheter.0.enhet`); they are
-coerced by the schema's types. Both kinds of body then get the same text clean-up and have blank
-fields and blank rows dropped, since an empty string would otherwise satisfy `required`.
+coerced by the schema's types; a choice posts its key ("0", "1", … when its values are not all text)
+and comes back as its value; a date and time without an offset (`<input type="datetime-local">`) is
+Swedish time (Europe/Stockholm) and becomes RFC 3339 with the offset of that day, a time (`<input
+type="time">`) gets the offset Stockholm has on the day it is sent. Both kinds of body then get the same
+text clean-up and have blank fields and blank rows dropped, since an empty string would otherwise
+satisfy `required`; `settle` then fills in what the form decides: a `const` or `"type": "null"` that
+was not sent, a read-only field's default (never what was posted), and null for a nullable field left
+empty.
 """
 
 from __future__ import annotations
 
+import copy
+import datetime
 import math
 import re
 import unicodedata
@@ -15,6 +23,7 @@ from .errors import BadSubmission
 from .fields import CHOICE, PAIRS
 from .forms import Field, Form, Kind
 from .paths import row_index
+from .reference import TIMEZONE
 
 MAX_INDEX = 200
 MAX_DIGITS = 300  # a number longer than this stays text: int() of thousands of digits is slow, and no form asks it
@@ -23,6 +32,8 @@ INTEGER_TEXT = re.compile(rf"[+-]?{_DIGITS}")
 NUMBER_TEXT = re.compile(rf"[+-]?(?:{_DIGITS}(?:\.\d{{0,{MAX_DIGITS}}})?|\.{_DIGITS})(?:[eE][+-]?\d{{1,4}})?")
 # Everything XML 1.0 cannot carry, except tab and newline: C0/C1 controls, surrogates, U+FFFE/U+FFFF.
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+LOCAL_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?")
+LOCAL_TIME = re.compile(r"\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?")
 TRUE = {"on", "true", "1", "ja", "yes"}
 FALSE = {"off", "false", "0", "nej", "no"}
 
@@ -93,6 +104,14 @@ def _blank(value) -> bool:
 
 def _coerce(node: Field, value: str):
     """Return a posted value as the field's type; text stays as sent, for the size checks to see first."""
+    if node.fixed:  # the form decides the answer; the read-only text shown is no JSON to read back
+        return copy.deepcopy(node.const)
+    if node.choice_values:
+        return node.value_of(value)
+    if node.kind == Kind.DATETIME:
+        return with_offset(value.strip())
+    if node.kind == Kind.TIME:
+        return time_with_offset(value.strip())
     if node.kind not in (Kind.INTEGER, Kind.NUMBER, Kind.CHECKBOX):
         return value
     value = value.strip()
@@ -118,6 +137,82 @@ def _number(text: str, kind: Kind):
     if not math.isfinite(number):
         return text
     return int(number) if kind == Kind.INTEGER and number.is_integer() and abs(number) < 2**63 else number
+
+
+def with_offset(value: str, zone=TIMEZONE) -> str:
+    """Return a local date and time ("2026-03-15T14:30") as RFC 3339 in Swedish time; anything else as sent.
+
+    A time that does not exist (the hour skipped in March) or exists twice (October) is read as the
+    clock showed it before the change (`fold=0`), as Python does.
+    """
+    if not LOCAL_DATETIME.fullmatch(value):
+        return value
+    try:
+        moment = datetime.datetime.fromisoformat(value.replace(" ", "T").replace("t", "T"))
+    except ValueError:
+        return value  # "2026-02-30T10:00": refused by the format check, as typed
+    seconds = "seconds" if not moment.microsecond else "microseconds"
+    return moment.replace(tzinfo=zone).isoformat(timespec=seconds)
+
+
+def time_with_offset(value: str, zone=TIMEZONE) -> str:
+    """Return a time of day ("14:30") as an RFC 3339 time with the offset Swedish time has today."""
+    if not LOCAL_TIME.fullmatch(value):
+        return value
+    try:
+        clock = datetime.time.fromisoformat(value)
+    except ValueError:
+        return value
+    offset = datetime.datetime.now(zone).strftime("%z")
+    seconds = "seconds" if not clock.microsecond else "microseconds"
+    return f"{clock.isoformat(timespec=seconds)}{offset[:3]}:{offset[3:]}"
+
+
+def settle(form: Form, data):
+    """Return the cleaned answers with what the form decides filled in (see the module's docstring)."""
+    return _settle(form.root, data) if isinstance(data, dict) else data
+
+
+def _settle(node: Field, values: dict) -> dict:
+    for child in node.children:
+        if child.kind == Kind.GROUP:
+            inner = values.get(child.name)
+            if isinstance(inner, dict) or (inner is None and child.required):
+                settled = _settle(child, dict(inner or {}))
+                if settled or inner is not None:
+                    values[child.name] = settled
+        elif child.kind == Kind.LIST:
+            rows = values.get(child.name)
+            if isinstance(rows, list) and child.item is not None:
+                values[child.name] = [_settle(child.item, row) if isinstance(row, dict) else row for row in rows]
+        elif child.fixed:
+            values.setdefault(child.name, copy.deepcopy(child.const))
+        elif child.read_only:
+            if child.default is not None:
+                values[child.name] = copy.deepcopy(child.default)
+            else:
+                values.pop(child.name, None)
+        elif child.nullable:
+            values.setdefault(child.name, None)
+    return values
+
+
+def without_write_only(form: Form, data):
+    """Return the answers without the write-only ones: what may be shown back to whoever sent them."""
+    return _without(form.root, data) if isinstance(data, dict) else data
+
+
+def _without(node: Field, values: dict) -> dict:
+    kept = dict(values)
+    for child in node.children:
+        value = kept.get(child.name)
+        if child.write_only:
+            kept.pop(child.name, None)
+        elif child.kind == Kind.GROUP and isinstance(value, dict):
+            kept[child.name] = _without(child, value)
+        elif child.kind == Kind.LIST and isinstance(value, list) and child.item is not None:
+            kept[child.name] = [_without(child.item, row) if isinstance(row, dict) else row for row in value]
+    return kept
 
 
 def _put(data: dict, parts: list[str], value) -> None:

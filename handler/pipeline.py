@@ -28,7 +28,7 @@ from .errors import FormChanged, FormkitError, Invalid
 from .forms import Form
 from .limits import RateLimits
 from .mail import compose, report_messages
-from .normalise import clean
+from .normalise import clean, settle, without_write_only
 from .outbox import Queue
 from .reference import new_reference, now
 from .register import NotRecorded, Register, new_report
@@ -170,7 +170,7 @@ def _checked(form: Form, body: Body) -> dict:
         too_large = check_bounds(form, body.answers)
         if too_large:  # refused before any costly work: nothing of it is normalised or validated
             raise Invalid(in_form_order(form, too_large))
-        return validate(form, prune(form.root, clean(body.answers, form.root)))
+        return validate(form, prune(form.root, settle(form, clean(body.answers, form.root))))
     except Invalid as error:
         if body.changed_since_loaded(form):
             raise FormChanged(error.errors) from None
@@ -188,7 +188,17 @@ def _messages(form: Form, data: dict, reference: str, created, linked: LinkedRep
         reply_form = context.forms.get(form.settings.reply_form) if form.settings.reply_form else None
         attachment = render_report(form, data, reference, created, reply_form)
         units = reply.unit_links(form, data, reference, settings.links)  # each unit's own answer link
-    return compose(form, data, reference, created, attachment, mail=settings.mail, units=units, linked=linked)
+    receipt = None
+    if form.settings.mail.receipt_to and any(node.write_only for node in form.root.walk()):
+        # The receipt goes to an address the sender typed: its document leaves out what is never shown back.
+        shown = without_write_only(form, data)
+        if linked:
+            receipt = render_answer(form, shown, reference, created, linked, context.forms.get(form.settings.reply_of))
+        else:
+            receipt = render_report(form, shown, reference, created, reply_form)
+    return compose(
+        form, data, reference, created, attachment, mail=settings.mail, units=units, linked=linked, receipt=receipt
+    )
 
 
 def _record(form: Form, data: dict, reference: str, created, linked: LinkedReport | None):

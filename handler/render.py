@@ -6,16 +6,28 @@ form a user corrects is the same markup they first saw, with their answers and t
 
 from __future__ import annotations
 
+import datetime
 import json
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from . import files
+from .document import EMPTY, display
 from .forms import Field, Form, Kind
+from .reference import TIMEZONE
 from .validation import client_messages
 
-AUTOCOMPLETE = {"email": "email", "date": "off"}
-INPUT_TYPES = {"email": "email", "date": "date", "integer": "number", "number": "number", "text": "text"}
+AUTOCOMPLETE = {"email": "email", "date": "off", "time": "off", "date-time": "off", "uri": "url"}
+INPUT_TYPES = {
+    "email": "email",
+    "date": "date",
+    "time": "time",
+    "date-time": "datetime-local",
+    "uri": "url",
+    "integer": "number",
+    "number": "number",
+    "text": "text",
+}
 BLANK_ROWS = 3
 
 env = Environment(
@@ -86,9 +98,21 @@ class Helpers:
         return field_id(name)
 
     def value(self, values, node: Field, rows: tuple):
-        if self.initial and node.default is not None and not node.kind.holds_fields:
-            return node.default
-        return self.answer(values, node, rows)
+        """Return what a control shows: a choice's key, a time as its input takes it; never a write-only answer."""
+        if node.write_only:
+            return None
+        if node.fixed:
+            return node.const
+        if node.read_only or (self.initial and node.default is not None and not node.kind.holds_fields):
+            value = node.default
+        else:
+            value = self.answer(values, node, rows)
+        return shown(node, value)
+
+    @staticmethod
+    def read_only_text(node: Field, value) -> str:
+        """Return a read-only answer as people read it ("–" when there is none)."""
+        return display(node, value) if value is not None else EMPTY
 
     @staticmethod
     def answer(values, node: Field, rows: tuple):
@@ -104,6 +128,13 @@ class Helpers:
         return current
 
     @staticmethod
+    def keys(value) -> list:
+        """Return the checked keys of a set of checkboxes (a single key as a list of one)."""
+        if value is None:
+            return []
+        return value if isinstance(value, list) else [value]
+
+    @staticmethod
     def row_count(values, node: Field, rows: tuple) -> int:
         filled = Helpers.answer(values, node, rows)
         count = len(filled) if isinstance(filled, list) else 0
@@ -117,7 +148,7 @@ class Helpers:
 
     @staticmethod
     def autocomplete(node: Field) -> str | None:
-        return node.autocomplete or AUTOCOMPLETE.get(node.kind)
+        return node.autocomplete or ("off" if node.write_only else AUTOCOMPLETE.get(node.kind))
 
     @staticmethod
     def item_label(node: Field) -> str:
@@ -204,3 +235,25 @@ class Helpers:
         if name in self.by_name:
             ids.append(field_id(name) + "-error")
         return " ".join(ids) or None
+
+
+def shown(node: Field, value):
+    """Return an answer as its control takes it back: a choice as its key, a date-time and a time in Swedish
+    time without the offset (as `datetime-local` and `time` inputs hold them)."""
+    if value is None:
+        return None
+    if node.choice_values:
+        if isinstance(value, list) and node.kind == Kind.CHECKBOXES:
+            return [key for key in (node.key_of(v) for v in value) if key is not None]
+        key = node.key_of(value)
+        return key if key is not None else (value if isinstance(value, str) else None)
+    if node.kind == Kind.DATETIME and isinstance(value, str):
+        try:
+            moment = datetime.datetime.fromisoformat(value.replace("z", "Z"))
+        except ValueError:
+            return value
+        local = moment.astimezone(TIMEZONE) if moment.tzinfo else moment
+        return local.replace(tzinfo=None).isoformat(timespec="seconds" if local.second else "minutes")
+    if node.kind == Kind.TIME and isinstance(value, str):
+        return value[:8] if len(value) >= 8 and value[5:6] == ":" and value[6:8] != "00" else value[:5]
+    return value

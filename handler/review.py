@@ -64,6 +64,9 @@ class Recipients:
     receipt: list[str]
 
 
+WRITE_ONLY = "Ifyllt (visas inte här)"
+
+
 def sections(form: Form, data: dict) -> list[Section]:
     """Return the valid answers `data` by section, in the form's order; sections with rows get one per row."""
     found: list[Section] = []
@@ -105,9 +108,13 @@ def sections(form: Form, data: dict) -> list[Section]:
                 for index, (key, value) in enumerate(extra):
                     target = field_id(".".join(str(p) for p in (*_concrete(child.path, rows), index, "varde")))
                     current.answers.append(Answer(str(key), display(child.item.children[-1], value), target, str(key)))
+            elif child.fixed and child.const is None:
+                continue  # a note ("type": "null"): nothing was answered, nothing to check
             else:
                 value = values.get(child.name)
                 shown = "" if display(child, value) == EMPTY else display(child, value)
+                if child.write_only and shown:
+                    shown = WRITE_ONLY  # sent and delivered, never shown back
                 label = re.sub(r"^\d+\.\s*", "", child.title)  # "1. Vilken typ …": the number says nothing aloud
                 which = f"{label} ({where})" if where else label
                 current.answers.append(Answer(child.title, shown, _target(child, rows), which))

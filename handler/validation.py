@@ -19,6 +19,7 @@ from .alternatives import settle
 from .conditions import hidden_paths
 from .errors import Invalid
 from .fields import CHOICE, CHOOSE, PAIR_NAME, PAIR_VALUE, PAIRS
+from .fields import label as label_of_value
 from .forms import Field, Form, Kind
 from .privacy import find_identity_number
 
@@ -60,6 +61,51 @@ def is_date(value) -> bool:
     except ValueError:
         return False
     return True
+
+
+# RFC 3339: a full-time with its offset, and a date-time; RFC 3986: a URI with its scheme. formkit.js has
+# the same expressions, so the browser and the server agree.
+TIME = re.compile(r"([01]\d|2[0-3]):([0-5]\d):([0-5]\d|60)(\.\d+)?([Zz]|([+-])([01]\d|2[0-3]):([0-5]\d))")
+_PCHAR = r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2})"
+_AUTHORITY = (
+    r"(?:(?:[A-Za-z0-9\-._~!$&'()*+,;=:]|%[0-9A-Fa-f]{2})*@)?"
+    r"(?:\[[0-9A-Fa-f:.]+\]|\[v[0-9A-Fa-f]+\.[A-Za-z0-9\-._~!$&'()*+,;=:]+\]"
+    r"|(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)(?::\d*)?"
+)
+URI = re.compile(
+    rf"[A-Za-z][A-Za-z0-9+.\-]*:(?://{_AUTHORITY}(?:/{_PCHAR}*)*|(?!//)(?:{_PCHAR}|/)*)"
+    rf"(?:\?(?:{_PCHAR}|[/?])*)?(?:#(?:{_PCHAR}|[/?])*)?"
+)
+
+
+@format_checker.checks("time")
+def is_time(value) -> bool:
+    """Check an RFC 3339 time with its offset ("14:30:00+01:00"); a leap second only at 23:59:60 UTC."""
+    if not isinstance(value, str):
+        return True
+    match = TIME.fullmatch(value)
+    if not match:
+        return False
+    hour, minute, second = int(match[1]), int(match[2]), int(match[3])
+    if second == 60:
+        sign = -1 if match[6] == "+" else 1
+        offset = (int(match[7] or 0) * 60 + int(match[8] or 0)) * sign
+        return (hour * 60 + minute + offset) % (24 * 60) == 23 * 60 + 59
+    return True
+
+
+@format_checker.checks("date-time")
+def is_datetime(value) -> bool:
+    """Check an RFC 3339 date-time ("2026-03-15T14:30:00+01:00"): a real date, "T", and a time with its offset."""
+    if not isinstance(value, str):
+        return True
+    return len(value) > 11 and value[10] in "Tt" and is_date(value[:10]) and is_time(value[11:])
+
+
+@format_checker.checks("uri")
+def is_uri(value) -> bool:
+    """Check an absolute URI by RFC 3986: a scheme, then only the characters a URI may have."""
+    return not isinstance(value, str) or bool(URI.fullmatch(value))
 
 
 @dataclass(frozen=True)
@@ -108,7 +154,8 @@ Validator = validators.extend(Draft202012Validator, {"dependencies": dependencie
 
 @lru_cache(maxsize=64)
 def _validator(form: Form) -> Draft202012Validator:
-    return Validator(form.schema, format_checker=format_checker)
+    schema, registry = form.answers_schema()
+    return Validator(schema, format_checker=format_checker, registry=registry)
 
 
 @lru_cache(maxsize=64)
@@ -310,7 +357,7 @@ def client_messages(node: Field, domains: list[str] | tuple = ()) -> dict[str, s
     if node.kind == Kind.ALTERNATIVES:
         return {"required": message_for(node, "required")}
     checks = {"required": None, "type": None}
-    if node.kind in ("email", "date"):
+    if node.kind in ("email", "date", "time", "date-time", "uri"):
         checks["format"] = None
     limits = {
         "maxLength": node.max_length,
@@ -318,6 +365,9 @@ def client_messages(node: Field, domains: list[str] | tuple = ()) -> dict[str, s
         "pattern": node.pattern or None,
         "minimum": node.minimum,
         "maximum": node.maximum,
+        "exclusiveMinimum": node.exclusive_minimum,
+        "exclusiveMaximum": node.exclusive_maximum,
+        "multipleOf": node.multiple_of,
     }
     checks.update((keyword, value) for keyword, value in limits.items() if value is not None)
     if node.kind == Kind.FILE:  # "{name}" is the chosen file's name, filled in by formkit.js
@@ -343,6 +393,28 @@ def _title(node: Field) -> str:
     return re.sub(r"^\d+\.\s*", "", node.title).strip()
 
 
+# A label reads as a noun a sentence can take ("Ange namn", "Välj verksamhetstyp", "Ange last name") when it
+# is words alone (letters, digits, hyphens), not too many, and does not open as a sentence or an instruction.
+NOUN_LIKE = re.compile(r"[^\W\d_][\w\- ]*", re.UNICODE)
+SENTENCE_OPENERS = {
+    "jag", "du", "vi", "ni", "min", "mitt", "mina", "din", "ditt", "dina", "er", "ert", "era", "ange", "skriv",
+    "välj", "fyll", "kryssa", "markera", "har", "är", "kan", "vill", "ska", "please", "enter", "type",
+    "select", "choose", "pick", "tick", "check", "your", "my", "i", "we", "you", "the", "a", "an", "do", "does",
+    "is", "are", "will", "can", "what", "which", "who", "when", "where", "why", "how", "if",
+}  # fmt: skip
+MAX_NOUN_WORDS = 10
+
+
+def noun_like(title: str) -> bool:
+    """Return whether a label can follow "Ange" or "Välj" as a noun does; any other label is quoted (”…”)."""
+    words = title.split()
+    return (
+        bool(NOUN_LIKE.fullmatch(title))
+        and len(words) <= MAX_NOUN_WORDS
+        and words[0].lower() not in SENTENCE_OPENERS
+    )
+
+
 def _number(value) -> str:
     """Return a number as Swedish writes it: a no-break space between thousands, a decimal comma."""
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -353,11 +425,21 @@ def _number(value) -> str:
     return text.replace(",", "\u00a0").replace(".", ",")
 
 
+FORMAT_EXAMPLES = {
+    "date": "ett riktigt datum, till exempel 2026-03-15",
+    "time": "en tid, till exempel 14:30",
+    "date-time": "ett riktigt datum och en tid, till exempel 2026-03-15 14:30",
+    "uri": "en hel webbadress, till exempel https://www.example.se",
+}
+
+
 def messages(node: Field, validator: str, value) -> str:
     """Return the default Swedish message for a field and a failed JSON Schema keyword.
 
-    A label that is a question ("Vilket område gäller avvikelsen?") cannot follow "Ange" or "Välj" as a
-    noun does, so such fields are asked to be answered instead.
+    A label that is a noun ("Namn", "Antal barn", "Last name") follows "Ange" or "Välj" and opens a sentence
+    as it is. A question ("Vilket område gäller avvikelsen?") is asked to be answered, and any other label
+    (an instruction, a sentence, punctuation: "Please enter your name", "E-mail (work)") is quoted, with
+    the message phrased around it, so that every message reads right whatever the label.
     """
     if node.kind == Kind.ALTERNATIVES:
         if validator == "mixed":
@@ -367,6 +449,10 @@ def messages(node: Field, validator: str, value) -> str:
         return CHOOSE
     label, title = _label(node), _title(node)
     question = title.endswith("?")
+    plain = not question and noun_like(title)
+    quoted = f"frågan ”{title}”" if question else f"”{title}”"
+    about = label if plain else quoted  # "Välj ett av alternativen för färg", "… för frågan ”Vad hände?”"
+    subject = title if plain else f"Svaret på {quoted}"  # opens a sentence: "Namn måste vara …"
     choose = node.kind in ("select", "radio", "checkboxes", "checkbox")
     number = _number(value)
     if node.kind == "file" and validator in FILE_RULES:
@@ -377,51 +463,65 @@ def messages(node: Field, validator: str, value) -> str:
         if node.holds_values:  # "ett värde": the item's own noun may be "en" or "ett"
             return f"Ange minst ett värde under {label}"
         if node.kind == "list":
-            return f"Lägg till minst en rad under {label}"
-        return f"Välj {label}" if choose else f"Ange {label}"
+            return f"Lägg till minst en rad under {about}"
+        if plain:
+            return f"Välj {label}" if choose else f"Ange {label}"
+        if node.kind == "checkbox":
+            return f"Kryssa i ”{title}”"
+        return f"Välj ett svar för ”{title}”" if choose else f"Fyll i ”{title}”"
     if validator == "format" and node.kind == "email":
         return "Ange e-postadressen i rätt format, till exempel namn@kommun.se"
-    if validator == "format" and node.kind == "date":
-        return f"{title} måste vara ett riktigt datum, till exempel 2026-03-15"
-    if validator in ("oneOf", "enum", "const"):
-        return f"Välj ett av alternativen för frågan ”{title}”" if question else f"Välj ett av alternativen för {label}"
+    if validator == "format" and node.kind in FORMAT_EXAMPLES:
+        return f"{subject} måste vara {FORMAT_EXAMPLES[node.kind]}"
+    if validator in ("oneOf", "enum"):
+        return f"Välj ett av alternativen för {about}"
+    if validator == "const":
+        return f"{subject} kan bara vara {label_of_value(value)}"
     if validator == "maxLength":
-        return f"{title} får vara högst {number} tecken. Korta texten."
+        return f"{subject} får vara högst {number} tecken. Korta texten."
     if validator == "minLength":
-        return f"{title} måste vara minst {number} tecken"
+        return f"{subject} måste vara minst {number} tecken"
     if validator == "minItems" and node.holds_values:
-        return f"Ange minst {'ett värde' if value == 1 else f'{number} värden'} under {label}"
+        return f"Ange minst {'ett värde' if value == 1 else f'{number} värden'} under {about}"
     if validator == "maxItems" and node.holds_values:
-        return f"Du kan ange högst {'ett värde' if value == 1 else f'{number} värden'} under {label}"
+        return f"Du kan ange högst {'ett värde' if value == 1 else f'{number} värden'} under {about}"
     if validator == "minItems":
         rows = "en rad" if value == 1 else f"{number} rader"
-        return f"Lägg till minst {rows} under frågan ”{title}”" if question else f"Lägg till minst {rows} under {label}"
+        return f"Lägg till minst {rows} under {about}"
     if validator == "maxItems":
-        return f"Du kan ange högst {number} rader under {label}"
+        return f"Du kan ange högst {number} rader under {about}"
     if validator in ("items", "additionalItems", "unevaluatedItems") and node.kind == "tuple":
-        return f"Du kan ange högst {_number(len(node.children))} värden under {label}. Ta bort de övriga."
+        return f"Du kan ange högst {_number(len(node.children))} värden under {about}. Ta bort de övriga."
     if validator == "uniqueItems":
-        where = f"frågan ”{title}”" if question else label
-        return f"Samma värde står flera gånger under {where}. Ta bort dubbletterna."
-    if validator in ("minimum", "exclusiveMinimum"):
-        return f"{title} måste vara {number} eller mer"
-    if validator in ("maximum", "exclusiveMaximum"):
-        return f"{title} måste vara {number} eller mindre"
+        return f"Samma värde står flera gånger under {about}. Ta bort dubbletterna."
+    if validator == "minimum":
+        return f"{subject} måste vara {number} eller mer"
+    if validator == "maximum":
+        return f"{subject} måste vara {number} eller mindre"
+    if validator == "exclusiveMinimum":
+        return f"{subject} måste vara mer än {number}"
+    if validator == "exclusiveMaximum":
+        return f"{subject} måste vara mindre än {number}"
+    if validator == "multipleOf":
+        twice = _number(value * 2) if isinstance(value, int | float) else number
+        return f"{subject} måste vara ett tal i steg om {number}, till exempel {number} eller {twice}"
     if validator == "type":
         if node.kind == "integer":
-            return f"{title} måste vara ett heltal, till exempel 12"
+            return f"{subject} måste vara ett heltal, till exempel 12"
         if node.kind == "number":
-            return f"{title} måste vara ett tal, till exempel 12,5"
-        return f"Ange {label} som text"
+            return f"{subject} måste vara ett tal, till exempel 12,5"
+        if node.fixed and node.const is None:
+            return f"{subject} ska lämnas tomt"
+        return f"Ange {label} som text" if plain else f"Svara med text på {quoted}"
     if validator == "pattern":
-        return f"{title} har fel format. Kontrollera det du har skrivit."
+        return f"{subject} har fel format. Kontrollera det du har skrivit."
     if validator == "allowed_domains":
         return f"Ange en adress i en av domänerna {', '.join(value)}"
     if validator == "uniqueName":
         return "Namnet finns redan i formuläret. Ge uppgiften ett annat namn."
     if validator == "additionalProperties":
         return f'Formuläret har inget fält som heter "{node.name}". Ta bort det.'
-    return f"Kontrollera {label}"
+    return f"Kontrollera {label}" if plain else f"Kontrollera svaret på {quoted}"
 
 
 FILE_RULES = ("required", "minItems", "maxItems", "fileSize", "fileType", "fileEncoding", "type", "format")

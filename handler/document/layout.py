@@ -15,7 +15,9 @@ from typing import NamedTuple
 from .. import files
 from ..alternatives import CHOSEN, applying
 from ..conditions import applies
+from ..fields import label
 from ..forms import Field, Form, Kind
+from ..reference import TIMEZONE
 from ..reply import LinkedReport, deadline
 from .wml import Body
 
@@ -89,17 +91,36 @@ def answer(
 
 
 def display(node: Field, value) -> str:
-    """Return an answer as people read it: choices by their labels, yes/no for checkboxes."""
+    """Return an answer as people read it: choices by their labels, yes/no for checkboxes, times in Swedish time."""
     if value is None or value == "" or value == []:
         return EMPTY
     if node.kind == Kind.FILE:  # by name and size: the files themselves are attached to the e-mail
         return files.shown(node, value) or EMPTY
-    labels = dict(node.choices)
-    if isinstance(value, bool):
-        return "Ja" if value else "Nej"
+    if isinstance(value, list) and node.kind == Kind.CHECKBOXES:
+        return ", ".join(_one(node, v) for v in value)
+    return _one(node, value)
+
+
+def _one(node: Field, value) -> str:
+    if node.choice_values and (chosen := node.label_of(value)) is not None:
+        return chosen
+    if isinstance(value, str) and node.kind in (Kind.DATETIME, Kind.TIME):
+        return _moment(node.kind, value)
     if isinstance(value, list):
-        return ", ".join(labels.get(str(v), str(v)) for v in value)
-    return labels.get(str(value), str(value))
+        return ", ".join(label(v) for v in value)
+    return label(value)
+
+
+def _moment(kind: Kind, value: str) -> str:
+    """Return an RFC 3339 date-time in Swedish time ("2026-03-15 14:30"), or a time without its offset ("14:30")."""
+    if kind == Kind.TIME:
+        return value[:8] if value[6:8] not in ("", "00") and value[5:6] == ":" else value[:5]
+    try:
+        moment = datetime.datetime.fromisoformat(value.replace("z", "Z"))
+    except ValueError:
+        return value
+    local = moment.astimezone(TIMEZONE) if moment.tzinfo else moment
+    return local.strftime("%Y-%m-%d %H:%M:%S" if local.second else "%Y-%m-%d %H:%M")
 
 
 def positions(node: Field, value):

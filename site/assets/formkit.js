@@ -122,6 +122,21 @@
     try { return JSON.parse(wrapper.getAttribute("data-messages") || "{}"); } catch (e) { return {}; }
   }
 
+  /* What <input type="time"> and "datetime-local" hold (the server adds Swedish time's offset), and a URI by
+   * RFC 3986 with the same expression as handler/validation.py's URI. */
+  var TIME_INPUT = /^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?$/;
+  var PCHAR = "(?:[A-Za-z0-9\\-._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2})";
+  var AUTHORITY = "(?:(?:[A-Za-z0-9\\-._~!$&'()*+,;=:]|%[0-9A-Fa-f]{2})*@)?" +
+    "(?:\\[[0-9A-Fa-f:.]+\\]|\\[v[0-9A-Fa-f]+\\.[A-Za-z0-9\\-._~!$&'()*+,;=:]+\\]" +
+    "|(?:[A-Za-z0-9\\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)(?::\\d*)?";
+  var URI = new RegExp("^[A-Za-z][A-Za-z0-9+.\\-]*:(?://" + AUTHORITY + "(?:/" + PCHAR + "*)*|(?!//)(?:" + PCHAR +
+    "|/)*)(?:\\?(?:" + PCHAR + "|[/?])*)?(?:#(?:" + PCHAR + "|[/?])*)?$");
+
+  function isLocalDateTime(value) {
+    var parts = value.split("T");
+    return parts.length === 2 && isRealDate(parts[0]) && TIME_INPUT.test(parts[1]);
+  }
+
   function isRealDate(value) {
     if (!DATE.test(value)) return false;
     var parts = value.split("-").map(Number);
@@ -223,6 +238,9 @@
       var step = control.getAttribute("data-multiple-of");
       if (step !== null && !isMultiple(number, step)) return messages.multipleOf || "";
     }
+    if (control.type === "time" && !TIME_INPUT.test(value)) return messages.format || "";
+    if (control.type === "datetime-local" && !isLocalDateTime(value)) return messages.format || "";
+    if (control.type === "url" && !URI.test(value)) return messages.format || "";
     var guarded = wrapper.closest("form[data-privacy-guard]") && (control.tagName === "TEXTAREA" || control.type === "text");
     if (guarded && messages.privacy && hasIdentityNumber(value)) return messages.privacy;
     return "";
@@ -838,8 +856,9 @@
   /* Return the answers as [name, value] pairs, as the form would send them, without the kit's own "_" fields. */
   Form.prototype.answers = function () {
     var pairs = [];
+    var secret = $(this.form, "[data-write-only]").map(function (c) { return c.name; }); // never kept in a draft
     new FormData(this.form).forEach(function (value, name) {
-      if (isAnswer(name) && typeof value === "string") pairs.push([name, value]);
+      if (isAnswer(name) && typeof value === "string" && secret.indexOf(name) < 0) pairs.push([name, value]);
     });
     return pairs;
   };
@@ -931,6 +950,7 @@
     pairs.forEach(function (pair) { (values[pair[0]] = values[pair[0]] || []).push(pair[1]); });
     $(this.form, "input, select, textarea").forEach(function (control) {
       if (!control.name || !isAnswer(control.name) || control.readOnly || control.type === "hidden") return;
+      if (control.hasAttribute("data-write-only")) return; // never kept: a write-only answer is never shown back
       var given = values[control.name] || [];
       if (control.type === "radio" || control.type === "checkbox") control.checked = given.indexOf(control.value) >= 0;
       else control.value = given.length ? given[0] : "";
