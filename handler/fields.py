@@ -206,24 +206,29 @@ def _choices(schema: dict) -> tuple[list[tuple[str, str]], list]:
     one_of = schema.get("oneOf")
     if isinstance(one_of, list) and one_of and all(isinstance(o, dict) and "const" in o for o in one_of):
         values = [o["const"] for o in one_of]
-        labels = [o["title"] if isinstance(o.get("title"), str) else label(o["const"]) for o in one_of]
+        labels = [o["title"] if isinstance(o.get("title"), str) else choice_label(o["const"]) for o in one_of]
     elif isinstance(schema.get("enum"), list) and [v for v in schema["enum"] if v is not None]:
         values = [v for v in schema["enum"] if v is not None]  # null is no choice: it is the empty answer
-        labels = [label(v) for v in values]
+        labels = [choice_label(v) for v in values]
     else:
         return [], []
     keys = values if all(isinstance(v, str) for v in values) else [str(i) for i in range(len(values))]
     return list(zip(keys, labels, strict=True)), values
 
 
-def label(value) -> str:
-    """Return a value as people read it: text as itself, an object by its title, label or name, else as JSON."""
-    if isinstance(value, str):
-        return value
+def choice_label(value) -> str:
+    """Return the label of a choice without a title: an object by its title, label or name member, else `label`."""
     if isinstance(value, dict):
         named = next((value[k] for k in LABEL_KEYS if isinstance(value.get(k), str) and value[k].strip()), None)
         if named is not None:
             return named
+    return label(value)
+
+
+def label(value) -> str:
+    """Return a value as people read it: text as itself, yes/no, a Swedish number, anything else as JSON."""
+    if isinstance(value, str):
+        return value
     if isinstance(value, bool):
         return "Ja" if value else "Nej"
     if isinstance(value, int | float) and not isinstance(value, bool):

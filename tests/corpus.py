@@ -377,6 +377,9 @@ def leaves(root: dict, schema, value, where: tuple):
             yield from leaves(root, _item(root, subs, index), item, where + (index,))
     elif value is None or (isinstance(value, str) and not value.strip()):
         return  # blank: the kit drops it on purpose
+    elif schema.get("readOnly") is True:  # the kit keeps the schema's default, never what was posted, on purpose
+        if "default" in schema:
+            yield where, _texts(root, subs, schema["default"]), schema["default"]
     else:
         yield where, _texts(root, subs, value), value
 

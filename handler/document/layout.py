@@ -15,7 +15,7 @@ from typing import NamedTuple
 from .. import files
 from ..alternatives import CHOSEN, applying
 from ..conditions import applies
-from ..fields import label
+from ..fields import choice_label, label
 from ..forms import Field, Form, Kind
 from ..reference import TIMEZONE
 from ..reply import LinkedReport, deadline
@@ -103,7 +103,9 @@ def display(node: Field, value) -> str:
 
 def _one(node: Field, value) -> str:
     if node.choice_values and (chosen := node.label_of(value)) is not None:
-        return chosen
+        whole = label(node.value_of(node.key_of(value)))  # as the schema writes it, in its order of keys
+        # A choice labelled by its own member ("Amsterdam") shows the rest of its value too: nothing is lost.
+        return f"{chosen} ({whole})" if chosen == choice_label(value) != whole else chosen
     if isinstance(value, str) and node.kind in (Kind.DATETIME, Kind.TIME):
         return _moment(node.kind, value)
     if isinstance(value, list):
