@@ -1,0 +1,138 @@
+"""Types, formats and choices of any value in Chromium, with and without JavaScript (issue 14, points 2 and 6).
+
+The browser's own checks say what the server says (exclusiveMaximum, multipleOf, time, date-time, uri), a
+choice of objects is chosen by its label and arrives as its value, read-only answers are shown and a
+write-only one is never shown back. Axe in each state.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+from projects import build, copy_project
+
+from browser.a11y import audit, audit_without_javascript
+from handler.app import create_app
+from support import LiveServer, attachment, docx_text
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    """A copy of the project with the types form and its page added, built once."""
+    root = copy_project(tmp_path_factory.mktemp("project"))
+    shutil.copy(FIXTURES / "typer.json", root / "schema")
+    shutil.copy(FIXTURES / "types" / "docs" / "typer.md", root / "docs")
+    build(root)
+    return root
+
+
+@pytest.fixture
+def server(project, config, tmp_path):
+    public = tmp_path / "public"
+    shutil.copytree(project / "public", public)
+    live = LiveServer(create_app({**config, "SCHEMA_DIR": str(project / "schema"), "PUBLIC_DIR": str(public)}))
+    yield live
+    live.stop()
+
+
+def fill_valid(page: Page) -> None:
+    page.get_by_label("Amsterdam").check()
+    page.get_by_label("Två platser").check()
+    page.get_by_label("Mötet börjar").fill("2026-03-15T14:30")
+    page.get_by_label("Lunch").fill("12:15")
+    page.get_by_label("Webbplats").fill("https://www.example.se/traff")
+    page.get_by_label("Lösenord").fill("hemligt-123")
+    page.get_by_label("Pris").fill("12,5")
+    page.get_by_label("E-post").fill("ann@solna.se")
+
+
+def summary(page: Page) -> list[str]:
+    expect(page.locator("[data-formkit-summary]")).to_be_visible()
+    return page.locator("[data-formkit-summary] a").all_inner_texts()
+
+
+def test_with_javascript_the_browser_says_what_the_server_says_and_the_answers_arrive_as_values(
+    page: Page, server, smtp_server
+):
+    page.goto(server.url + "/typer/")
+    form = page.locator('[data-formkit="typer"]')
+    expect(form.get_by_label("Webbplats")).to_have_attribute("placeholder", "https://www.example.se")
+    expect(form.locator(".formkit-read-only").filter(has_text="Kod")).to_contain_text("A1")
+    expect(form.locator("input[name=kod], input[name=version], input[name=upplysning]")).to_have_count(0)
+    audit(page, "/typer/ as built")
+
+    fill_valid(page)
+    page.get_by_label("Pris").fill("1000")
+    page.get_by_label("Webbplats").fill("www.example.se")
+    page.get_by_label("Lunch").fill("")
+    page.get_by_role("button", name="Fortsätt").click()
+    assert summary(page) == [
+        "Webbplats måste vara en hel webbadress, till exempel https://www.example.se",
+        "Pris måste vara mindre än 1\u00a0000",
+    ]
+    audit(page, "/typer/ errors found by the browser")
+
+    page.get_by_label("Pris").fill("12,3")
+    page.get_by_label("Webbplats").fill("https://www.example.se/traff")
+    page.get_by_role("button", name="Fortsätt").click()
+    assert summary(page) == ["Pris måste vara ett tal i steg om 0,5, till exempel 0,5 eller 1"]
+
+    page.get_by_label("Pris").fill("12,5")
+    page.get_by_label("Lunch").fill("12:15")
+    page.get_by_role("button", name="Fortsätt").click()
+    check = page.locator(".formkit-check, [data-formkit-check]").first
+    expect(page.get_by_text("Ifyllt (visas inte här)")).to_be_visible()
+    expect(page.get_by_text("2026-03-15 14:30")).to_be_visible()
+    assert "hemligt-123" not in page.locator("main").inner_text()
+    assert check is not None
+    audit(page, "/typer/ check page")
+    page.get_by_role("button", name="Skicka", exact=True).click()
+    expect(page.locator("[data-formkit-reference]")).to_have_text(re.compile(r"^TYPER-"))
+    assert "hemligt-123" not in page.content()
+
+    report = smtp_server.inbox.wait_for(2)[0]
+    text = docx_text(attachment(report)[1])
+    for shown in ("Amsterdam", "Två platser", "2026-03-15 14:30", "12:15", "v2", "A1", "12,5", "hemligt-123"):
+        assert shown in text, shown
+
+
+def test_without_javascript_the_server_gives_the_same_verdict_and_never_echoes_write_only(
+    browser, page: Page, server, smtp_server
+):
+    context = browser.new_context(java_script_enabled=False)
+    nojs = context.new_page()
+    nojs.goto(server.url + "/typer/")
+    audit_without_javascript(nojs, page, "/typer/ as built (no JavaScript)")
+
+    fill_valid(nojs)
+    nojs.get_by_label("Pris").fill("1000")
+    nojs.get_by_label("Webbplats").fill("www.example.se")
+    nojs.get_by_role("button", name="Fortsätt").click()
+    assert summary(nojs) == [
+        "Webbplats måste vara en hel webbadress, till exempel https://www.example.se",
+        "Pris måste vara mindre än 1\u00a0000",
+    ]
+    expect(nojs.get_by_label("Amsterdam")).to_be_checked()
+    expect(nojs.get_by_label("Mötet börjar")).to_have_value("2026-03-15T14:30")
+    expect(nojs.get_by_label("Lösenord")).to_have_value("")
+    assert "hemligt-123" not in nojs.content()
+    audit_without_javascript(nojs, page, "/typer/ errors (no JavaScript)")
+
+    nojs.get_by_label("Pris").fill("12,5")
+    nojs.get_by_label("Webbplats").fill("https://www.example.se/traff")
+    nojs.get_by_label("Lösenord").fill("hemligt-123")
+    nojs.get_by_role("button", name="Fortsätt").click()
+    expect(nojs.get_by_text("Ifyllt (visas inte här)")).to_be_visible()
+    nojs.get_by_role("button", name="Skicka", exact=True).click()
+    expect(nojs.locator("[data-formkit-reference]")).to_have_text(re.compile(r"^TYPER-"))
+    context.close()
+
+    report, receipt = smtp_server.inbox.wait_for(2)
+    assert "Amsterdam" in docx_text(attachment(report)[1]) and "hemligt-123" in docx_text(attachment(report)[1])
+    assert "hemligt-123" not in docx_text(attachment(receipt)[1])
