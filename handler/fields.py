@@ -202,7 +202,7 @@ class Field:
 
 def _choices(schema: dict) -> tuple[list[tuple[str, str]], list]:
     """Return a schema's choices as (key, label) pairs and their values: strings post as themselves, and
-    when any value is not a string (a number, an object, a list, null) every choice posts its index."""
+    when any value is not a string (a number, an object, a list) every choice posts its value as JSON."""
     one_of = schema.get("oneOf")
     if isinstance(one_of, list) and one_of and all(isinstance(o, dict) and "const" in o for o in one_of):
         values = [o["const"] for o in one_of]
@@ -212,8 +212,14 @@ def _choices(schema: dict) -> tuple[list[tuple[str, str]], list]:
         labels = [choice_label(v) for v in values]
     else:
         return [], []
-    keys = values if all(isinstance(v, str) for v in values) else [str(i) for i in range(len(values))]
+    keys = values if all(isinstance(v, str) for v in values) else [_key(v) for v in values]
     return list(zip(keys, labels, strict=True)), values
+
+
+def _key(value) -> str:
+    """Return what a choice posts when not all choices are text: its value as compact JSON (`1`, `false`,
+    `{"name":"Oslo"}`), so that no other answer typed or posted as text can be mistaken for it."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def choice_label(value) -> str:

@@ -32,8 +32,8 @@ INTEGER_TEXT = re.compile(rf"[+-]?{_DIGITS}")
 NUMBER_TEXT = re.compile(rf"[+-]?(?:{_DIGITS}(?:\.\d{{0,{MAX_DIGITS}}})?|\.{_DIGITS})(?:[eE][+-]?\d{{1,4}})?")
 # Everything XML 1.0 cannot carry, except tab and newline: C0/C1 controls, surrogates, U+FFFE/U+FFFF.
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-LOCAL_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?")
-LOCAL_TIME = re.compile(r"\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?")
+LOCAL_DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?")
+LOCAL_TIME = re.compile(r"[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?")
 TRUE = {"on", "true", "1", "ja", "yes"}
 FALSE = {"off", "false", "0", "nej", "no"}
 

@@ -7,6 +7,7 @@ keyed by `error.validator`; a field's own `x-messages` in the schema wins over t
 from __future__ import annotations
 
 import datetime
+import ipaddress
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -65,12 +66,14 @@ def is_date(value) -> bool:
 
 # RFC 3339: a full-time with its offset, and a date-time; RFC 3986: a URI with its scheme. formkit.js has
 # the same expressions, so the browser and the server agree.
-TIME = re.compile(r"([01]\d|2[0-3]):([0-5]\d):([0-5]\d|60)(\.\d+)?([Zz]|([+-])([01]\d|2[0-3]):([0-5]\d))")
+TIME = re.compile(
+    r"([01][0-9]|2[0-3]):([0-5][0-9]):([0-5][0-9]|60)(\.[0-9]+)?([Zz]|([+-])([01][0-9]|2[0-3]):([0-5][0-9]))"
+)
 _PCHAR = r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2})"
 _AUTHORITY = (
     r"(?:(?:[A-Za-z0-9\-._~!$&'()*+,;=:]|%[0-9A-Fa-f]{2})*@)?"
     r"(?:\[[0-9A-Fa-f:.]+\]|\[v[0-9A-Fa-f]+\.[A-Za-z0-9\-._~!$&'()*+,;=:]+\]"
-    r"|(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)(?::\d*)?"
+    r"|(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)(?::[0-9]*)?"
 )
 URI = re.compile(
     rf"[A-Za-z][A-Za-z0-9+.\-]*:(?://{_AUTHORITY}(?:/{_PCHAR}*)*|(?!//)(?:{_PCHAR}|/)*)"
@@ -105,7 +108,17 @@ def is_datetime(value) -> bool:
 @format_checker.checks("uri")
 def is_uri(value) -> bool:
     """Check an absolute URI by RFC 3986: a scheme, then only the characters a URI may have."""
-    return not isinstance(value, str) or bool(URI.fullmatch(value))
+    if not isinstance(value, str):
+        return True
+    if not URI.fullmatch(value):
+        return False
+    literal = re.search(r"^[^:]*://(?:[^@/?#]*@)?\[([^\]]*)\]", value)
+    if literal and not literal[1].startswith("v"):
+        try:
+            ipaddress.IPv6Address(literal[1])  # an IPv6 literal, with no leading zeros in an embedded IPv4
+        except ValueError:
+            return False
+    return True
 
 
 @dataclass(frozen=True)
