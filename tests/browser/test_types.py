@@ -48,7 +48,7 @@ def fill_valid(page: Page) -> None:
     page.get_by_label("Lunch").fill("12:15")
     page.get_by_label("Webbplats").fill("https://www.example.se/traff")
     page.get_by_label("Lösenord").fill("hemligt-123")
-    page.get_by_label("Pris").fill("12,5")
+    page.get_by_label("Pris").fill("12.5")
     page.get_by_label("E-post").fill("ann@solna.se")
 
 
@@ -78,19 +78,17 @@ def test_with_javascript_the_browser_says_what_the_server_says_and_the_answers_a
     ]
     audit(page, "/typer/ errors found by the browser")
 
-    page.get_by_label("Pris").fill("12,3")
+    page.get_by_label("Pris").fill("12.3")
     page.get_by_label("Webbplats").fill("https://www.example.se/traff")
     page.get_by_role("button", name="Fortsätt").click()
     assert summary(page) == ["Pris måste vara ett tal i steg om 0,5, till exempel 0,5 eller 1"]
 
-    page.get_by_label("Pris").fill("12,5")
+    page.get_by_label("Pris").fill("12.5")
     page.get_by_label("Lunch").fill("12:15")
     page.get_by_role("button", name="Fortsätt").click()
-    check = page.locator(".formkit-check, [data-formkit-check]").first
     expect(page.get_by_text("Ifyllt (visas inte här)")).to_be_visible()
     expect(page.get_by_text("2026-03-15 14:30")).to_be_visible()
     assert "hemligt-123" not in page.locator("main").inner_text()
-    assert check is not None
     audit(page, "/typer/ check page")
     page.get_by_role("button", name="Skicka", exact=True).click()
     expect(page.locator("[data-formkit-reference]")).to_have_text(re.compile(r"^TYPER-"))
@@ -124,7 +122,7 @@ def test_without_javascript_the_server_gives_the_same_verdict_and_never_echoes_w
     assert "hemligt-123" not in nojs.content()
     audit_without_javascript(nojs, page, "/typer/ errors (no JavaScript)")
 
-    nojs.get_by_label("Pris").fill("12,5")
+    nojs.get_by_label("Pris").fill("12.5")
     nojs.get_by_label("Webbplats").fill("https://www.example.se/traff")
     nojs.get_by_label("Lösenord").fill("hemligt-123")
     nojs.get_by_role("button", name="Fortsätt").click()
