@@ -999,9 +999,11 @@ class _Conditions:
         if rest(known.schema) != rest(other.schema) or schema_type(known.schema) not in ("string", None):
             return None
         if not all(isinstance(v, str) for schema in (known.schema, other.schema) for v in _offered(schema)):
-            return None  # choices of other values post their index, which two sets of choices would share
+            return None  # choices of other values post as JSON: keep such sets apart
         keys = [key for key, _ in known.choices]
-        known.choices += [choice for choice in other.choices if choice[0] not in keys]
+        added = [(choice, value) for choice, value in zip(other.choices, other.choice_values, strict=True)]
+        known.choices += [choice for choice, _ in added if choice[0] not in keys]
+        known.choice_values += [value for choice, value in added if choice[0] not in keys]
         known.kind = Kind.SELECT if known.widget == "select" else Kind.RADIO  # radios: each says when it applies
         return [key for key, _ in other.choices]
 
