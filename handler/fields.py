@@ -74,11 +74,6 @@ class Kind(StrEnum):
     ALTERNATIVES = "alternatives"  # a choice between groups of fields (oneOf/anyOf of objects); not an answer
 
     @property
-    def is_choice(self) -> bool:
-        """Return whether fields of this kind answer with one or more of their choices."""
-        return self in (Kind.SELECT, Kind.RADIO, Kind.CHECKBOXES)
-
-    @property
     def is_container(self) -> bool:
         """Return whether fields of this kind hold other fields rather than an answer."""
         return self in (Kind.GROUP, Kind.LIST)

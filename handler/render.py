@@ -182,7 +182,8 @@ class Helpers:
             sibling = siblings.get(name)
             if isinstance(value, bool) and sibling is not None and sibling.kind == Kind.CHECKBOX:
                 return "ikryssad" if value else "inte ikryssad"
-            return dict(sibling.choices).get(str(value), str(value)) if sibling is not None else str(value)
+            chosen = sibling.label_of(value) if sibling is not None and sibling.choice_values else None
+            return chosen if chosen is not None else str(value)
 
         return text.format(condition.describe(label, shown))
 

@@ -345,7 +345,9 @@
 
   /* Return whether an answer as the control has it ("on", "12,5", "ja") is a JSON value, as `const` compares. */
   function isValue(answer, value) {
-    if (typeof value === "boolean") return value && answer === "on";
+    // A choice of values that are not all text posts its value as compact JSON (handler/fields.py's _key).
+    if (value !== null && typeof value === "object") return answer === JSON.stringify(value);
+    if (typeof value === "boolean") return value ? answer === "on" || answer === "true" : answer === "false";
     if (typeof value === "number") return /^[+-]?\d+([.,]\d+)?$/.test(answer) && Number(answer.replace(",", ".")) === value;
     return answer === String(value);
   }
