@@ -132,6 +132,15 @@
   var URI = new RegExp("^[A-Za-z][A-Za-z0-9+.\\-]*:(?://" + AUTHORITY + "(?:/" + PCHAR + "*)*|(?!//)(?:" + PCHAR +
     "|/)*)(?:\\?(?:" + PCHAR + "|[/?])*)?(?:#(?:" + PCHAR + "|[/?])*)?$");
 
+  /* An IPv6 literal ("[::1]") is also checked as the server's ipaddress does: no leading zeros in an IPv4 part. */
+  function isUri(value) {
+    if (!URI.test(value)) return false;
+    var literal = /^[^:]*:\/\/(?:[^@\/?#]*@)?\[([^\]]*)\]/.exec(value);
+    if (!literal || literal[1].charAt(0) === "v") return true;
+    if (/(^|[:.])0[0-9]+(\.|$)/.test(literal[1].slice(literal[1].lastIndexOf(":")))) return false; // "01.2.3.4"
+    try { new URL("http://[" + literal[1] + "]/"); return true; } catch (e) { return false; }
+  }
+
   function isLocalDateTime(value) {
     var parts = value.split("T");
     return parts.length === 2 && isRealDate(parts[0]) && TIME_INPUT.test(parts[1]);
@@ -240,7 +249,7 @@
     }
     if (control.type === "time" && !TIME_INPUT.test(value)) return messages.format || "";
     if (control.type === "datetime-local" && !isLocalDateTime(value)) return messages.format || "";
-    if (control.type === "url" && !URI.test(value)) return messages.format || "";
+    if (control.type === "url" && !isUri(value)) return messages.format || "";
     var guarded = wrapper.closest("form[data-privacy-guard]") && (control.tagName === "TEXTAREA" || control.type === "text");
     if (guarded && messages.privacy && hasIdentityNumber(value)) return messages.privacy;
     return "";

@@ -27,7 +27,8 @@ from test_test_suite import (
 )
 
 from handler.app import create_app
-from handler.render import render_form
+from handler.render import render_form, shown
+from handler.validation import is_datetime, is_time
 
 FORMKIT_JS = Path(__file__).resolve().parents[2] / "site" / "assets" / "formkit.js"
 ORIGIN = "http://formkit.test"
@@ -111,6 +112,8 @@ def given(form, answers: dict) -> list:
             given.append((name, "choice", [choice_value(node, [v for v, _ in node.choices], one) for one in values]))
         elif node.kind == "checkbox":
             given.append((name, "checkbox", bool(value)))
+        elif (node.kind == "date-time" and is_datetime(value)) or (node.kind == "time" and is_time(value)):
+            given.append((name, "text", shown(node, value)))  # typed in Swedish time: the input holds no offset
         else:
             given.append((name, "text", browser_text(value)))
     return given
