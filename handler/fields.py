@@ -227,20 +227,14 @@ def choice_label(value) -> str:
 
 
 def label(value) -> str:
-    """Return a value as people read it: text as itself, yes/no, a Swedish number, anything else as JSON."""
+    """Return a value as people read it: text as itself, yes/no, a number as written, anything else as JSON."""
     if isinstance(value, str):
         return value
     if isinstance(value, bool):
         return "Ja" if value else "Nej"
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return _swedish_number(value)
+    if isinstance(value, int | float):
+        return str(value)  # as the answer was given: the document has always shown numbers so
     return json.dumps(value, ensure_ascii=False)
-
-
-def _swedish_number(value) -> str:
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
-        value = int(value)
-    return str(value).replace(".", ",")
 
 
 def same(one, other) -> bool:
