@@ -387,7 +387,7 @@
     $(this.container, "[data-formkit-when]").forEach(function (element) { // in page order: what it reads comes first
       var applies = holds(JSON.parse(element.getAttribute("data-formkit-when")), self.form, element);
       var changed = applies === element.hidden;
-      if (!applies && element.contains(document.activeElement)) focusField(self.form.querySelector("input, select, textarea"));
+      if (!applies && element.contains(document.activeElement)) self.focusQuestionBefore(element);
       element.hidden = !applies;
       var choice = element.tagName === "OPTION" || element.classList.contains("formkit-choice");
       var controls = element.tagName === "OPTION" ? [element] : $(element, "input, select, textarea");
@@ -418,6 +418,15 @@
     offered = offered.filter(function (q) { return shown.indexOf(q) < 0 && hidden.indexOf(q) < 0; });
     if (offered.length) said.push("Svarsalternativen för " + listed(offered) + " har ändrats.");
     this.announce(said.join(" "));
+  };
+
+  /* The focus was in a question that is hidden now: give it to the nearest control before it that is still there. */
+  Form.prototype.focusQuestionBefore = function (element) {
+    var before = $(this.form, "input, select, textarea").filter(function (c) {
+      return c.type !== "hidden" && c.tabIndex >= 0 && !element.contains(c) &&
+        (element.compareDocumentPosition(c) & Node.DOCUMENT_POSITION_PRECEDING) && !c.closest("[hidden]");
+    });
+    if (before.length) focusField(before[before.length - 1]);
   };
 
   /* A question that was hidden is no longer wrong: its errors leave the field and the summary. */

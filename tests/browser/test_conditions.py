@@ -158,3 +158,19 @@ def test_choices_offered_only_for_one_answer_appear_and_disappear_and_a_hidden_c
     expect(summary.get_by_role("link")).to_have_text(["Välj ett svar på frågan ”Vad äter djuret?”"])
     food.get_by_label("Maskar").check()
     send(page)
+
+
+def test_focus_in_a_question_that_is_hidden_moves_to_the_question_before_it(page: Page, server):
+    page.goto(server.url + "/husdjur/")
+    page.get_by_label("Ja", exact=True).check()
+    page.get_by_label("Vilket djur har du?").focus()
+
+    # A change the user did not type (a draft opened from a file fills the answers in the same way).
+    page.evaluate("""() => {
+        const no = document.querySelector('input[name=husdjur][value=nej]');
+        no.checked = true;
+        no.dispatchEvent(new Event('change', {bubbles: true}));
+    }""")
+
+    expect(page.get_by_label("Vilket djur har du?")).to_be_hidden()
+    expect(page.get_by_label("Nej", exact=True)).to_be_focused()
