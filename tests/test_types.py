@@ -6,18 +6,22 @@ and the DOCX read back. The browser's side is tests/browser/test_types.py.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
 from handler.app import create_app
 from handler.errors import Invalid
 from handler.forms import Kind, load_form
 from handler.normalise import clean, from_pairs, settle
+from handler.reference import TIMEZONE
 from handler.render import render_form
 from handler.validation import messages, validate
 from support import attachment, docx_text
@@ -335,3 +339,48 @@ def test_limits_of_an_odd_label_quote_it_and_x_messages_still_win(tmp_path):
         "a": "Svaret på ”Enter a code:” får vara högst 2 tecken. Korta texten.",
         "b": "Kort!",
     }
+
+
+# ---- properties: the two paths agree on any number and any moment ----
+
+NUMBERS = st.one_of(
+    st.integers(min_value=-5000, max_value=5000),
+    st.floats(min_value=-5000, max_value=5000, allow_nan=False).map(lambda x: round(x, 2)),
+)
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(price=NUMBERS)
+def test_any_price_gets_the_same_verdict_typed_in_the_form_and_sent_as_json(tmp_path_factory, price):
+    form = load_form(shutil.copy(TYPES, tmp_path_factory.mktemp("typer") / "typer.json"))
+
+    typed = str(price).replace(".", ",")
+    by_form = _verdict(form, answers(form, [pair for pair in POSTED if pair[0] != "pris"] + [("pris", typed)]))
+    by_json = _verdict(form, settle(form, clean({**SENT, "pris": price})))
+
+    assert by_form == by_json
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(moment=st.datetimes(min_value=dt.datetime(1900, 1, 1), max_value=dt.datetime(2100, 1, 1)))
+def test_any_moment_typed_in_swedish_time_is_the_same_instant_as_sent_in_rfc_3339(tmp_path_factory, moment):
+    form = load_form(shutil.copy(TYPES, tmp_path_factory.mktemp("typer") / "typer.json"))
+    local = moment.replace(microsecond=0, tzinfo=TIMEZONE)
+    if local.astimezone(dt.UTC).astimezone(TIMEZONE).replace(tzinfo=None) != local.replace(tzinfo=None):
+        return  # an hour skipped when the clocks go forward cannot be typed as it is
+
+    typed = local.replace(tzinfo=None).isoformat(timespec="seconds")
+    by_form = validate(form, answers(form, [pair for pair in POSTED if pair[0] != "mote"] + [("mote", typed)]))
+    sent = local.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    by_json = validate(form, settle(form, clean({**SENT, "mote": sent})))
+
+    same_instant = dt.datetime.fromisoformat(by_json["mote"].replace("Z", "+00:00"))
+    assert dt.datetime.fromisoformat(by_form["mote"]) == same_instant
+
+
+def _verdict(form, data) -> dict[str, str]:
+    try:
+        validate(form, data)
+    except Invalid as invalid:
+        return {error.name: error.message for error in invalid.errors}
+    return {}
