@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urljoin
 
 from .conditions import Condition
 from .conventions import FORMATS, NAME, WARNING, Problem, Source, did_you_mean, humanize
@@ -33,6 +34,7 @@ FILE_TYPES = (
     "text/plain",
 )
 SIMPLE_TYPES = ("string", "integer", "number")  # what one row of a list of values, or one tuple position, holds
+MAX_DEPTH = 3  # how many levels of a recursive "$ref" (a tree) the form asks; answers deeper are unknown fields
 CHOICE = "_alternativ"  # the name a choice between alternatives posts under; no field name starts with "_"
 CHOOSE = "Välj ett alternativ"
 ANSWER_CHOSEN = "Svara på frågorna under det alternativ du väljer."
@@ -309,7 +311,30 @@ class FieldReader:
         self.schema = schema
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
-        self._expanding: list[str] = []
+        self._expanding: list[str] = []  # the references being expanded, outermost first
+        self._base = schema.get("$id") if isinstance(schema.get("$id"), str) else ""
+        self._resources: dict[str, dict] = {}  # the file's schema resources by URI: the root and each "$id"
+        self._anchors: dict[str, dict] = {}  # "uri#name" of each "$anchor"
+        self._index(schema, self._base)
+
+    def _index(self, schema, base: str) -> None:
+        """Record the schema resources embedded in the file (a bundle): each "$id" and "$anchor", by its URI."""
+        if isinstance(schema, list):
+            for entry in schema:
+                self._index(entry, base)
+            return
+        if not isinstance(schema, dict):
+            return
+        if isinstance(schema.get("$id"), str):
+            base = urljoin(base, schema["$id"]).partition("#")[0]
+            self._resources.setdefault(base, schema)
+        elif not self._resources:
+            self._resources[base] = schema
+        if isinstance(schema.get("$anchor"), str):
+            self._anchors.setdefault(f"{base}#{schema['$anchor']}", schema)
+        for key, value in schema.items():
+            if key not in _VALUES:
+                self._index(value, base)
 
     def problem(self, pointer: tuple, message: str) -> None:
         self.problems.append(self.source.say(pointer, message))
@@ -324,50 +349,153 @@ class FieldReader:
         """
         title = self.schema.get("title")
         title = title if isinstance(title, str) and title.strip() else form_id
-        if is_object_root(self.schema):
-            root = self.build(self.schema, form_id, (), (), True)
-        else:
-            root = Field(form_id, (), Kind.GROUP, title)
-            root.children.append(self.build({**self.schema, "title": title}, ANSWER, (ANSWER,), (), True))
+        try:
+            if is_object_root(self.schema):
+                root = self.build(self.schema, form_id, (), (), True)
+            else:
+                root = Field(form_id, (), Kind.GROUP, title)
+                root.children.append(self.build({**self.schema, "title": title}, ANSWER, (ANSWER,), (), True))
+        except _TooDeep as deep:  # required at every level: it could never end
+            self.problem(
+                deep.pointer,
+                f'"$ref" "{deep.ref}" pekar på sig själv, så fältet skulle få oändligt många nivåer. '
+                'Peka på en annan del, skriv ut fältet, eller gör det frivilligt (inte i "required").',
+            )
+            root = Field(form_id, (), Kind.GROUP, title, self.schema)
         root.title = title
         if root.title == form_id:
             self.warning((), f'saknar "title", så rubriken blir "{form_id}". Lägg till en "title" överst.')
         return root
 
-    def resolve(self, schema, pointer: tuple) -> dict:
-        """Return the schema with a local `$ref` ("#/$defs/name") merged in; say so when it cannot be."""
+    def resolve(self, schema, pointer: tuple, refs: list | None = None, chain: tuple = ()) -> dict:
+        """Return the schema with its `$ref` merged in (a pointer in the file, or an embedded `$id` or `$anchor`)
+        and its `allOf` of plain schemas merged into one; say so when it cannot be.
+
+        `refs` collects the references followed, so `build` knows how deep a recursive reference is; `chain`
+        holds the ones followed for this one schema, a reference to itself without a field between.
+        """
         if not isinstance(schema, dict):
             return {}
         ref = schema.get("$ref")
         if not isinstance(ref, str):
-            return schema
-        if not ref.startswith("#"):
+            return self._combined(schema, pointer, refs)
+        target, key = self._target(ref)
+        if target is _OUTSIDE:
             self.problem(
                 pointer + ("$ref",),
-                f'"$ref" "{ref}" pekar utanför filen. Peka inom filen, till exempel "#/$defs/namn".',
+                f'"$ref" "{ref}" pekar utanför filen. Peka inom filen, till exempel "#/$defs/namn", eller till en '
+                'del med eget "$id" i "$defs".',
             )
             return {k: v for k, v in schema.items() if k != "$ref"}
-        target = self.schema
-        for part in [p.replace("~1", "/").replace("~0", "~") for p in ref[2:].split("/") if p] if ref != "#" else []:
-            target = target.get(part) if isinstance(target, dict) else None
         if not isinstance(target, dict):
             self.problem(
                 pointer + ("$ref",), f'"$ref" pekar på "{ref}" som inte finns. Rätta sökvägen eller lägg till delen.'
             )
             return {k: v for k, v in schema.items() if k != "$ref"}
-        if ref in self._expanding:
+        if key in chain or target is self.schema:  # the whole form inside one of its fields is never expanded
             self.problem(
                 pointer + ("$ref",),
                 f'"$ref" "{ref}" pekar på sig själv, så fältet skulle få oändligt många nivåer. '
                 "Peka på en annan del eller skriv ut fältet.",
             )
             return {k: v for k, v in schema.items() if k not in ("$ref", "properties", "items")}
-        self._expanding.append(ref)
+        if self._expanding.count(key) >= MAX_DEPTH:
+            raise _TooDeep(pointer + ("$ref",), ref)
+        if refs is not None:
+            refs.append(key)
+        self._expanding.append(key)
         try:
-            resolved = self.resolve(target, pointer)
+            resolved = self.resolve(target, pointer, refs, chain + (key,))
         finally:
             self._expanding.pop()
-        return {**resolved, **{k: v for k, v in schema.items() if k != "$ref"}}
+        return self._combined({**resolved, **{k: v for k, v in schema.items() if k != "$ref"}}, pointer, refs)
+
+    def _target(self, ref: str):
+        """Return what a `$ref` points at in the file, None when nothing is there, _OUTSIDE when not in the file,
+        and the reference's absolute spelling (the key recursion is counted by)."""
+        if ref.startswith("#/") or ref == "#":
+            uri, fragment = self._base, ref[1:]
+        else:
+            uri, _, fragment = urljoin(self._base, ref).partition("#")
+        resource = self._resources.get(uri)
+        if resource is None:
+            return _OUTSIDE, ref
+        key = f"{uri}#{fragment}"
+        if fragment and not fragment.startswith("/"):
+            return self._anchors.get(key), key
+        target = resource
+        for part in [p.replace("~1", "/").replace("~0", "~") for p in fragment.split("/")[1:]]:
+            target = target.get(part) if isinstance(target, dict) else None
+        return target, key
+
+    def _combined(self, schema: dict, pointer: tuple, refs: list | None) -> dict:
+        """Return the schema with its `allOf` of plain schemas merged into it (for the form only: the server
+        validates the schema as written), and a `oneOf` of one group and `"type": "null"` as that group."""
+        members = schema.get("oneOf")
+        if isinstance(members, list) and len(members) > 1 and "properties" not in schema:
+            real = [(i, m) for i, m in enumerate(members) if not _is_null(m)]
+            if len(real) == 1 and _has_fields(self.quietly_resolve(real[0][1])):
+                index, member = real[0]
+                rest = {k: v for k, v in schema.items() if k != "oneOf"}
+                return {**self.resolve(member, pointer + ("oneOf", index), refs), **rest}
+        parts = schema.get("allOf")
+        if not isinstance(parts, list):
+            return schema
+        merged = {k: v for k, v in schema.items() if k != "allOf"}
+        kept = []
+        for index, part in enumerate(parts):
+            if not isinstance(part, dict) or any(key in part for key in (*CONDITIONAL, "oneOf", "anyOf")):
+                kept.append(part)  # conditions and alternatives are read where the group is built
+                continue
+            at = pointer + ("allOf", index)
+            _alias(self.source, at, pointer, keep=True)
+            merged = self._meet(merged, self.resolve(part, at, refs), at)
+        if kept:
+            merged["allOf"] = kept
+        return merged
+
+    def _meet(self, first: dict, second: dict, pointer: tuple) -> dict:
+        """Return one schema that asks what both ask, as far as a form field can; say what it cannot."""
+        result = dict(first)
+        for key, value in second.items():
+            if key in _IDENTIFIERS:
+                continue
+            if key not in result or key in NOTES or key in ("default", "examples"):
+                result.setdefault(key, value)
+            elif key == "properties" and isinstance(value, dict) and isinstance(result[key], dict):
+                properties = dict(result[key])
+                for name, rule in value.items():
+                    at = pointer + ("properties", name)
+                    if name in properties:
+                        properties[name] = self._meet(self.resolve(properties[name], at), self.resolve(rule, at), at)
+                    else:
+                        properties[name] = rule
+                result[key] = properties
+            elif key == "required" and isinstance(value, list) and isinstance(result[key], list):
+                result[key] = list(dict.fromkeys(result[key] + value))
+            elif key == "type":
+                types = _common_types(result[key], value)
+                if not types:
+                    self.problem(
+                        pointer + ("type",),
+                        f'"allOf" kräver både "type": {_json(result[key])} och {_json(value)}, och inget svar kan '
+                        'vara båda. Rätta "type" så att delarna passar ihop.',
+                    )
+                    continue
+                result[key] = types[0] if len(types) == 1 else types
+            elif key in _LOWER_BOUNDS and _number(second, key) is not None and _number(result, key) is not None:
+                result[key] = max(result[key], value)
+            elif key in _UPPER_BOUNDS and _number(second, key) is not None and _number(result, key) is not None:
+                result[key] = min(result[key], value)
+            elif key == "enum" and isinstance(value, list) and isinstance(result[key], list):
+                result[key] = [v for v in result[key] if any(v == w and type(v) is type(w) for w in value)]
+            elif result[key] != value:
+                self.problem(
+                    pointer + (key,),
+                    f'"allOf" ger "{key}" två olika värden, och det kan formuläret inte visa som en fråga. '
+                    f'Skriv "{key}" en gång, i en av delarna.',
+                )
+        return result
 
     def quietly_resolve(self, schema) -> dict:
         """Return `schema` resolved as `resolve` does, saying nothing: its problems are said where it is built."""
@@ -379,15 +507,13 @@ class FieldReader:
 
     def build(self, schema, name: str, path: tuple, pointer: tuple, required: bool) -> Field:
         """Return the Field for one (sub)schema, with everything below it."""
-        ref = schema.get("$ref") if isinstance(schema, dict) else None
-        schema = self.resolve(schema, pointer)
-        if isinstance(ref, str):
-            self._expanding.append(ref)
+        refs: list[str] = []
+        schema = self.resolve(schema, pointer, refs)
+        self._expanding += refs
         try:
             return self._build(schema, name, path, pointer, required)
         finally:
-            if isinstance(ref, str):
-                self._expanding.pop()
+            del self._expanding[len(self._expanding) - len(refs) :]
 
     def _build(self, schema: dict, name: str, path: tuple, pointer: tuple, required: bool) -> Field:
         title = schema["title"] if _string(schema, "title").strip() else ""
@@ -543,9 +669,14 @@ class FieldReader:
         for child_name, child in props.items():
             if NAME.match(child_name):  # a bad name is reported by the conventions check
                 child_pointer = pointer + ("properties", child_name)
-                node.children.append(
-                    self.build(child, child_name, node.path + (child_name,), child_pointer, child_name in wanted)
-                )
+                try:
+                    path, needed = node.path + (child_name,), child_name in wanted
+                    built = self.build(child, child_name, path, child_pointer, needed)
+                except _TooDeep:
+                    if needed:
+                        raise  # a required field: the level above must end the recursion
+                    continue  # a recursive reference, MAX_DEPTH levels down: the form asks no deeper
+                node.children.append(built)
         if any(key in block for block, _ in _blocks(schema, pointer) for key in CONDITIONAL):
             _Conditions(self, node, schema, pointer, wanted).read()
         self._extra_keys(node, schema, pointer)
@@ -600,8 +731,8 @@ class FieldReader:
         names: list[tuple[set, set]] = []  # per alternative: its field names and its required ones
         for index, member in enumerate(schema[keyword]):
             at = pointer + (keyword, index)
-            ref = member.get("$ref") if isinstance(member, dict) else None
-            resolved = self.resolve(member, at)
+            refs: list[str] = []
+            resolved = self.resolve(member, at, refs)
             if not _has_fields(resolved):
                 self.problem(
                     at,
@@ -615,8 +746,7 @@ class FieldReader:
             alternative = Field(number, choice.path + (number,), Kind.GROUP, title, resolved)
             props = resolved.get("properties") if isinstance(resolved.get("properties"), dict) else {}
             wanted = resolved.get("required") if isinstance(resolved.get("required"), list) else []
-            if isinstance(ref, str):
-                self._expanding.append(ref)
+            self._expanding += refs
             try:
                 for name, child in props.items():
                     if not NAME.match(name):
@@ -639,8 +769,7 @@ class FieldReader:
                             self.build(child, name, path, at + ("properties", name), name in wanted)
                         )
             finally:
-                if isinstance(ref, str):
-                    self._expanding.pop()
+                del self._expanding[len(self._expanding) - len(refs) :]
             choice.alternatives.append(alternative)
             choice.choices.append((str(len(choice.alternatives)), title))
             names.append(({c.name for c in alternative.children} | own, {w for w in wanted if isinstance(w, str)}))
@@ -1093,9 +1222,51 @@ def draft07_tuples(schema, source: Source | None = None, pointer: tuple = ()):
     return result
 
 
-def _alias(source: Source | None, old: tuple, new: tuple) -> None:
+def _alias(source: Source | None, old: tuple, new: tuple, keep: bool = False) -> None:
+    """Let `source` find the lines under `old` by their new pointers; `keep`: a line already known stays."""
     if source is None:
         return
     for known, offset in list(source.offsets.items()):
         if known[: len(old)] == old:
-            source.offsets[new + known[len(old) :]] = offset
+            if keep:
+                source.offsets.setdefault(new + known[len(old) :], offset)
+            else:
+                source.offsets[new + known[len(old) :]] = offset
+
+
+class _TooDeep(Exception):
+    """A recursive "$ref" reached MAX_DEPTH levels: the optional field it is in is left out of the form."""
+
+    def __init__(self, pointer: tuple, ref: str):
+        super().__init__(ref)
+        self.pointer, self.ref = pointer, ref
+
+
+_OUTSIDE = object()  # what a "$ref" to a schema outside the file points at
+_VALUES = ("const", "enum", "default", "examples")  # data, not schemas: no "$id" in them counts
+_IDENTIFIERS = ("$id", "$schema", "$anchor", "$defs", "definitions", "$comment")  # no rule for the field
+_LOWER_BOUNDS = ("minimum", "exclusiveMinimum", "minLength", "minItems", "minProperties")
+_UPPER_BOUNDS = ("maximum", "exclusiveMaximum", "maxLength", "maxItems", "maxProperties")
+
+
+def _types(value) -> list:
+    if isinstance(value, str):
+        return [value]
+    return [t for t in value if isinstance(t, str)] if isinstance(value, list) else []
+
+
+def _common_types(first, second) -> list[str]:
+    """Return the types both allow, in the first's order; an integer is a number."""
+    a, b = _types(first), _types(second)
+    found = [t for t in a if t in b or (t == "integer" and "number" in b)]
+    found += [t for t in b if t == "integer" and "number" in a and t not in found]
+    return found
+
+
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _is_null(member) -> bool:
+    """A `"type": "null"` alternative with nothing else but words."""
+    return isinstance(member, dict) and member.get("type") == "null" and set(member) <= {"type", *NOTES}
