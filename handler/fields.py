@@ -326,7 +326,7 @@ class FieldReader:
         if not isinstance(schema, dict):
             return
         if isinstance(schema.get("$id"), str):
-            base = urljoin(base, schema["$id"]).partition("#")[0]
+            base = _join(base, schema["$id"]).partition("#")[0]
             self._resources.setdefault(base, schema)
         elif not self._resources:
             self._resources[base] = schema
@@ -416,7 +416,7 @@ class FieldReader:
         if ref.startswith("#/") or ref == "#":
             uri, fragment = self._base, ref[1:]
         else:
-            uri, _, fragment = urljoin(self._base, ref).partition("#")
+            uri, _, fragment = _join(self._base, ref).partition("#")
         resource = self._resources.get(uri)
         if resource is None:
             return _OUTSIDE, ref
@@ -471,7 +471,7 @@ class FieldReader:
                     else:
                         properties[name] = rule
                 result[key] = properties
-            elif key == "required" and isinstance(value, list) and isinstance(result[key], list):
+            elif key == "required" and _names(value) == value and _names(result[key]) == result[key]:
                 result[key] = list(dict.fromkeys(result[key] + value))
             elif key == "type":
                 types = _common_types(result[key], value)
@@ -1232,6 +1232,14 @@ def _alias(source: Source | None, old: tuple, new: tuple, keep: bool = False) ->
                 source.offsets.setdefault(new + known[len(old) :], offset)
             else:
                 source.offsets[new + known[len(old) :]] = offset
+
+
+def _join(base: str, ref: str) -> str:
+    """Return `ref` resolved against `base`, or `ref` itself when it is no URI reference."""
+    try:
+        return urljoin(base, ref)
+    except ValueError:
+        return ref
 
 
 class _TooDeep(Exception):
