@@ -119,7 +119,8 @@ class Field:
     messages: dict[str, str] = field(default_factory=dict)  # x-messages, per rule
     message: str = ""  # x-messages as one text for every rule
     default: Any = None
-    item_title: str = ""  # a list's name for one row (x-item-title, else the row's or the list's title)
+    item_title: str = ""  # a list's name for one row (x-item-title, else the row's or the list's title); a choice
+    # between alternatives: the title of the group it is in (its messages name it)
     condition: Condition | None = None  # asked only when this holds for its group's answers (if/then, dependencies)
     required_when: Condition | None = None  # optional, but required when this holds (dependentRequired, then)
     accept: tuple[str, ...] = ()  # a file field's media types (contentMediaType, x-accept)
@@ -784,6 +785,8 @@ class FieldReader:
             self._exclusive(choice, names, pointer + (keyword,))
         # The choice must be made unless an alternative needs no answers, or the whole group may be left out.
         choice.required = (node.required or not node.path) and all(needed for _, needed in names)
+        if node.path and node.path[-1] != "*":  # two choices in a form: the summary's links must tell them apart
+            choice.item_title = node.title
         node.children.append(choice)
 
     def _exclusive(self, choice: Field, names: list[tuple[set, set]], pointer: tuple) -> None:

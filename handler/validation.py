@@ -459,7 +459,8 @@ def messages(node: Field, validator: str, value) -> str:
             return "Du har svarat på frågor under flera alternativ. Välj ett av dem."
         if validator in ("oneOf", "anyOf"):
             return "Svaren passar in på flera alternativ. Välj ett och svara bara på frågorna under det."
-        return CHOOSE
+        group = re.sub(r"^\d+\.\s*", "", node.item_title).strip()
+        return f"{CHOOSE} under ”{group}”" if group else CHOOSE
     label, title = _label(node), _title(node)
     question = title.endswith("?")
     plain = not question and noun_like(title)

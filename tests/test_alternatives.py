@@ -232,6 +232,15 @@ def test_the_answers_of_alternatives_not_chosen_are_dropped_before_validation(cl
     assert "inte en adress" not in text and "Hemlig" not in text
 
 
+def test_a_choice_in_a_group_names_the_group_so_two_choices_can_be_told_apart(client):
+    response = client.post(URL, data={"namn": "Eva Ek"}, headers=JSON)
+
+    assert [(e["name"], e["summary"]) for e in response.json["errors"]] == [
+        ("identifiering._alternativ", "Välj ett alternativ under ”Identifiering”"),
+        ("_alternativ", "Välj ett alternativ"),
+    ]
+
+
 def test_answers_to_two_alternatives_without_a_choice_are_refused_on_the_radios(client):
     answers = {"namn": "Eva Ek", "identifiering": {"kod": "1234"}, "telefon": "08-123 456 78", "epost": "eva@solna.se"}
 
