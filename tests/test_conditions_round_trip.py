@@ -49,8 +49,11 @@ def conditional_forms(draw) -> dict:
             "ovrigt": {"type": "string", "title": "Övrigt", "pattern": TEXT},
         },
         "if": {"properties": {"val": {"const": values[0]}}},
-        "then": {"properties": titled(then), "required": draw(st.lists(st.sampled_from(list(then)), unique=True))},
+        "then": {"properties": titled(then)},
     }
+    answerable = [name for name, rule in then.items() if rule["type"] != "boolean"]  # a box left empty posts nothing
+    if answerable:
+        schema["then"]["required"] = draw(st.lists(st.sampled_from(answerable), unique=True))
     if draw(st.booleans()):
         schema["else"] = {"properties": titled({"gamma": draw(leaf)})}
     if draw(st.booleans()):
