@@ -222,6 +222,9 @@
     var row = rowOf(wrapper);
     var required = wrapper.hasAttribute("data-required");
     if (required && row) required = rowIndex(row) < rowMinimum(row) || !rowIsBlank(row);
+    // A tuple that is not required may be left blank: its positions below minItems count only once one is given.
+    var tuple = wrapper.closest("[data-formkit-tuple]");
+    if (required && tuple && !tuple.hasAttribute("data-required")) required = !rowIsBlank(tuple);
     if (value === "") return required ? messages.required || "Fyll i fältet" : "";
     if (control.type === "file") return checkFiles(control, messages);
     // In the server's order: format, pattern, minLength, maxLength, then the privacy guard.
