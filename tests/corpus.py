@@ -320,7 +320,7 @@ class Example:
         formatted = {
             "date": f"2026-03-{n % 28 + 1:02d}",
             "date-time": f"2026-03-{n % 28 + 1:02d}T09:{n % 60:02d}:00Z",
-            "time": f"09:{n % 60:02d}:00",
+            "time": f"09:{n % 60:02d}:00+01:00",  # RFC 3339 wants the offset on the JSON path
             "email": f"namn{n}@example.se",
             "uri": f"https://example.se/sida-{n}",
         }

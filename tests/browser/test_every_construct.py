@@ -1,8 +1,10 @@
 """One page with every construct the kit renders (issue 14), axe-clean in each state, with and without JavaScript.
 
 The form is tests/fixtures/every-construct/schema/alla-konstruktioner.json: text, e-mail, telephone, date,
-integer, textarea, choices, checkboxes, a yes/no box, lists of values, tuples (2020-12 and draft-07), files
-(one and several), a repeating group with a list in its rows, name–value rows, alternatives and conditional
+date-time, time, uri, integer, a number with exclusiveMaximum and multipleOf, a nullable text, a note of type
+null, const, readOnly, writeOnly, textarea, choices (of text, numbers and objects), checkboxes, a yes/no box,
+lists of values, tuples (2020-12 and draft-07), files (one and several), a repeating group with a list in its
+rows, name–value rows, allOf (of groups and on one field), a recursive $ref tree, alternatives and conditional
 questions. axe runs as loaded, with alternatives switched, conditional questions shown and hidden, files
 chosen, rows added and removed, with every error after "Fortsätt", on the check page and on the receipt; then
 the DOCX that arrives is read back for every answer.
@@ -35,6 +37,12 @@ TYPED = {
     "datum": "2026-11-20",
     "antal": "7",
     "beskrivning": "Hissen stod still i en timme.",
+    "mote": "2026-03-15T14:30",
+    "lunch": "12:15",
+    "webb": "https://www.example.se/traff",
+    "smeknamn": "Evis",
+    "losen": "hemligt-123",
+    "pris": "12.5",
     "djur": "Katt",
     "meddelande": "Tack för hjälpen",
     "amne": "Hissen",
@@ -47,9 +55,16 @@ TYPED = {
     "vittnen.0.sprak.0": "Finska",
     "extra._extra.0.namn": "rumsnummer",
     "extra._extra.0.varde": "B412",
+    "adress.gata": "Storgatan 1",
+    "adress.ort": "Solna",
+    "barn": "2",
+    "slakt.person_namn": "Greta Ek",
     "kontakt.mobil": "070-123 45 67",
 }
-CHOSEN = ["Digital miljö", "Täby", "Lokaler", "Ja", "Med sms"]
+CHOSEN = ["Digital miljö", "Täby", "Två platser", "Lokaler", "Ja", "Med sms"]
+# How the DOCX shows what was typed, where it differs; and what it shows unasked (const, readOnly default).
+SHOWN = {"mote": "2026-03-15 14:30"}
+FIXED = ["v2", "A1"]
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +100,7 @@ def fill(page: Page) -> None:
     form = page.locator("form.formkit-form")
     for label in CHOSEN:
         form.get_by_label(label, exact=True).check()
+    form.get_by_label("Amsterdam").check()  # an enum of objects, labelled by its value
     form.get_by_label("Jag vill ha en kopia av svaret").check()
     for name, value in TYPED.items():
         form.locator(f'[name="{name}"]').fill(value)
@@ -101,7 +117,7 @@ def delivered(smtp_server) -> tuple[str, dict[str, bytes]]:
 def assert_every_answer_arrived(smtp_server) -> None:
     text, attached = delivered(smtp_server)
     assert attached["intyg.pdf"] == PDF and attached["foto.png"] == PNG
-    for value in [*TYPED.values(), *CHOSEN]:
+    for value in [*{**TYPED, **SHOWN}.values(), *CHOSEN, *FIXED, "Amsterdam"]:
         assert value in text, f"{value!r} is not in the DOCX:\n{text}"
     assert "Jag vill ha en kopia av svaret" in text
     assert f"intyg.pdf ({len(PDF)} byte)" in text and f"foto.png ({len(PNG)} byte)" in text
@@ -117,10 +133,13 @@ def send_and_audit(page: Page, smtp_server, check) -> None:
     answers = page.locator("[data-formkit-check]")
     expect(answers).to_contain_text("Med sms")
     expect(answers).to_contain_text("rumsnummer")
+    expect(answers).to_contain_text("Ifyllt (visas inte här)")  # writeOnly: never shown back
+    assert "hemligt-123" not in page.locator("main").inner_text()
     check("every construct: the check page")
     page.get_by_role("button", name="Skicka", exact=True).click()
     expect(page.locator("[data-formkit-reference]")).to_have_text(re.compile(r"^ALLA-\d{8}-"))
     check("every construct: the receipt")
+    assert "hemligt-123" not in page.content()
     assert_every_answer_arrived(smtp_server)
 
 
