@@ -34,7 +34,7 @@ FILE_TYPES = (
     "text/plain",
 )
 SIMPLE_TYPES = ("string", "integer", "number")  # what one row of a list of values, or one tuple position, holds
-MAX_DEPTH = 3  # how many levels of a recursive "$ref" (a tree) the form asks; answers deeper are unknown fields
+MAX_DEPTH = 3  # how many levels of a recursive "$ref" (a tree) the form asks, unless its part sets "x-max-depth"
 CHOICE = "_alternativ"  # the name a choice between alternatives posts under; no field name starts with "_"
 CHOOSE = "Välj ett alternativ"
 ANSWER_CHOSEN = "Svara på frågorna under det alternativ du väljer."
@@ -400,7 +400,7 @@ class FieldReader:
                 "Peka på en annan del eller skriv ut fältet.",
             )
             return {k: v for k, v in schema.items() if k not in ("$ref", "properties", "items")}
-        if self._expanding.count(key) >= MAX_DEPTH:
+        if self._expanding.count(key) >= (_int(target, "x-max-depth") or MAX_DEPTH):
             raise _TooDeep(pointer + ("$ref",), ref)
         if refs is not None:
             refs.append(key)

@@ -270,3 +270,23 @@ def test_the_corpus_all_of_and_bundled_schema_samples_work():
         "allOf": (WORKS, ""),
         "bundledSchema": (WORKS, ""),
     }
+
+
+def test_x_max_depth_on_the_part_sets_how_many_levels_a_tree_has(tmp_path):
+    schema = json.loads(json.dumps(TREE))
+    schema["definitions"]["node"]["x-max-depth"] = 2
+
+    form = loaded(tmp_path, "trad", schema)
+
+    assert form.field_at("tree.children.*.name") is not None
+    assert form.field_at("tree.children.*.children") is None
+
+
+def test_an_x_max_depth_out_of_range_is_refused_naming_the_keyword(tmp_path):
+    text = json.dumps(TREE).replace('"definitions"', '"$defs"').replace("#/definitions/", "#/$defs/")
+    schema = json.loads(text)  # the kit's conventions are checked in "$defs" (draft 2020-12)
+    schema["$defs"]["node"]["x-max-depth"] = 0
+
+    found = problems(tmp_path, schema)
+
+    assert found and "anmalan.json:" in found[0] and "x-max-depth" in found[0], found
