@@ -407,10 +407,11 @@ def _title(node: Field) -> str:
 
 
 # A label reads as a noun a sentence can take ("Ange namn", "Välj verksamhetstyp", "Ange last name") when it
-# is words alone (letters, digits, hyphens), not too many, and does not open as a sentence or an instruction.
+# is words alone (letters, digits, hyphens), not too many, and does not open as a sentence or an instruction
+# ("Ditt namn" is a noun: "Ange ditt namn"; "Your name" is not Swedish: "Fyll i ”Your name”").
 NOUN_LIKE = re.compile(r"[^\W\d_][\w\- ]*", re.UNICODE)
 SENTENCE_OPENERS = {
-    "jag", "du", "vi", "ni", "min", "mitt", "mina", "din", "ditt", "dina", "er", "ert", "era", "ange", "skriv",
+    "jag", "du", "vi", "ni", "ange", "skriv",
     "välj", "fyll", "kryssa", "markera", "har", "är", "kan", "vill", "ska", "please", "enter", "type",
     "select", "choose", "pick", "tick", "check", "your", "my", "i", "we", "you", "the", "a", "an", "do", "does",
     "is", "are", "will", "can", "what", "which", "who", "when", "where", "why", "how", "if",

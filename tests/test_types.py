@@ -304,6 +304,7 @@ def test_a_root_with_properties_must_still_be_an_object(tmp_path):
     [
         ("Namn", "text", "Ange namn"),
         ("Last name", "text", "Ange last name"),
+        ("Ditt namn", "text", "Ange ditt namn"),
         ("Please enter your name", "text", "Fyll i ”Please enter your name”"),
         ("E-mail (work)", "text", "Fyll i ”E-mail (work)”"),
         ("Your role", "radio", "Välj ett svar för ”Your role”"),

@@ -28,6 +28,8 @@ def project(tmp_path_factory) -> Path:
     root = copy_project(tmp_path_factory.mktemp("project"))
     shutil.copy(FIXTURES / "typer.json", root / "schema")
     shutil.copy(FIXTURES / "types" / "docs" / "typer.md", root / "docs")
+    shutil.copy(FIXTURES / "types" / "schema" / "namn.json", root / "schema")  # a root that is no object
+    shutil.copy(FIXTURES / "types" / "docs" / "namn.md", root / "docs")
     build(root)
     return root
 
@@ -134,3 +136,30 @@ def test_without_javascript_the_server_gives_the_same_verdict_and_never_echoes_w
     report, receipt = smtp_server.inbox.wait_for(2)
     assert "Amsterdam" in docx_text(attachment(report)[1]) and "hemligt-123" in docx_text(attachment(report)[1])
     assert "hemligt-123" not in docx_text(attachment(receipt)[1])
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_a_form_whose_root_is_no_object_asks_one_question_and_sends_it(
+    browser, page: Page, server, smtp_server, javascript
+):
+    context = browser.new_context(java_script_enabled=javascript, locale="sv-SE")
+    tab = context.new_page()
+    tab.goto(server.url + "/namn/")
+    question = tab.get_by_label("Ditt namn", exact=True)
+    expect(question).to_have_attribute("name", "svar")
+    if javascript:
+        audit(tab, "/namn/ one question")
+    else:
+        audit_without_javascript(tab, page, "/namn/ one question (no JavaScript)")
+
+    question.fill("A")
+    tab.get_by_role("button", name="Fortsätt").click()
+    assert summary(tab) == ["Ditt namn måste vara minst 2 tecken"]
+    tab.get_by_label("Ditt namn", exact=True).fill("Ada")
+    tab.get_by_role("button", name="Fortsätt").click()
+    tab.get_by_role("button", name="Skicka", exact=True).click()
+    expect(tab.locator("[data-formkit-reference]")).to_have_text(re.compile(r"^NAMN-"))
+    context.close()
+
+    text = docx_text(attachment(smtp_server.inbox.wait_for(1)[0])[1])
+    assert "Ditt namn" in text and "Ada" in text
