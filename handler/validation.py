@@ -235,6 +235,8 @@ def validate(form: Form, data: dict) -> dict:
         errors.setdefault(path, field_error(form, path, "additionalProperties"))
     for path, error in _file_errors(form, data):
         errors.setdefault(path, error)
+    for path, error in _unticked_errors(form, data):
+        errors.setdefault(path, error)
     for path, error in _privacy_errors(form, data):
         errors.setdefault(path, error)
     for path, error in _domain_errors(form, data):
@@ -423,9 +425,7 @@ def noun_like(title: str) -> bool:
     """Return whether a label can follow "Ange" or "Välj" as a noun does; any other label is quoted (”…”)."""
     words = title.split()
     return (
-        bool(NOUN_LIKE.fullmatch(title))
-        and len(words) <= MAX_NOUN_WORDS
-        and words[0].lower() not in SENTENCE_OPENERS
+        bool(NOUN_LIKE.fullmatch(title)) and len(words) <= MAX_NOUN_WORDS and words[0].lower() not in SENTENCE_OPENERS
     )
 
 
@@ -575,19 +575,31 @@ def _context(form: Form, path: tuple) -> str:
 
 
 def _strings(node: Field, value, path=()):
-    if isinstance(value, str):
-        yield path, node, value
-    elif isinstance(value, dict) and node.kind == "group":
+    return ((at, field, answer) for at, field, answer in _answers(node, value, path) if isinstance(answer, str))
+
+
+def _answers(node: Field, value, path=()):
+    """Yield (path, field, value) for every answer below `node` that is no group, row or tuple of its own."""
+    if isinstance(value, dict) and node.kind == "group":
         by_name = {child.name: child for child in node.members()}
         for key, item in value.items():
             if key in by_name:
-                yield from _strings(by_name[key], item, path + (key,))
+                yield from _answers(by_name[key], item, path + (key,))
     elif isinstance(value, list) and node.item is not None:
         for index, item in enumerate(value):
-            yield from _strings(node.item, item, path + (index,))
+            yield from _answers(node.item, item, path + (index,))
     elif isinstance(value, list) and node.kind == "tuple":
         for index, (child, item) in enumerate(zip(node.children, value, strict=False)):
-            yield from _strings(child, item, path + (index,))
+            yield from _answers(child, item, path + (index,))
+    else:
+        yield path, node, value
+
+
+def _unticked_errors(form: Form, data: dict):
+    """A required checkbox must be ticked: a browser cannot send an unticked box, so `false` is no answer either."""
+    for path, node, value in _answers(form.root, data):
+        if node.kind == Kind.CHECKBOX and node.required and value is False:
+            yield path, field_error(form, path, "required")
 
 
 def _merge_pairs(root: Field, data):

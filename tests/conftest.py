@@ -8,12 +8,19 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from hypothesis import settings
 
 from handler.app import create_app
 from support import Inbox, LiveServer, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+# The property tests draw the same examples on every run, so a red CI names a change, not a roll of the dice;
+# `--hypothesis-seed` or HYPOTHESIS_PROFILE=explore still explore anew while working.
+settings.register_profile("repeatable", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
+
 # Modules that take long: generated requests, fault injection with real processes, LibreOffice.
 # `pytest -m "not browser and not slow"` leaves them and tests/browser/ out (the README's fast part).
 SLOW_MODULES = {

@@ -137,3 +137,29 @@ def test_a_one_of_that_is_not_only_distinct_strings_is_kept_as_written():
     for schema in (repeated, numbers, schemas):
         assert _as_enums(schema) == schema
     assert _as_enums({"const": {"oneOf": [{"const": "a"}]}}) == {"const": {"oneOf": [{"const": "a"}]}}
+
+
+def test_a_required_box_left_unticked_is_refused_alike_on_the_json_and_the_form_path(tmp_path):
+    """A browser sends nothing for an unticked box, so `false` cannot answer a required one on any path."""
+    import json
+
+    from handler.forms import load_form
+    from handler.normalise import clean, from_pairs
+    from handler.validation import validate as check
+
+    schema = {
+        "title": "Samtycke",
+        "type": "object",
+        "properties": {"ja": {"type": "boolean", "title": "Jag godkänner villkoren"}},
+        "required": ["ja"],
+    }
+    (tmp_path / "samtycke.json").write_text(json.dumps(schema), encoding="utf-8")
+    form = load_form(tmp_path / "samtycke.json")
+
+    verdicts = {}
+    for way, data in {"json": {"ja": False}, "form": clean(from_pairs(form, []))}.items():
+        with pytest.raises(Invalid) as refused:
+            check(form, data)
+        verdicts[way] = [(e.path, e.message) for e in refused.value.errors]
+    assert verdicts["json"] == verdicts["form"] == [(("ja",), "Kryssa i ”Jag godkänner villkoren”")]
+    assert check(form, {"ja": True}) == {"ja": True}
