@@ -27,6 +27,18 @@ def copy_project(target: Path) -> Path:
     return target
 
 
+def project_with(target: Path, files: dict[str, Path | str]) -> Path:
+    """Copy the project into `target`, add `files` (a path in the project: a file to copy, or its text), build it."""
+    root = copy_project(target)
+    for place, content in files.items():
+        if isinstance(content, Path):
+            shutil.copy(content, root / place)
+        else:
+            (root / place).write_text(content, encoding="utf-8")
+    build(root)
+    return root
+
+
 def build(root: Path) -> Path:
     """Build the site of a project copy into its public/, as `formkit build` does there; return public/."""
     from handler.cli import build_site

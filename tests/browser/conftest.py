@@ -5,6 +5,8 @@ import shutil
 import pytest
 
 from browser.a11y import ARTIFACTS, RECORD, same_origin
+from handler.app import create_app
+from support import LiveServer
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [
@@ -26,6 +28,16 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "locale": "sv-SE"}
+
+
+@pytest.fixture
+def server(project, config, tmp_path):
+    """The handler serving a test module's `project` (a built copy with its own forms; mail to the loopback SMTP)."""
+    public = tmp_path / "public"
+    shutil.copytree(project / "public", public)
+    live = LiveServer(create_app({**config, "SCHEMA_DIR": str(project / "schema"), "PUBLIC_DIR": str(public)}))
+    yield live
+    live.stop()
 
 
 @pytest.fixture

@@ -8,16 +8,14 @@ only fields the user can see, and axe is clean in every state.
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
-from projects import build, copy_project
+from projects import project_with
 
 from browser.a11y import audit, audit_without_javascript
-from handler.app import create_app
-from support import LiveServer, attachment, docx_text
+from support import attachment, docx_text
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "alternatives"
 PAGE = "/kontaktval/"
@@ -27,21 +25,12 @@ NONE_CHOSEN = ["Välj ett alternativ under ”Identifiering”", "Välj ett alte
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
     """A copy of the project with the alternatives form and its page added, built once."""
-    root = copy_project(tmp_path_factory.mktemp("project"))
-    for name in ("kontaktval", "kontaktlista"):
-        shutil.copy(FIXTURE / "schema" / f"{name}.json", root / "schema")
-        shutil.copy(FIXTURE / "docs" / f"{name}.md", root / "docs")
-    build(root)
-    return root
-
-
-@pytest.fixture
-def server(project, config, tmp_path):
-    public = tmp_path / "public"
-    shutil.copytree(project / "public", public)
-    live = LiveServer(create_app({**config, "SCHEMA_DIR": str(project / "schema"), "PUBLIC_DIR": str(public)}))
-    yield live
-    live.stop()
+    files = {
+        f"{folder}/{name}.{end}": FIXTURE / folder / f"{name}.{end}"
+        for name in ("kontaktval", "kontaktlista")
+        for folder, end in (("schema", "json"), ("docs", "md"))
+    }
+    return project_with(tmp_path_factory.mktemp("project"), files)
 
 
 def panel(page: Page, radio_id: str):

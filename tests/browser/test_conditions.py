@@ -5,16 +5,14 @@ state."""
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
-from projects import build, copy_project
+from projects import project_with
 
 from browser.a11y import audit, audit_without_javascript
-from handler.app import create_app
-from support import LiveServer, attachment, docx_text
+from support import attachment, docx_text
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "conditions"
 
@@ -22,21 +20,12 @@ FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "conditions"
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
     """A copy of the project with the conditional form and its page added, built once."""
-    root = copy_project(tmp_path_factory.mktemp("project"))
-    for name in ("husdjur", "mat"):
-        shutil.copy(FIXTURE / "schema" / f"{name}.json", root / "schema")
-        shutil.copy(FIXTURE / "docs" / f"{name}.md", root / "docs")
-    build(root)
-    return root
-
-
-@pytest.fixture
-def server(project, config, tmp_path):
-    public = tmp_path / "public"
-    shutil.copytree(project / "public", public)
-    live = LiveServer(create_app({**config, "SCHEMA_DIR": str(project / "schema"), "PUBLIC_DIR": str(public)}))
-    yield live
-    live.stop()
+    files = {
+        f"{folder}/{name}.{end}": FIXTURE / folder / f"{name}.{end}"
+        for name in ("husdjur", "mat")
+        for folder, end in (("schema", "json"), ("docs", "md"))
+    }
+    return project_with(tmp_path_factory.mktemp("project"), files)
 
 
 def question(page: Page, label: str):

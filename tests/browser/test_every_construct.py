@@ -13,16 +13,14 @@ the DOCX that arrives is read back for every answer.
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
-from projects import build, copy_project
+from projects import project_with
 
 from browser.a11y import audit, audit_without_javascript
-from handler.app import create_app
-from support import LiveServer, docx_text
+from support import docx_text
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "every-construct"
 FORM = "alla-konstruktioner"
@@ -70,20 +68,11 @@ FIXED = ["v2", "A1"]
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
     """A copy of the project with the form of every construct on a page of its own, built once."""
-    root = copy_project(tmp_path_factory.mktemp("project"))
-    shutil.copy(FIXTURE / "schema" / f"{FORM}.json", root / "schema")
-    shutil.copy(FIXTURE / "docs" / f"{FORM}.md", root / "docs")
-    build(root)
-    return root
-
-
-@pytest.fixture
-def server(project, config, tmp_path):
-    public = tmp_path / "public"
-    shutil.copytree(project / "public", public)
-    live = LiveServer(create_app({**config, "SCHEMA_DIR": str(project / "schema"), "PUBLIC_DIR": str(public)}))
-    yield live
-    live.stop()
+    files = {
+        f"schema/{FORM}.json": FIXTURE / "schema" / f"{FORM}.json",
+        f"docs/{FORM}.md": FIXTURE / "docs" / f"{FORM}.md",
+    }
+    return project_with(tmp_path_factory.mktemp("project"), files)
 
 
 def choose_files(page: Page) -> None:

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
-from projects import build, copy_project
+from projects import project_with
 
 from browser.a11y import audit, audit_without_javascript
-from handler.app import create_app
-from support import LiveServer, docx_text
+from support import docx_text
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
@@ -48,20 +46,8 @@ PAGE = "---\ntitle: Skicka in intyg\n---\n\n# Skicka in intyg\n\n[[form intyg]]\
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
     """A copy of the project with a form that takes files, and its page, built once."""
-    root = copy_project(tmp_path_factory.mktemp("project"))
-    (root / "schema" / "intyg.json").write_text(json.dumps(SCHEMA, ensure_ascii=False), encoding="utf-8")
-    (root / "docs" / "intyg.md").write_text(PAGE, encoding="utf-8")
-    build(root)
-    return root
-
-
-@pytest.fixture
-def server(project, config, tmp_path):
-    public = tmp_path / "public"
-    shutil.copytree(project / "public", public)
-    live = LiveServer(create_app({**config, "SCHEMA_DIR": str(project / "schema"), "PUBLIC_DIR": str(public)}))
-    yield live
-    live.stop()
+    files = {"schema/intyg.json": json.dumps(SCHEMA, ensure_ascii=False), "docs/intyg.md": PAGE}
+    return project_with(tmp_path_factory.mktemp("project"), files)
 
 
 def choose(page: Page, label: str, *files: tuple[str, str, bytes]) -> None:

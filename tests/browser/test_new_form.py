@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
-from projects import build, copy_project
+from projects import project_with
 
-from handler.app import create_app
 from handler.check import check_project
-from support import LiveServer, attachment, docx_text
+from support import attachment, docx_text
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "new-form"
 
@@ -22,21 +21,11 @@ FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "new-form"
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
     """A copy of the project with the new form's schema and page added, built once."""
-    root = copy_project(tmp_path_factory.mktemp("project"))
-    shutil.copy(FIXTURE / "schema" / "traff-anmalan.json", root / "schema")
-    shutil.copy(FIXTURE / "docs" / "traff.md", root / "docs")
-    build(root)
-    return root
-
-
-@pytest.fixture
-def server(project, config, tmp_path):
-    """The handler serving the copy's site and schemas (mail to the loopback SMTP server)."""
-    public = tmp_path / "public"
-    shutil.copytree(project / "public", public)
-    live = LiveServer(create_app({**config, "SCHEMA_DIR": str(project / "schema"), "PUBLIC_DIR": str(public)}))
-    yield live
-    live.stop()
+    files = {
+        "schema/traff-anmalan.json": FIXTURE / "schema/traff-anmalan.json",
+        "docs/traff.md": FIXTURE / "docs/traff.md",
+    }
+    return project_with(tmp_path_factory.mktemp("project"), files)
 
 
 def fill(page: Page, rows_by_js: bool) -> None:

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 from corpus import entry
 from playwright.sync_api import Page, expect
-from projects import build, copy_project
+from projects import project_with
 
 from browser.a11y import audit, audit_without_javascript
-from handler.app import create_app
-from support import LiveServer, docx_text
+from support import docx_text
 
 PAGE = "---\ntitle: Registrering\n---\n\n# Registrering\n\n[[form registrering]]\n"
 
@@ -22,21 +20,9 @@ PAGE = "---\ntitle: Registrering\n---\n\n# Registrering\n\n[[form registrering]]
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
     """A copy of the project with react-jsonschema-form's "Additional Properties" sample and its page."""
-    root = copy_project(tmp_path_factory.mktemp("project"))
     schema = entry("additionalProperties")["schema"]
-    (root / "schema" / "registrering.json").write_text(json.dumps(schema), encoding="utf-8")
-    (root / "docs" / "registrering.md").write_text(PAGE, encoding="utf-8")
-    build(root)
-    return root
-
-
-@pytest.fixture
-def server(project, config, tmp_path):
-    public = tmp_path / "public"
-    shutil.copytree(project / "public", public)
-    live = LiveServer(create_app({**config, "SCHEMA_DIR": str(project / "schema"), "PUBLIC_DIR": str(public)}))
-    yield live
-    live.stop()
+    files = {"schema/registrering.json": json.dumps(schema), "docs/registrering.md": PAGE}
+    return project_with(tmp_path_factory.mktemp("project"), files)
 
 
 def delivered(smtp_server) -> str:

@@ -8,16 +8,14 @@ write-only one is never shown back. Axe in each state.
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
-from projects import build, copy_project
+from projects import project_with
 
 from browser.a11y import audit, audit_without_javascript
-from handler.app import create_app
-from support import LiveServer, attachment, docx_text
+from support import attachment, docx_text
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -25,22 +23,13 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
     """A copy of the project with the types form and its page added, built once."""
-    root = copy_project(tmp_path_factory.mktemp("project"))
-    shutil.copy(FIXTURES / "typer.json", root / "schema")
-    shutil.copy(FIXTURES / "types" / "docs" / "typer.md", root / "docs")
-    shutil.copy(FIXTURES / "types" / "schema" / "namn.json", root / "schema")  # a root that is no object
-    shutil.copy(FIXTURES / "types" / "docs" / "namn.md", root / "docs")
-    build(root)
-    return root
-
-
-@pytest.fixture
-def server(project, config, tmp_path):
-    public = tmp_path / "public"
-    shutil.copytree(project / "public", public)
-    live = LiveServer(create_app({**config, "SCHEMA_DIR": str(project / "schema"), "PUBLIC_DIR": str(public)}))
-    yield live
-    live.stop()
+    files = {
+        "schema/typer.json": FIXTURES / "typer.json",
+        "docs/typer.md": FIXTURES / "types" / "docs" / "typer.md",
+        "schema/namn.json": FIXTURES / "types" / "schema" / "namn.json",  # a root that is no object
+        "docs/namn.md": FIXTURES / "types" / "docs" / "namn.md",
+    }
+    return project_with(tmp_path_factory.mktemp("project"), files)
 
 
 def fill_valid(page: Page) -> None:

@@ -9,16 +9,14 @@ tests/fixtures/values/schema/listor.json, placed on a page of a copy of the proj
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
-from projects import build, copy_project
+from projects import project_with
 
 from browser.a11y import audit, audit_without_javascript
-from handler.app import create_app
-from support import LiveServer, attachment, docx_text
+from support import attachment, docx_text
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "values"
 
@@ -26,20 +24,8 @@ FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "values"
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
     """A copy of the project with the form of lists placed on a page of its own, built once."""
-    root = copy_project(tmp_path_factory.mktemp("project"))
-    shutil.copy(FIXTURE / "schema" / "listor.json", root / "schema")
-    shutil.copy(FIXTURE / "docs" / "listor.md", root / "docs")
-    build(root)
-    return root
-
-
-@pytest.fixture
-def server(project, config, tmp_path):
-    public = tmp_path / "public"
-    shutil.copytree(project / "public", public)
-    live = LiveServer(create_app({**config, "SCHEMA_DIR": str(project / "schema"), "PUBLIC_DIR": str(public)}))
-    yield live
-    live.stop()
+    files = {"schema/listor.json": FIXTURE / "schema" / "listor.json", "docs/listor.md": FIXTURE / "docs" / "listor.md"}
+    return project_with(tmp_path_factory.mktemp("project"), files)
 
 
 def addresses(page: Page):
