@@ -41,6 +41,8 @@ from .settings import Settings, SettingsError, load
 log = logging.getLogger("formkit")
 REFERENCE = re.compile(r"[A-Z0-9]{1,20}-\d{8}-[2-9A-Z]{4,12}\Z")
 RETRY_AFTER_UNAVAILABLE = 30  # seconds; a mail server or disk usually recovers in about that time
+DRAIN_BYTES = 64 * 1024 * 1024  # a refused body is read this far so its sender gets the 413, then the line closes
+DRAIN_CHUNK = 64 * 1024
 
 forms_api = Blueprint("forms", __name__, url_prefix="/api/forms")
 
@@ -295,6 +297,8 @@ def answer_error(
     else:
         log.exception("unexpected error path=%s", logs.safe(request.path))
         status, title, detail = 500, "Något gick fel", "Ett oväntat fel inträffade. Försök igen om en stund."
+    if status == 413:
+        _drain_refused_body()
     public = current_app.extensions["formkit.settings"].public_dir
     if status == 404 and request.method == "GET" and public and not _wants_json():
         return pages.not_found()
@@ -313,6 +317,24 @@ def answer_error(
     if status == 503:
         response.headers["Retry-After"] = str(RETRY_AFTER_UNAVAILABLE)
     return response
+
+
+def _drain_refused_body() -> None:
+    """Read and drop a body refused as too large, up to DRAIN_BYTES, so a client still sending it reads the 413.
+
+    A server that answers and closes with the body unread resets the connection, and the client, blocked
+    sending, sees no answer at all. The cost is linear in what is read; past DRAIN_BYTES the connection closes.
+    """
+    stream = request.environ.get("wsgi.input")
+    length = request.content_length
+    if stream is None or (length is None and not request.environ.get("wsgi.input_terminated")):
+        return  # no length and no end of its own: nothing can be read without waiting for the client
+    left = DRAIN_BYTES if length is None else min(length, DRAIN_BYTES)
+    try:
+        while left > 0 and (chunk := stream.read(min(DRAIN_CHUNK, left))):
+            left -= len(chunk)
+    except Exception:  # a client gone or a broken chunked encoding: the answer is still written if it can be
+        return
 
 
 def _problem(error: Exception, status: int, title: str, detail: str) -> dict:

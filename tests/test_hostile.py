@@ -298,3 +298,14 @@ def test_the_largest_valid_report_is_accepted_quickly(server, mailbox, name):
     assert answer.seconds <= LIMIT
     assert mailbox.wait_for(mails + 1) > mails
     assert answer.reference in mailbox.references(mails)
+
+
+@pytest.mark.parametrize("megabytes", [3, 20])
+def test_a_body_far_over_the_limit_gets_its_413_not_a_reset_connection(server, mailbox, megabytes):
+    """A server that answers with the body unread resets the line, and its sender, still sending, reads nothing."""
+    body = b'{"handelsetyp": "' + b"x" * (megabytes * 1024 * 1024) + b'"}'
+
+    answers = [server.post(body, accept=JSON, timeout=30) for _ in range(3)]
+
+    assert [answer.status for answer in answers] == [413] * 3
+    assert answers[0].json()["title"] == "Innehållet är för stort"
