@@ -353,6 +353,8 @@ class FieldReader:
         try:
             if is_object_root(self.schema):
                 root = self.build(self.schema, form_id, (), (), True)
+                if not root.kind.is_container:  # no type and nothing that asks: an object, closed, with no questions
+                    root.kind = Kind.GROUP
             else:
                 root = Field(form_id, (), Kind.GROUP, title)
                 root.children.append(self.build({**self.schema, "title": title}, ANSWER, (ANSWER,), (), True))

@@ -141,7 +141,12 @@ def _try(name: str, sample: dict, mailer: Mailer, tmp: Path) -> Verdict:
 
 def _post(client, fid: str, schema: dict, answers, way: str, offered: Offered, mailer: Mailer):
     """Post one answer set one way; return None when it arrived whole, else (LOSES or BROKEN, what happened)."""
+    from handler.fields import ANSWER, schema_type
+
     before = len(mailer.inbox.messages)
+    if schema_type(schema) != "object" and not _alternatives(schema, Example(schema).resolve(schema))[1:]:
+        # A root that is no object is a form of one question, named ANSWER on both paths (README).
+        schema, answers = {"type": "object", "properties": {ANSWER: schema}, **_definitions(schema)}, {ANSWER: answers}
     if way == "json":
         if not isinstance(answers, dict):
             return BROKEN, "the answers are not an object, and the JSON path takes only objects"
@@ -496,6 +501,11 @@ class Offered(html.parser.HTMLParser):
     def has(self, name: str) -> bool:
         """Return whether the page has a field of this name (any row number counts as the page's rows)."""
         return name in self.names or re.sub(r"\.\d+(?=\.|$)", ".0", name) in self.names
+
+
+def _definitions(schema: dict) -> dict:
+    """Return a schema's own definitions, which its `$ref`s still point at once it is wrapped in another."""
+    return {key: schema[key] for key in ("$defs", "definitions") if key in schema}
 
 
 def form_pairs(schema: dict, answers, offered: Offered, where: tuple = (), root: dict | None = None):

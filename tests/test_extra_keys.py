@@ -196,3 +196,18 @@ def test_a_group_is_closed_whether_additional_properties_is_absent_true_or_false
             "summary": 'Formuläret har inget fält som heter "okand". Ta bort det.',
         }
     ]
+
+
+@pytest.mark.parametrize("schema", [{"title": "Tom"}, {"title": "Tom", "description": "Inget att fylla i"}, {}])
+def test_a_form_without_type_or_properties_has_no_questions_and_refuses_any_key(tmp_path, config, schema):
+    """react-jsonschema-form's "Fallback" sample: no type, nothing that asks; a key posted to it was once dropped."""
+    folder = tmp_path / "schema"
+    folder.mkdir()
+    (folder / "tom.json").write_text(json.dumps(schema), encoding="utf-8")
+    client = create_app({**config, "SCHEMA_DIR": str(folder)}).test_client()
+
+    answer = client.post("/api/forms/tom", json={"svar": 1234})
+
+    assert answer.status_code == 422
+    assert [error["path"] for error in answer.json["errors"]] == ["/svar"]
+    assert client.post("/api/forms/tom", json={}).status_code == 201  # no questions, and it still sends

@@ -901,11 +901,10 @@
       this.fill(saved.answers);
       this.dirty = true;
     }
-    var timer = null;
     function typed(event) {
       if (!event.isTrusted || !event.target.name || !isAnswer(event.target.name)) return;
-      window.clearTimeout(timer);
-      timer = window.setTimeout(function () { self.changed(); }, 300);
+      window.clearTimeout(self.saving);
+      self.saving = window.setTimeout(function () { self.changed(); }, 300);
       self.dirty = true;
     }
     this.form.addEventListener("input", typed);
@@ -935,6 +934,7 @@
 
   /* Forget this form's drafts in this tab (every page of it), once it is sent or cleared. */
   Form.prototype.forgetDraft = function () {
+    window.clearTimeout(this.saving); // a save still waiting for typing to pause would bring the draft back
     this.dirty = false;
     forgetDrafts(this.id);
   };
