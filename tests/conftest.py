@@ -33,6 +33,19 @@ SLOW_MODULES = {
     "test_round_trip",
     "test_conditions_round_trip",
     "test_alternatives_round_trip",
+    # Real servers and processes each test: PostgreSQL and gunicorn, the watch loop, the workers' threads.
+    "test_digest",
+    "test_watch",
+    "test_outbox",
+    "test_pg_outbox",
+    "test_reminders",
+    "test_register",
+    "test_hostile",
+    "test_summary",
+    "test_serve",
+    "test_settings",
+    "test_corpus",
+    "test_test_suite",
 }
 
 
