@@ -94,8 +94,41 @@ def try_schema(name: str, sample: dict, mailer: Mailer) -> Verdict:
             return Verdict(name, BROKEN, f"crash: {type(error).__name__}: {str(error)[:200]}")
 
 
-def _try(name: str, sample: dict, mailer: Mailer, tmp: Path) -> Verdict:
+def round_trip(fid: str, schema: dict, answers, mailer: Mailer) -> dict:
+    """Post valid `answers` to a form of `schema` as JSON and as a browser would; return each way's outcome
+    (None when every value arrived in the DOCX), for the property tests that generate forms."""
+    from handler.render import render_form
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "schema"
+        folder.mkdir()
+        (folder / f"{fid}.json").write_text(json.dumps(schema, ensure_ascii=False), encoding="utf-8")
+        app = _app(folder, Path(tmp), mailer, RATELIMIT="")
+        offered = Offered.read(render_form(app.extensions["formkit.forms"][fid], f"/api/forms/{fid}"))
+        client = app.test_client()
+        return {way: _post(client, fid, schema, answers, way, offered, mailer) for way in ("json", "form")}
+
+
+def _app(folder: Path, tmp: Path, mailer: Mailer, **settings):
+    """Return the handler for the forms in `folder`, its files under `tmp`, its mail to `mailer`."""
     from handler.app import create_app
+
+    return create_app(
+        {
+            "TESTING": True,
+            "SCHEMA_DIR": str(folder),
+            "OUTBOX_DIR": str(tmp / "outbox"),
+            "MAIL_DIR": str(tmp / "mail"),
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": mailer.port,
+            "DEFAULT_TO": "kansliet@example.se",
+            "DATABASE_URL": f"sqlite:///{tmp / 'formkit.db'}",
+            **settings,
+        }
+    )
+
+
+def _try(name: str, sample: dict, mailer: Mailer, tmp: Path) -> Verdict:
     from handler.forms import read_form
     from handler.render import render_form
 
@@ -108,18 +141,7 @@ def _try(name: str, sample: dict, mailer: Mailer, tmp: Path) -> Verdict:
     if problems:
         said = [str(problem).replace(f"{folder}/", "") for problem in problems]
         return Verdict(name, REFUSED, _short(said[0]), said)
-    app = create_app(
-        {
-            "TESTING": True,
-            "SCHEMA_DIR": str(folder),
-            "OUTBOX_DIR": str(tmp / "outbox"),
-            "MAIL_DIR": str(tmp / "mail"),
-            "SMTP_HOST": "127.0.0.1",
-            "SMTP_PORT": mailer.port,
-            "DEFAULT_TO": "kansliet@example.se",
-            "DATABASE_URL": f"sqlite:///{tmp / 'formkit.db'}",
-        }
-    )
+    app = _app(folder, tmp, mailer)
     form = app.extensions["formkit.forms"][fid]
     page = render_form(form, f"/api/forms/{fid}")
     offered = Offered.read(page)
