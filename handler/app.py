@@ -43,6 +43,7 @@ REFERENCE = re.compile(r"[A-Z0-9]{1,20}-\d{8}-[2-9A-Z]{4,12}\Z")
 RETRY_AFTER_UNAVAILABLE = 30  # seconds; a mail server or disk usually recovers in about that time
 DRAIN_BYTES = 64 * 1024 * 1024  # a refused body is read this far so its sender gets the 413, then the line closes
 DRAIN_CHUNK = 64 * 1024
+BODY_READ = "formkit.body_read"  # set in the WSGI environ once the submission's body is read whole
 
 forms_api = Blueprint("forms", __name__, url_prefix="/api/forms")
 
@@ -186,11 +187,14 @@ def _check_step(form: Form, outcome: pipeline.Checked):
 def _raw_body() -> bytes:
     """Return the request body; a body the server cannot read (a broken chunked encoding) is a 400."""
     try:
-        return request.get_data(cache=False)
+        raw = request.get_data(cache=False)
     except HTTPException:  # 413 and its kin keep their own answer
         raise
     except Exception:  # the WSGI server's own error for a malformed body, whatever it is called
+        request.environ[BODY_READ] = True  # what is left cannot be read either
         raise BadSubmission("Innehållet kunde inte läsas. Skicka formuläret igen.") from None
+    request.environ[BODY_READ] = True
+    return raw
 
 
 @forms_api.get("/<form_id>")
@@ -297,7 +301,7 @@ def answer_error(
     else:
         log.exception("unexpected error path=%s", logs.safe(request.path))
         status, title, detail = 500, "Något gick fel", "Ett oväntat fel inträffade. Försök igen om en stund."
-    if status == 413:
+    if not request.environ.get(BODY_READ):
         _drain_refused_body()
     public = current_app.extensions["formkit.settings"].public_dir
     if status == 404 and request.method == "GET" and public and not _wants_json():
@@ -320,10 +324,11 @@ def answer_error(
 
 
 def _drain_refused_body() -> None:
-    """Read and drop a body refused as too large, up to DRAIN_BYTES, so a client still sending it reads the 413.
+    """Read and drop a body refused unread (too large, another site's, an unknown form), up to DRAIN_BYTES.
 
     A server that answers and closes with the body unread resets the connection, and the client, blocked
-    sending, sees no answer at all. The cost is linear in what is read; past DRAIN_BYTES the connection closes.
+    sending, sees no answer at all (the 403 to a 2 MB post from another site, say). The cost is linear in
+    what is read; past DRAIN_BYTES the connection closes.
     """
     stream = request.environ.get("wsgi.input")
     length = request.content_length

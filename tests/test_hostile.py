@@ -300,6 +300,28 @@ def test_the_largest_valid_report_is_accepted_quickly(server, mailbox, name):
     assert answer.reference in mailbox.references(mails)
 
 
+@pytest.mark.parametrize(
+    ("path", "headers", "status"),
+    [
+        (ENDPOINT, {"Referer": "not a url"}, 403),  # refused by its origin before the body is read
+        (ENDPOINT, {"Origin": "http://evil.example"}, 403),
+        ("/api/forms/finns-inte", {}, 404),
+    ],
+    ids=["referer", "origin", "unknown-form"],
+)
+def test_a_big_body_refused_before_it_is_read_still_gets_its_answer(server, path, headers, status):
+    """The fuzz found it: a 2 MB post refused unread (here by its Referer) reset the line instead of a 403.
+
+    20 MB keeps the sender sending while the answer is written, so the reset is certain, not a race.
+    """
+    body = b'{"handelsetyp": "' + b"x" * (20 * 1024 * 1024) + b'"}'
+    sent = {"Content-Type": JSON, "Accept": JSON, **headers}
+
+    answers = [server.request("POST", path, body, sent, 30) for _ in range(3)]
+
+    assert [answer.status for answer in answers] == [status] * 3, answers
+
+
 @pytest.mark.parametrize("megabytes", [3, 20])
 def test_a_body_far_over_the_limit_gets_its_413_not_a_reset_connection(server, mailbox, megabytes):
     """A server that answers with the body unread resets the line, and its sender, still sending, reads nothing."""
