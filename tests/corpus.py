@@ -536,6 +536,8 @@ def form_pairs(schema: dict, answers, offered: Offered, where: tuple = (), root:
     subs = _alternatives(root, Example(root).resolve(schema))
     name = ".".join(map(str, where))
     choices = _choice_values(root, subs)
+    if subs[0].get("readOnly") is True:
+        return  # shown, not asked: the page has no input, and the kit keeps the default (`leaves` expects it)
     if choices is not None and not isinstance(answers, list):
         yield name, _offered_value(offered, name, choices, answers)
     elif isinstance(answers, dict):
