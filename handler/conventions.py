@@ -314,9 +314,9 @@ def did_you_mean(name: str, known: list[str]) -> str:
 
 
 def ascii_name(name: str) -> str:
-    """Return a name that follows the rule: å, ä, ö become a, a, o; spaces and dashes become _."""
+    """Return a name that follows the rule: å, ä, ö become a, a, o; spaces become _; hyphens stay single."""
     plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    plain = re.sub(r"[^A-Za-z0-9_]+", "_", plain).strip("_")
+    plain = re.sub(r"-+", "-", re.sub(r"[^A-Za-z0-9_-]+", "_", plain)).strip("_-")
     return plain if plain and plain[0].isalpha() else ""
 
 

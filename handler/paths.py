@@ -6,6 +6,11 @@ HTML form posts (`verksamheter.0.enhet`), a JSON pointer (`/verksamheter/0/enhet
 in `x-formkit.mail` (`/verksamheter/*/chef_epost`) and an HTML id (`f-verksamheter-0-enhet`).
 `FieldPath` converts between them, so no other module splits or joins a path on its own.
 
+A name may hold a hyphen (`alt-datetime`), and "-" also joins the parts of an id, so an id writes a
+name's own hyphen twice: `("alternative", "alt-datetime")` is `f-alternative-alt--datetime`. No part
+starts with a hyphen (a name starts with a letter, a row with a digit), so reading "--" as a hyphen and
+"-" as a step gives every id back its one place. formkit.js spells ids the same way (`htmlId`).
+
 Only ASCII digits `0`–`9` make a row number: `"²".isdigit()` is true in Python, and `int("²")` fails.
 A number of more than MAX_ROW_DIGITS digits is not parsed at all (`int()` of a 5000-digit name is
 slow, then refused by Python); it reads as ROW_LIMIT, beyond any form's rows.
@@ -19,6 +24,7 @@ ROW = "*"  # in a pattern: any row of a repeated group
 MAX_ROW_DIGITS = 6
 ROW_LIMIT = 10**MAX_ROW_DIGITS  # what a longer row number reads as; larger than any form allows
 ID_PREFIX = "f-"
+_HYPHEN = "\0"  # a name's own hyphen while an id is split at the others; no id holds a NUL
 
 
 def row_index(part) -> int | None:
@@ -46,7 +52,7 @@ class FieldPath:
         if isinstance(value, str):
             if value.startswith("/") or value == "":
                 return cls.from_pointer(value)
-            if value.startswith(ID_PREFIX):
+            if value.startswith(ID_PREFIX) and "." not in value:  # a one-part name "f-…" reads as an id
                 return cls.from_html_id(value)
             return cls.from_name(value)
         return cls(tuple(_part(p) for p in value))
@@ -66,8 +72,9 @@ class FieldPath:
 
     @classmethod
     def from_html_id(cls, html_id: str) -> FieldPath:
-        """Return the path of an HTML id made by `html_id` (field names never contain "-")."""
-        return cls.from_name(html_id.removeprefix(ID_PREFIX).replace("-", "."))
+        """Return the path of an HTML id made by `html_id`: "--" is a name's own hyphen, "-" a step down."""
+        text = html_id.removeprefix(ID_PREFIX)
+        return cls(tuple(_part(p.replace(_HYPHEN, "-")) for p in text.replace("--", _HYPHEN).split("-")))
 
     @property
     def pattern(self) -> tuple[str, ...]:
@@ -101,8 +108,8 @@ class FieldPath:
 
     @property
     def html_id(self) -> str:
-        """Return the HTML id: `f-verksamheter-0-enhet`; names are [A-Za-z0-9_] parts, so ids cannot collide."""
-        return ID_PREFIX + "-".join(str(p) for p in self.parts)
+        """Return the HTML id: `f-verksamheter-0-enhet`, a name's own hyphen doubled (`f-alt--datetime`)."""
+        return html_id(self.name)
 
     def at_rows(self, rows) -> FieldPath:
         """Return the concrete path with each "*" replaced by the next of `rows`."""
@@ -115,6 +122,11 @@ class FieldPath:
 
     def __str__(self) -> str:
         return self.name
+
+
+def html_id(name: str) -> str:
+    """Return the HTML id of a dotted form name (`verksamheter.0.enhet` is `f-verksamheter-0-enhet`)."""
+    return ID_PREFIX + name.replace("-", "--").replace(".", "-")
 
 
 def pattern_of(path) -> tuple[str, ...]:

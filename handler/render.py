@@ -14,6 +14,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from . import files
 from .document import EMPTY, display
 from .forms import Field, Form, Kind
+from .paths import html_id
 from .reference import TIMEZONE
 from .validation import client_messages
 
@@ -39,8 +40,8 @@ env = Environment(
 
 
 def field_id(name: str) -> str:
-    """Return the HTML id of a field name; names are [a-z0-9_] parts joined by dots, so this cannot collide."""
-    return "f-" + name.replace(".", "-")
+    """Return the HTML id of a field's dotted name (paths.html_id: a name's own hyphen is doubled)."""
+    return html_id(name)
 
 
 def render_form(

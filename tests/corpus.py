@@ -17,6 +17,7 @@ Used by tests/test_corpus.py and bench/corpus.py.
 from __future__ import annotations
 
 import base64
+import datetime
 import html.parser
 import json
 import re
@@ -24,6 +25,7 @@ import tempfile
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from aiosmtpd.controller import Controller
 from jsonschema import validators
@@ -34,6 +36,7 @@ CORPUS = Path(__file__).resolve().parent / "fixtures" / "corpus"
 WORKS, REFUSED, BROKEN, LOSES = "works", "refused", "broken", "loses data"
 JSON = {"Accept": "application/json"}
 FORM = "application/x-www-form-urlencoded"
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
 @dataclass
@@ -480,9 +483,23 @@ def _texts(root: dict, subs: list[dict], value) -> set[str]:
         texts.add(urllib.parse.unquote(file.group(1)))  # a file is listed by its name
     elif isinstance(value, str):
         texts.add(clean_text(value))
+        formats = {sub.get("format") for sub in subs}
+        if "date-time" in formats and (moment := _moment(value)):  # shown in Swedish time (README)
+            texts.add(moment.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M:%S" if moment.second else "%Y-%m-%d %H:%M"))
+        if "time" in formats and re.match(r"\d\d:\d\d:00", value):  # shown without seconds and offset
+            texts.add(value[:5])
     else:
         texts.add(json.dumps(value, ensure_ascii=False))
     return texts
+
+
+def _moment(value: str) -> datetime.datetime | None:
+    """Return an RFC 3339 date-time with its offset, else None."""
+    try:
+        moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else None
 
 
 # ---- the form-encoded path ----

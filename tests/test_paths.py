@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handler.paths import MAX_ROW_DIGITS, ROW_LIMIT, FieldPath, pattern_of, row_index
+from handler.paths import MAX_ROW_DIGITS, ROW_LIMIT, FieldPath, html_id, pattern_of, row_index
 from support import cost_ratio
 
 PLACE = FieldPath(("verksamheter", 0, "enhet"))
@@ -52,6 +52,18 @@ def test_the_whole_form_is_the_empty_path():
 def test_an_html_id_reads_back_as_its_place():
     for name in ("namn", "verksamheter.0.enhet", "beskrivning.chef.epost"):
         assert FieldPath.from_html_id(FieldPath.from_name(name).html_id).name == name
+
+
+def test_a_names_own_hyphen_is_doubled_in_its_id_so_ids_stay_one_places_and_read_back():
+    places = [("a-b", "c"), ("a", "b-c"), ("a", "b", "c"), ("a-b-c",), ("lista", 0, "alt-datum"), ("lista-0", "x")]
+
+    ids = [FieldPath(place).html_id for place in places]
+
+    assert ids[:2] == ["f-a--b-c", "f-a-b--c"]
+    assert len(set(ids)) == len(ids)
+    assert [FieldPath.from_html_id(html_id).parts for html_id in ids] == places
+    assert [FieldPath.of(html_id).parts for html_id in ids] == places
+    assert [html_id(FieldPath(place).name) for place in places] == ids
 
 
 def test_pointer_parts_are_escaped_as_json_pointers_are():

@@ -118,6 +118,9 @@
 
   function $(root, selector) { return Array.prototype.slice.call(root.querySelectorAll(selector)); }
 
+  /* The id of a field's dotted name, as handler/paths.py spells it: a name's own hyphen doubled, "." as "-". */
+  function htmlId(name) { return "f-" + name.replace(/-/g, "--").replace(/\./g, "-"); }
+
   function messagesOf(wrapper) {
     try { return JSON.parse(wrapper.getAttribute("data-messages") || "{}"); } catch (e) { return {}; }
   }
@@ -513,7 +516,7 @@
   Form.prototype.renumber = function (list) {
     var self = this;
     var base = list.getAttribute("data-formkit-list");
-    var baseId = "f-" + base.replace(/\./g, "-");
+    var baseId = htmlId(base);
     var rows = $(list, ":scope > [data-formkit-row]");
     var min = Math.max(Number(list.getAttribute("data-min")) || 0, 1);
     var itemLabel = list.getAttribute("data-item-label");
@@ -678,7 +681,7 @@
     this.showNotice(notice || "");
     var list = this.summary.querySelector("ul");
     errors.forEach(function (error) {
-      var id = "f-" + error.name.replace(/\./g, "-");
+      var id = htmlId(error.name);
       var wrapper = self.container.querySelector('[data-formkit-field="' + error.name + '"]') || document.getElementById(id);
       var message = document.getElementById(id + "-error");
       if (wrapper && message) {

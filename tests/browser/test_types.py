@@ -7,12 +7,14 @@ write-only one is never shown back. Axe in each state.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 from projects import project_with
+from test_names import SCHEMA as HYPHENATED
 
 from browser.a11y import audit, audit_without_javascript
 from support import attachment, docx_text
@@ -28,6 +30,8 @@ def project(tmp_path_factory) -> Path:
         "docs/typer.md": FIXTURES / "types" / "docs" / "typer.md",
         "schema/namn.json": FIXTURES / "types" / "schema" / "namn.json",  # a root that is no object
         "docs/namn.md": FIXTURES / "types" / "docs" / "namn.md",
+        "schema/bindestreck.json": json.dumps(HYPHENATED, ensure_ascii=False),  # names with "-" (corpus "date")
+        "docs/bindestreck.md": "---\ntitle: Bindestreck\n---\n\n# Bindestreck\n\n[[form bindestreck]]\n",
     }
     return project_with(tmp_path_factory.mktemp("project"), files)
 
@@ -152,3 +156,31 @@ def test_a_form_whose_root_is_no_object_asks_one_question_and_sends_it(
 
     text = docx_text(attachment(smtp_server.inbox.wait_for(1)[0])[1])
     assert "Ditt namn" in text and "Ada" in text
+
+
+def test_with_javascript_an_error_links_to_its_field_when_names_hold_hyphens(page: Page, server, smtp_server):
+    page.goto(server.url + "/bindestreck/")
+    page.get_by_role("button", name="Lägg till rad").click()  # formkit.js names the new row's ids
+    page.get_by_role("group", name="Rad 1").get_by_label("Radens namn").fill("Första raden")
+    page.get_by_role("group", name="Rad 2").get_by_label("Antal").fill("3")
+    page.get_by_role("button", name="Fortsätt").click()
+
+    links = page.locator("[data-formkit-summary] a")
+    expect(links).to_have_count(2)
+    assert links.nth(1).get_attribute("href") == "#f-fler--rader-1-rad--namn"
+    links.nth(1).click()
+    expect(page.get_by_role("group", name="Rad 2").get_by_label("Radens namn")).to_be_focused()
+    links.nth(0).click()
+    expect(page.get_by_label("E-post")).to_be_focused()
+
+    page.get_by_label("E-post").fill("ann@solna.se")
+    page.get_by_role("group", name="Rad 2").get_by_label("Radens namn").fill("Andra raden")
+    page.get_by_label("Text", exact=True).check()
+    page.get_by_label("En text").fill("Valfri text")
+    page.get_by_role("button", name="Fortsätt").click()
+    page.get_by_role("button", name="Skicka", exact=True).click()
+    expect(page.locator("[data-formkit-reference]")).to_have_text(re.compile(r"^BINDESTRECK-"))
+
+    text = docx_text(attachment(smtp_server.inbox.wait_for(1)[0])[1])
+    for shown in ("ann@solna.se", "Första raden", "Andra raden", "Valfri text"):
+        assert shown in text, shown
