@@ -386,7 +386,7 @@ def client_messages(node: Field, domains: list[str] | tuple = ()) -> dict[str, s
     }
     checks.update((keyword, value) for keyword, value in limits.items() if value is not None)
     if node.kind == Kind.FILE:  # "{name}" is the chosen file's name, filled in by formkit.js
-        checks.update(fileSize="{name}", maxItems=node.max_items if node.multiple else None)
+        checks.update(fileSize="{name}", fileType="{name}", maxItems=node.max_items if node.multiple else None)
     messages = {keyword: message_for(node, keyword, value) for keyword, value in checks.items()}
     if node.holds_values:  # the browser counts a list of values as the server does
         unique = node.unique_items or None

@@ -261,14 +261,51 @@
     return "";
   }
 
-  /* A file input's count and sizes, as the server checks them (it also checks each file's type by its content). */
+  /* A file input's count, sizes and types, as the server checks them. A file's type is what its first bytes say
+   * (read when it was chosen, see readFileKinds); the server reads the whole file and has the last word. */
   function checkFiles(control, messages) {
     if (control.files.length > Number(control.getAttribute("data-max-files") || 1)) return messages.maxItems || "";
     var limit = Number(control.getAttribute("data-max-bytes"));
+    var accepted = (control.getAttribute("accept") || "").split(",");
+    var kinds = control.formkitKinds; // null while the files are being read: the server checks them then
     for (var i = 0; i < control.files.length; i++) {
-      if (control.files[i].size > limit) return (messages.fileSize || "").replace("{name}", control.files[i].name);
+      var name = control.files[i].name;
+      if (control.files[i].size > limit) return (messages.fileSize || "").replace("{name}", name);
+      var known = kinds && kinds[i].some(function (kind) { return accepted.indexOf(kind) >= 0; });
+      if (kinds && !known) return (messages.fileType || "").replace("{name}", name);
     }
     return "";
+  }
+
+  var ZIP_KINDS = ["application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                   "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"];
+  var SNIFFED_BYTES = 4096;
+
+  /* The types a file's first bytes allow, as handler/files.py `sniff` tells them: [] for none it takes. */
+  function sniff(bytes) {
+    function starts(magic) { return magic.every(function (byte, i) { return bytes[i] === byte; }); }
+    if (starts([0x25, 0x50, 0x44, 0x46, 0x2d])) return ["application/pdf"];
+    if (starts([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return ["image/png"];
+    if (starts([0xff, 0xd8, 0xff])) return ["image/jpeg"];
+    if (starts([0x50, 0x4b, 0x03, 0x04])) return ZIP_KINDS; // which of them the server tells by the parts inside
+    if (!bytes.length) return [];
+    var text;
+    try { text = new TextDecoder("utf-8", { fatal: true }).decode(bytes, { stream: true }); }
+    catch (error) { return []; }
+    return /[\u0000-\u0008\u000b\u000e-\u001f]/.test(text) ? [] : ["text/plain"];
+  }
+
+  /* Read the first bytes of each file chosen in a file input, so the check on sending can say a file's type is
+   * wrong before anything is sent (a PNG renamed .pdf, say). A later choice wins over a slower earlier read. */
+  function readFileKinds(control) {
+    var files = Array.prototype.slice.call(control.files);
+    var token = control.formkitRead = {};
+    control.formkitKinds = null;
+    Promise.all(files.map(function (file) {
+      return file.slice(0, SNIFFED_BYTES).arrayBuffer().then(function (buffer) { return sniff(new Uint8Array(buffer)); });
+    })).then(function (kinds) {
+      if (control.formkitRead === token) control.formkitKinds = kinds;
+    }, function () { /* unreadable here: the server says what it makes of the file */ });
   }
 
   function Form(container) {
@@ -286,6 +323,9 @@
     this.summary.addEventListener("click", this.onSummaryClick.bind(this));
     $(container, "[data-formkit-list]").forEach(this.enhanceList.bind(this));
     this.enhanceAlternatives();
+    this.form.addEventListener("change", function (event) {
+      if (event.target.classList && event.target.classList.contains("formkit-file")) readFileKinds(event.target);
+    });
     $(container, "textarea[data-formkit-count]").forEach(this.enhanceCount.bind(this));
     // Pasted text is not cut silently at maxlength: the check says how much too long it is (GOV.UK).
     $(container, "input[maxlength]").forEach(function (input) {

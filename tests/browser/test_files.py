@@ -117,6 +117,40 @@ def test_with_javascript_a_file_of_the_wrong_content_is_refused_by_the_server_on
     audit(page, "files: wrong type (server)")
 
 
+def chosen_and_read(page: Page, label: str, *files: tuple[str, str, bytes]) -> None:
+    """Choose files and wait until formkit.js has read their first bytes (it does so as they are chosen)."""
+    choose(page, label, *files)
+    field = page.get_by_label(label, exact=True)
+    page.wait_for_function("control => control.formkitKinds", arg=field.element_handle())
+
+
+def test_with_javascript_a_file_whose_content_is_not_taken_is_said_before_anything_is_sent(page: Page, server):
+    posts = []
+    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+    page.goto(server.url + "/intyg/")
+    page.get_by_label("Namn", exact=True).fill("Eva Ek")
+    chosen_and_read(page, "Intyg", ("intyg.pdf", "application/pdf", PNG))  # a PNG named .pdf
+    chosen_and_read(page, "Bilagor (valfritt)", ("foto.png", "image/png", PNG), ("data.txt", "text/plain", b"\x00\x01"))
+    page.get_by_role("button", name="Fortsätt").click()
+
+    summary = page.locator("[data-formkit-summary]")
+    expect(summary).to_contain_text("Filen ”intyg.pdf” går inte att ta emot här. Välj en PDF.")
+    expect(summary).to_contain_text("Filen ”data.txt” går inte att ta emot här. Välj en PNG-bild eller textfil.")
+    expect(page.get_by_label("Intyg", exact=True)).to_have_attribute("aria-invalid", "true")
+    assert posts == []
+
+
+def test_with_javascript_what_only_the_whole_file_shows_is_refused_by_the_server(page: Page, server):
+    """The browser reads a file's first 4 kB; a text file's control character past them is for the server."""
+    page.goto(server.url + "/intyg/")
+    page.get_by_label("Namn", exact=True).fill("Eva Ek")
+    chosen_and_read(page, "Intyg", ("intyg.pdf", "application/pdf", PDF))
+    chosen_and_read(page, "Bilagor (valfritt)", ("lang.txt", "text/plain", b"a" * 5000 + b"\x00"))
+    page.get_by_role("button", name="Fortsätt").click()
+    message = "Filen ”lang.txt” går inte att ta emot här. Välj en PNG-bild eller textfil."
+    expect(page.locator("#f-bilagor-error")).to_contain_text(message)
+
+
 def test_without_javascript_the_error_page_says_to_choose_the_file_again(browser, server, smtp_server):
     context = browser.new_context(java_script_enabled=False, locale="sv-SE")
     page = context.new_page()
