@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -32,6 +33,20 @@ def test_the_mkdocs_build_places_the_form_on_its_page_with_the_page_meta(built_s
     assert "Uppdaterad" in page and "Redaktör" in page
     assert '<html lang="sv"' in page
     assert "fonts.googleapis" not in page
+
+
+def test_the_form_page_loads_only_what_the_form_needs_and_names_materials_script_for_later(built_site):
+    page = (built_site / "rapportera" / "index.html").read_text()
+    scripts = re.findall(r"<script [^>]*src=[^>]*>", page)
+    styles = re.findall(r'<link rel="stylesheet" href="([^"]+)"', page)
+
+    assert scripts == [
+        '<script src="../assets/formkit.js" defer data-theme-script="javascripts/bundle.a5f9d56c.min.js">'
+    ], "one script, deferred; Material's comes when search is opened"
+    assert (built_site / "assets" / "javascripts" / "bundle.a5f9d56c.min.js").is_file(), "base.html's name"
+    assert not any("palette" in style for style in styles), "the palette's stylesheet has nothing the site uses"
+    other = (built_site / "om-bus" / "index.html").read_text()
+    assert '<script src="../assets/javascripts/bundle.a5f9d56c.min.js"></script>' in other
 
 
 def test_the_start_page_links_to_the_form(built_site):

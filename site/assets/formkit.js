@@ -1149,6 +1149,11 @@
       // Material closes its search on Escape and drops the focus; give it back to the button that opened it.
       document.addEventListener("keydown", function (event) {
         if (event.key !== "Escape" || !toggle.checked) return;
+        if (pair[0] === "__search" && themeMissing()) {
+          toggle.checked = false;
+          toggle.dispatchEvent(new Event("change"));
+          if (document.activeElement) document.activeElement.blur();
+        }
         window.setTimeout(function () {
           update();
           if (!toggle.checked && button.offsetParent && document.activeElement === document.body) button.focus();
@@ -1181,7 +1186,52 @@
     });
   }
 
+  /* ---- Material's script, on a page with a form only when it is needed ----
+   * A form page leaves Material's script out (site/main.html): it is mostly search (the script, then its index,
+   * worker and stemmers), and the page works without it (the menu is a CSS checkbox). The script is named in
+   * data-theme-script (relative to this file: the handler's pages move the page, not the assets) and comes when
+   * search is opened: its field focused, its button pressed, or Material's shortcut keys (f, s, /). Material starts
+   * on DOMContentLoaded, which has passed by then: it gets one of its own. Until it is there, Escape closes the
+   * search here as Material does. */
+  var THEME_SCRIPT = (function (script) {
+    var name = script && script.getAttribute("data-theme-script");
+    return name ? new URL(name, script.src).href : "";
+  })(document.currentScript);
+  var themeLoading = false;
+
+  function themeMissing() { return Boolean(THEME_SCRIPT) && !window.component$; }
+
+  function loadTheme() {
+    if (!themeMissing() || themeLoading) return;
+    themeLoading = true;
+    var script = document.createElement("script");
+    script.src = THEME_SCRIPT;
+    script.onload = function () { document.dispatchEvent(new Event("DOMContentLoaded")); };
+    document.body.appendChild(script);
+  }
+
+  function deferTheme() {
+    if (!THEME_SCRIPT) return;
+    document.documentElement.classList.replace("no-js", "js"); // Material's search shows: it works once opened
+    var toggle = document.getElementById("__search");
+    var query = document.querySelector(".md-search__input");
+    if (!toggle || !query) return;
+    query.addEventListener("focus", loadTheme);
+    toggle.addEventListener("change", function () { if (toggle.checked) loadTheme(); });
+    document.addEventListener("keydown", function (event) {
+      if (!themeMissing() || event.ctrlKey || event.metaKey || event.altKey) return;
+      var target = event.target;
+      if (target.isContentEditable || /^(INPUT|SELECT|TEXTAREA|BUTTON)$/.test(target.tagName || "")) return;
+      if (["f", "s", "/"].indexOf(event.key) < 0) return;
+      event.preventDefault();
+      toggle.checked = true;
+      toggle.dispatchEvent(new Event("change"));
+      query.focus();
+    });
+  }
+
   function start() {
+    deferTheme();
     enhanceThemeToggles();
     $(document, "[data-formkit]").forEach(function (c) { new Form(c); });
     $(document, "[data-formkit-receipt]").forEach(enhanceReceipt);

@@ -231,6 +231,30 @@ def test_the_menu_and_search_are_buttons_not_labels_and_the_search_can_be_submit
     expect(page).to_have_url(re.compile(r"/personuppgifter/"))
 
 
+@BOTH
+def test_the_form_page_fetches_materials_script_when_search_is_opened_and_search_finds_a_page(
+    open_context, live_server, size
+):
+    page = opened(open_context, size)
+    fetched = []
+    page.on("request", lambda request: fetched.append(request.url))
+    page.goto(live_server.url + "/rapportera/")
+    page.wait_for_timeout(300)
+
+    theme = [url for url in fetched if "/assets/javascripts/" in url or "search_index" in url]
+    assert theme == [], "the form page waits for search before it fetches Material's script"
+    if size == "320":
+        page.get_by_role("button", name="Sök", exact=True).click()
+    else:
+        page.keyboard.press("s")  # Material's shortcut, before its script is there
+    search = page.get_by_role("textbox", name="Sök")
+    expect(search).to_be_focused()
+    search.press_sequentially("personuppgifter")
+    expect(page.locator(".md-search-result__list [href]").first).to_be_attached(timeout=10_000)
+    page.locator("form.md-search__form").evaluate("form => form.requestSubmit()")
+    expect(page).to_have_url(re.compile(r"/personuppgifter/"))
+
+
 @JS
 def test_every_skip_link_leads_to_content_that_is_there(open_context, live_server, built_site, smtp_server, javascript):
     page = opened(open_context, "1280", javascript)
