@@ -37,8 +37,9 @@ def settle(root: Field, data: dict) -> Settled:
 
 
 def _settle(node: Field, value, path: tuple, settled: Settled):
-    if node.kind == Kind.LIST and isinstance(value, list) and node.item is not None:
-        return [_settle(node.item, row, path + (index,), settled) for index, row in enumerate(value)]
+    if node.kind in (Kind.LIST, Kind.TUPLE) and isinstance(value, list):
+        entries = [(node.entry(index), row) for index, row in enumerate(value)]
+        return [row if e is None else _settle(e, row, path + (i,), settled) for i, (e, row) in enumerate(entries)]
     if node.kind != Kind.GROUP or not isinstance(value, dict):
         return value
     value = dict(value)

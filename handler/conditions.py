@@ -148,8 +148,9 @@ def _prune(node, data):
             else:
                 kept[child.name] = _prune(child, kept[child.name])
         return kept
-    if node.kind == "list" and isinstance(data, list) and node.item is not None:
-        return [_prune(node.item, row) for row in data]
+    if node.kind in ("list", "tuple") and isinstance(data, list):
+        entries = [(node.entry(index), row) for index, row in enumerate(data)]
+        return [row if entry is None else _prune(entry, row) for entry, row in entries]
     return data
 
 
@@ -162,6 +163,7 @@ def hidden_paths(root, data, path: tuple = ()):
                 yield path + (child.name,)
             else:
                 yield from hidden_paths(child, answers.get(child.name), path + (child.name,))
-    elif root.kind == "list" and isinstance(data, list) and root.item is not None:
+    elif root.kind in ("list", "tuple") and isinstance(data, list):
         for index, row in enumerate(data):
-            yield from hidden_paths(root.item, row, path + (index,))
+            if (entry := root.entry(index)) is not None:
+                yield from hidden_paths(entry, row, path + (index,))

@@ -33,7 +33,8 @@ FILE_TYPES = (
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "text/plain",
 )
-SIMPLE_TYPES = ("string", "integer", "number")  # what one row of a list of values, or one tuple position, holds
+SIMPLE_TYPES = ("string", "integer", "number")  # what one row of a list of values holds
+EXTRA_TITLE = "Extra värde"  # the name of a tuple's added rows when "items" has no title
 MAX_DEPTH = 3  # how many levels of a recursive "$ref" (a tree) the form asks, unless its part sets "x-max-depth"
 CHOICE = "_alternativ"  # the name a choice between alternatives posts under; no field name starts with "_"
 CHOOSE = "Välj ett alternativ"
@@ -171,6 +172,20 @@ class Field:
     def holds_values(self) -> bool:
         """Return whether this is a list whose rows are one value each (an array of strings, numbers, dates)."""
         return self.kind == Kind.LIST and self.item is not None and not self.item.kind.holds_fields
+
+    def entry(self, index: int) -> Field | None:
+        """Return the field of one entry of this list's or tuple's answer: a row, or a tuple's position, and past
+        its fixed positions one of the rows added after them (None when a tuple takes no more)."""
+        if self.kind == Kind.TUPLE:
+            return self.children[index] if index < len(self.children) else self.item
+        return self.item
+
+    @property
+    def extra_rows(self) -> tuple[int, int]:
+        """Return the fewest and the most rows a tuple's added rows may have (its minItems and maxItems, less the
+        fixed positions)."""
+        fixed = len(self.children)
+        return max(0, self.min_items - fixed), max(0, self.max_items - fixed) if self.item is not None else 0
 
     def own_message(self, rule: str) -> str:
         """Return the editor's message (x-messages) for a failed rule, or "" for the kit's default."""
@@ -540,8 +555,12 @@ class FieldReader:
             self._group(node, schema, pointer)
             if alternatives:
                 self._alternatives(node, schema, pointer, alternatives)
-        elif kind in ("string", "array", None) and _is_file(
-            items := self.resolve(schema.get("items"), pointer + ("items",)) if kind == "array" else schema
+        elif (
+            kind in ("string", "array", None)
+            and "prefixItems" not in schema
+            and _is_file(
+                items := self.resolve(schema.get("items"), pointer + ("items",)) if kind == "array" else schema
+            )
         ):
             self._file(node, items, pointer if kind == "string" else pointer + ("items",), multiple=kind == "array")
         elif kind == "array":
@@ -623,35 +642,43 @@ class FieldReader:
             )
 
     def _tuple(self, node: Field, schema: dict, pointer: tuple) -> None:
-        """A tuple: one labelled row per entry of prefixItems; more values than those only if the schema says how."""
+        """A tuple: one labelled row per entry of prefixItems, each a field as the kit asks it anywhere else; after
+        them, rows to add and remove (like a list's) when "items" (draft-07 "additionalItems") is a schema."""
         node.kind = Kind.TUPLE
         for index, entry in enumerate(schema["prefixItems"]):
-            entry_pointer = pointer + ("prefixItems", index)
-            resolved = self.resolve(entry, entry_pointer)
-            if schema_type(resolved) not in SIMPLE_TYPES and not _choices(resolved)[0]:
-                self.problem(
-                    entry_pointer,
-                    '"prefixItems" (eller "items" som en lista) ska bara ha enkla värden: "type": "string", '
-                    '"integer" eller "number", eller val med "enum". Rätta värde nummer '
-                    f"{index + 1}.",
-                )
-                continue
-            name = str(index)
-            child = self.build(entry, name, node.path + (name,), entry_pointer, index < node.min_items)
-            child.title = _string(resolved, "title").strip() or f"Värde {index + 1}"
-            self._one_value(child, entry_pointer)
-            node.children.append(child)
+            here, name = pointer + ("prefixItems", index), str(index)
+            child = self.build(entry, name, node.path + (name,), here, index < node.min_items)
+            child.title = _string(child.schema, "title").strip() or f"Värde {index + 1}"
+            if self._entry(child, here, '"prefixItems" (eller "items" som en lista)'):
+                node.children.append(child)
         extra = schema.get("items", False)
-        if extra is not False:  # named on the field, at the line of its "items"
-            line = self.source.line(pointer + ("items",))
-            self.problems.append(
-                self.source.say(
-                    pointer,
-                    '"items" efter "prefixItems" (fler värden än de fasta raderna) stöds inte. '
-                    'Skriv "items": false, eller lägg till raderna i "prefixItems".',
-                    line=line,
-                )
+        if isinstance(extra, dict):
+            here = pointer + ("items",)
+            rows = self.resolve(extra, here)
+            item = self.build(extra, "*", node.path + ("*",), here, schema_type(rows) == "object")
+            item.title = str(schema.get("x-item-title") or _string(rows, "title").strip() or EXTRA_TITLE)
+            if self._entry(item, here, '"items" efter "prefixItems" (draft-07: "additionalItems")'):
+                node.item, node.item_title = item, item.title
+        # "items": true (any value at all) is refused by the kit's own schema (formkit-schema.json)
+
+    def _entry(self, node: Field, pointer: tuple, keyword: str) -> bool:
+        """Make a tuple's position, or its added rows, a field the kit can ask there; say why not when it cannot be.
+
+        A boolean is a yes/no question: a box left unticked would be no answer, and a later value needs one here.
+        """
+        if node.kind == Kind.CHECKBOX:
+            node.kind, node.choices, node.choice_values = Kind.RADIO, [("true", "Ja"), ("false", "Nej")], [True, False]
+        elif node.kind in (Kind.LIST, Kind.TUPLE):
+            self.problem(
+                pointer,
+                f"{keyword} kan inte ha en lista som värde. Lägg listan i en grupp "
+                '("type": "object" med "properties") och gör gruppen till värdet.',
             )
+            return False
+        elif any(inner.kind == Kind.FILE for inner in node.walk()):
+            self.problem(pointer, f"{keyword} kan inte ha filer. Fråga efter filen i ett eget fält utanför listan.")
+            return False
+        return True
 
     def _one_value(self, node: Field, pointer: tuple) -> None:
         if node.kind == Kind.CHECKBOX or node.kind.holds_fields:

@@ -78,9 +78,12 @@ class Form:
     warnings: list[Problem] = field(default_factory=list)
     source: Source | None = field(default=None, repr=False)
     _fields: dict[tuple[str, ...], Field] = field(init=False, repr=False)
+    _tuples: frozenset = field(init=False, repr=False)  # the patterns of the tuples: paths through them are walked
 
     def __post_init__(self):
-        object.__setattr__(self, "_fields", {node.path: node for node in self.root.walk()})
+        nodes = list(self.root.walk())
+        object.__setattr__(self, "_fields", {node.path: node for node in nodes})
+        object.__setattr__(self, "_tuples", frozenset(node.place.pattern for node in nodes if node.kind == Kind.TUPLE))
 
     @property
     def title(self) -> str:
@@ -109,20 +112,27 @@ class Form:
     def field_at(self, path) -> Field | None:
         """Return the field at a concrete or pattern path in any spelling (tuple, FieldPath, name, pointer)."""
         path = FieldPath.of(path)
-        return self._fields.get(path.pattern) or self._in_tuple(path)
+        return self._in_tuple(path) if self._through_tuple(path) else self._fields.get(path.pattern)
 
     def field_named(self, name: str) -> Field | None:
         """Return the field a posted name names (`verksamheter.0.enhet`); a "*" there names no field."""
         path = FieldPath.from_name(name)
-        return None if path.is_pattern else self._fields.get(path.pattern) or self._in_tuple(path)
+        if path.is_pattern:
+            return None
+        return self._in_tuple(path) if self._through_tuple(path) else self._fields.get(path.pattern)
+
+    def _through_tuple(self, path: FieldPath) -> bool:
+        pattern = path.pattern
+        return bool(self._tuples) and any(pattern[:end] in self._tuples for end in range(len(pattern)))
 
     def _in_tuple(self, path: FieldPath) -> Field | None:
-        """Return the field at a path through a tuple, whose positions ("koordinater.0") read as row numbers."""
+        """Return the field at a path through a tuple, whose positions ("koordinater.0") read as row numbers and
+        whose rows after them ("*", 2, 3 …) are its added rows."""
         node = self.root
         for part in path.parts:
             if node.kind == Kind.TUPLE:
-                node = node.children[part] if isinstance(part, int) and part < len(node.children) else None
-            elif node.kind == Kind.LIST:
+                node = node.entry(part) if isinstance(part, int) else node.item if part == "*" else None
+            elif node.kind in (Kind.LIST, Kind.PAIRS):
                 node = node.item if isinstance(part, int) or part == "*" else None
             else:
                 node = next((child for child in node.members() if child.name == part), None)

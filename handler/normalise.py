@@ -87,7 +87,11 @@ def clean(data, node: Field | None = None):
         cleaned = {key: clean(value, by_name.get(key)) for key, value in data.items()}
         return {key: value for key, value in cleaned.items() if not _blank(value)}
     if isinstance(data, list) and node is not None and node.kind == Kind.TUPLE:
-        cleaned = [clean(value) for value in data]
+        cleaned = [clean(value, node.entry(index)) for index, value in enumerate(data)]
+        fixed, added = cleaned[: len(node.children)], cleaned[len(node.children) :]
+        if node.item is not None:  # added rows, as a list's: blank ones are dropped
+            added = [value for value in added if not _blank(value)]
+        cleaned = fixed + added
         while cleaned and _blank(cleaned[-1]):
             cleaned.pop()
         return [None if _blank(value) else value for value in cleaned]
@@ -181,10 +185,10 @@ def _settle(node: Field, values: dict) -> dict:
                 settled = _settle(child, dict(inner or {}))
                 if settled or inner is not None:
                     values[child.name] = settled
-        elif child.kind == Kind.LIST:
+        elif child.kind in (Kind.LIST, Kind.TUPLE):
             rows = values.get(child.name)
-            if isinstance(rows, list) and child.item is not None:
-                values[child.name] = [_settle(child.item, row) if isinstance(row, dict) else row for row in rows]
+            if isinstance(rows, list):
+                values[child.name] = [_settle_entry(child.entry(index), row) for index, row in enumerate(rows)]
         elif child.fixed:
             values.setdefault(child.name, copy.deepcopy(child.const))
         elif child.read_only:
@@ -195,6 +199,11 @@ def _settle(node: Field, values: dict) -> dict:
         elif child.nullable:
             values.setdefault(child.name, None)
     return values
+
+
+def _settle_entry(node: Field | None, value):
+    """Return one row or tuple position settled: a group's answers as `_settle` does them, any other as it is."""
+    return _settle(node, value) if node is not None and node.kind == Kind.GROUP and isinstance(value, dict) else value
 
 
 def without_write_only(form: Form, data):
@@ -210,8 +219,9 @@ def _without(node: Field, values: dict) -> dict:
             kept.pop(child.name, None)
         elif child.kind == Kind.GROUP and isinstance(value, dict):
             kept[child.name] = _without(child, value)
-        elif child.kind == Kind.LIST and isinstance(value, list) and child.item is not None:
-            kept[child.name] = [_without(child.item, row) if isinstance(row, dict) else row for row in value]
+        elif child.kind in (Kind.LIST, Kind.TUPLE) and isinstance(value, list):
+            entries = [(child.entry(index), row) for index, row in enumerate(value)]
+            kept[child.name] = [_without(e, r) if e is not None and isinstance(r, dict) else r for e, r in entries]
     return kept
 
 
@@ -238,8 +248,10 @@ def _rows_to_lists(node: Field, data):
         return [_rows_to_lists(node.item, data[k]) for k in sorted(data, key=int)]
     if node.kind == Kind.FILE and node.multiple and not isinstance(data, list):
         return [data] if data != "" else []
-    if node.kind == Kind.TUPLE and isinstance(data, dict):  # every position, in order; blanks stay for clean
-        return [data.get(child.name, "") for child in node.children]
+    if node.kind == Kind.TUPLE and isinstance(data, dict):  # every position, in order (blanks stay for clean),
+        fixed = [_rows_to_lists(child, data.get(child.name, "")) for child in node.children]  # then the added rows
+        added = sorted((key for key in data if row_index(key) is not None and row_index(key) >= len(fixed)), key=int)
+        return fixed + [_rows_to_lists(node.item, data[key]) for key in added]
     if node.kind == Kind.CHECKBOXES and not isinstance(data, list):
         return [data] if data != "" else []
     return data

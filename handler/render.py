@@ -139,6 +139,10 @@ class Helpers:
     def row_count(values, node: Field, rows: tuple) -> int:
         filled = Helpers.answer(values, node, rows)
         count = len(filled) if isinstance(filled, list) else 0
+        if node.kind == Kind.TUPLE:  # its added rows, after its fixed values: none need be shown
+            fewest, most = node.extra_rows
+            count = max(0, count - len(node.children))
+            return max(fewest, min(most, count + 1 if count else BLANK_ROWS))
         return max(1, node.min_items, min(node.max_items, count + 1 if count else BLANK_ROWS))
 
     @staticmethod

@@ -86,18 +86,15 @@ def sections(form: Form, data: dict) -> list[Section]:
                 value = positions(child, values.get(child.name))
                 tuple_of = re.sub(r"^\d+\.\s*", "", child.title) if child.kind == Kind.TUPLE else ""
                 walk(child, value, min(level + 1, 6), rows, child.title, where or tuple_of)
+                if child.kind == Kind.TUPLE and child.item is not None:  # the rows added after the fixed ones
+                    added = values.get(child.name) if isinstance(values.get(child.name), list) else []
+                    _added_rows(child, added, min(level + 1, 6), rows)
                 current = Section("", level)  # answers after a subsection belong to no heading of their own
                 found.append(current)
             elif child.kind == Kind.LIST:
                 items = values.get(child.name) if isinstance(values.get(child.name), list) else []
                 found.append(Section(child.title, min(level + 1, 6)))
-                for index, item in enumerate(items):
-                    row = f"{child.item.title} {index + 1}"
-                    if child.holds_values:  # one value a row: the row's label and its value
-                        target = _target(child.item, (*rows, index))
-                        found[-1].answers.append(Answer(row, display(child.item, item), target, row))
-                        continue
-                    walk(child.item, item, min(level + 2, 6), (*rows, index), row, row)
+                listed(child, items, 0, level, rows)
                 if not items:
                     found[-1].answers.append(Answer(child.title, "", _target(child, rows), child.title))
                 current = Section("", level)
@@ -118,6 +115,21 @@ def sections(form: Form, data: dict) -> list[Section]:
                 label = re.sub(r"^\d+\.\s*", "", child.title)  # "1. Vilken typ …": the number says nothing aloud
                 which = f"{label} ({where})" if where else label
                 current.answers.append(Answer(child.title, shown, _target(child, rows), which))
+
+    def listed(node: Field, items: list, first: int, level: int, rows: tuple) -> None:
+        """Add a list's rows (a tuple's added rows: from `first`, numbered from 1 after its fixed positions)."""
+        for index, item in enumerate(items[first:], start=first):
+            row = f"{node.item.title} {index - first + 1}"
+            if not node.item.kind.holds_fields:  # one value a row: the row's label and its value
+                target = _target(node.item, (*rows, index))
+                found[-1].answers.append(Answer(row, display(node.item, item), target, row))
+                continue
+            walk(node.item, item, min(level + 2, 6), (*rows, index), row, row)
+
+    def _added_rows(node: Field, items: list, level: int, rows: tuple) -> None:
+        if len(items) > len(node.children):
+            found.append(Section(node.item.title, min(level + 1, 6)))
+            listed(node, items, len(node.children), level, rows)
 
     walk(form.root, data, 1, (), "", "")
     return [section for section in found if section.answers or section.title]

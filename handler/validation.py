@@ -340,8 +340,8 @@ def _missing(form: Form, path: tuple):
     required = [child for child in node.children if child.required] if node is not None else []
     if not required:  # a field, or a group with nothing required in it
         yield path
-    for child in required:
-        yield from _missing(form, path + (child.name,))
+    for child in required:  # a tuple's position is a number in the answers' path ("deltagare", 0)
+        yield from _missing(form, path + (int(child.name) if node.kind == Kind.TUPLE else child.name,))
 
 
 def field_error(form: Form, path: tuple, validator: str, value=None, *, message: str = "") -> FieldError:
@@ -488,8 +488,8 @@ def messages(node: Field, validator: str, value) -> str:
         return "Ange e-postadressen i rätt format, till exempel namn@kommun.se"
     if validator == "format" and node.kind in FORMAT_EXAMPLES:
         return f"{subject} måste vara {FORMAT_EXAMPLES[node.kind]}"
-    if validator in ("oneOf", "enum"):
-        return f"Välj ett av alternativen för {about}"
+    if validator in ("oneOf", "enum") or (validator == "type" and node.choice_values == [True, False]):
+        return f"Välj ett av alternativen för {about}"  # a yes/no (a boolean in a tuple) is a choice too
     if validator == "const":
         return f"{subject} kan bara vara {label_of_value(value)}"
     if validator == "maxLength":
@@ -566,12 +566,24 @@ def _context(form: Form, path: tuple) -> str:
     if parent is not None and isinstance(path[-1], int) and parent.holds_values:
         return f"{parent.item.title} {path[-1] + 1}"  # a row of a list of values: "E-postadress 2"
     if parent is not None and parent.kind == "tuple":
+        if isinstance(path[-1], int) and path[-1] >= len(parent.children) and parent.item is not None:
+            return f"{parent.item.title} {path[-1] - len(parent.children) + 1}"  # an added row of one value
         return re.sub(r"^\d+\.\s*", "", parent.title)
     if parent is None or parent.kind != "group":
         return ""
     if isinstance(path[-2], int):
-        return f"{parent.title} {path[-2] + 1}"
+        return f"{parent.title} {_row_number(form, path[:-1])}".rstrip()
     return re.sub(r"^\d+\.\s*", "", parent.title)
+
+
+def _row_number(form: Form, path: tuple) -> str:
+    """Return the number a row of groups shows ("Verksamhet 2"): a tuple's position shows none ("" ), and its
+    added rows count from 1 after the fixed positions."""
+    owner = form.field_at(path[:-1])
+    if owner is not None and owner.kind == "tuple":
+        fixed = len(owner.children)
+        return "" if path[-1] < fixed else str(path[-1] - fixed + 1)
+    return str(path[-1] + 1)
 
 
 def _strings(node: Field, value, path=()):
@@ -589,8 +601,9 @@ def _answers(node: Field, value, path=()):
         for index, item in enumerate(value):
             yield from _answers(node.item, item, path + (index,))
     elif isinstance(value, list) and node.kind == "tuple":
-        for index, (child, item) in enumerate(zip(node.children, value, strict=False)):
-            yield from _answers(child, item, path + (index,))
+        for index, item in enumerate(value):
+            if (entry := node.entry(index)) is not None:
+                yield from _answers(entry, item, path + (index,))
     else:
         yield path, node, value
 
@@ -631,8 +644,8 @@ def _merge_pairs(root: Field, data):
                 else:
                     merged[name], moved[path + (name,)] = row[PAIR_VALUE], here + (PAIR_VALUE,)
             return merged
-        if node is not None and node.kind == Kind.LIST and node.item is not None and isinstance(value, list):
-            return [merge(node.item, item, path + (index,)) for index, item in enumerate(value)]
+        if node is not None and node.kind in (Kind.LIST, Kind.TUPLE) and isinstance(value, list):
+            return [merge(node.entry(index), item, path + (index,)) for index, item in enumerate(value)]
         return value
 
     return merge(root, data, ()), moved, unpaired
@@ -651,8 +664,9 @@ def _extra_keys(root: Field, data: dict):
                     stack.append((by_name[key], item, path + (key,)))
                 elif PAIRS not in by_name:  # a group with name–value rows takes other keys: its schema checks them
                     yield path + (key,)
-        elif node.kind == "list" and node.item is not None and isinstance(value, list):
-            stack.extend((node.item, item, path + (index,)) for index, item in enumerate(value))
+        elif node.kind in ("list", "tuple") and isinstance(value, list):
+            entries = ((node.entry(index), item, path + (index,)) for index, item in enumerate(value))
+            stack.extend(entry for entry in entries if entry[0] is not None)
 
 
 def _file_errors(form: Form, data: dict):
@@ -672,8 +686,9 @@ def _file_errors(form: Form, data: dict):
         elif node.kind == Kind.GROUP and isinstance(value, dict):
             by_name = {child.name: child for child in node.members()}
             stack.extend((by_name[k], v, path + (k,)) for k, v in value.items() if k in by_name)
-        elif node.kind == Kind.LIST and node.item is not None and isinstance(value, list):
-            stack.extend((node.item, item, path + (index,)) for index, item in enumerate(value))
+        elif node.kind in (Kind.LIST, Kind.TUPLE) and isinstance(value, list):
+            entries = ((node.entry(index), item, path + (index,)) for index, item in enumerate(value))
+            stack.extend(entry for entry in entries if entry[0] is not None)
 
 
 def _privacy_errors(form: Form, data: dict):
@@ -720,18 +735,21 @@ def _tuples(node: Field, value, path=()):
     """Yield (path, tuple field, value) for every tuple answered in `value`."""
     if node.kind == "tuple" and isinstance(value, list):
         yield path, node, value
+    if isinstance(value, list) and node.kind in ("list", "tuple"):
+        for index, item in enumerate(value):
+            if (entry := node.entry(index)) is not None:
+                yield from _tuples(entry, item, path + (index,))
     elif isinstance(value, dict) and node.kind == "group":
         by_name = {child.name: child for child in node.members()}
         for key, item in value.items():
             if key in by_name:
                 yield from _tuples(by_name[key], item, path + (key,))
-    elif isinstance(value, list) and node.item is not None:
-        for index, item in enumerate(value):
-            yield from _tuples(node.item, item, path + (index,))
 
 
 def _extra_value_errors(form: Form, data: dict):
     """A tuple takes the values its form shows and no more, even where its schema would let more through."""
     for path, node, value in _tuples(form.root, data):
-        if len(value) > len(node.children):
+        if node.item is None and len(value) > len(node.children):
             yield path, field_error(form, path, "items")
+        elif len(value) > node.max_items:  # the rows the form offers, when the schema sets no "maxItems"
+            yield path, field_error(form, path, "maxItems", node.max_items)

@@ -48,7 +48,8 @@ def objects_of(form) -> list[tuple]:
     found = []
     for node in form.root.walk():
         if node.kind == Kind.GROUP and PAIRS not in node.path:  # a name–value row is no object of the form's
-            found.append(tuple(0 if part == "*" else part for part in node.path))
+            # A row is its first; a tuple's position ("0") is its number in the answers, as a row's is.
+            found.append(tuple(0 if part == "*" else int(part) if part.isdigit() else part for part in node.path))
     return found
 
 

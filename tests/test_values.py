@@ -123,22 +123,28 @@ REFUSED = [
     ),
     ("array without items", {"type": "array", "title": "A"}, '"a"', ['fältet "a"', 'Rätta "items"']),
     (
-        "tuple with open items",
-        {"type": "array", "title": "A", "prefixItems": [{"type": "string"}], "items": {"type": "string"}},
+        "tuple open to anything after it",
+        {"type": "array", "title": "A", "prefixItems": [{"type": "string"}], "items": True},
         '"items"',
-        ['fältet "a"', '"items" efter "prefixItems"', '"items": false'],
+        ['fältet "a.*"', '"items" kan inte vara true', '"items": false'],
     ),
     (
-        "draft-07 tuple with additionalItems",
-        {"type": "array", "title": "A", "items": [{"type": "string"}], "additionalItems": {"type": "string"}},
+        "draft-07 tuple open to anything after it",
+        {"type": "array", "title": "A", "items": [{"type": "string"}], "additionalItems": True},
         '"additionalItems"',
-        ['fältet "a"', '"items" efter "prefixItems"'],
+        ['fältet "a.*"', "kan inte vara true", '"prefixItems"'],
     ),
     (
-        "tuple of groups",
-        {"type": "array", "title": "A", "prefixItems": [{"type": "object", "properties": {}}]},
+        "tuple of lists",
+        {"type": "array", "title": "A", "prefixItems": [{"type": "array", "items": {"type": "string"}}]},
         '"prefixItems"+1',  # the entry itself, on the line after
-        ['fältet "a.0"', '"prefixItems"', "enkla värden"],
+        ['fältet "a.0"', '"prefixItems"', "en lista som värde"],
+    ),
+    (
+        "tuple whose added rows hold files",
+        {"type": "array", "title": "A", "prefixItems": [{"type": "string"}], "items": {"format": "data-url"}},
+        '"items": {',
+        ['fältet "a.*"', '"items" efter "prefixItems"', "filer"],
     ),
     (
         "contains",

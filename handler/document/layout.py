@@ -166,6 +166,9 @@ def _section(body: Body, node: Field, data, level: int, blank: bool = False) -> 
             body.paragraph(child.description, italic=True)
         if child.kind in (Kind.GROUP, Kind.TUPLE):
             _section(body, child, positions(child, value), level + 1, blank)
+            if child.kind == Kind.TUPLE and child.item is not None:  # the rows added after the fixed positions
+                body.heading(child.item.title, min(level + 1, 3))
+                _rows(body, child, value[len(child.children) :] if isinstance(value, list) else None, blank)
         elif child.kind == Kind.LIST:
             _rows(body, child, value, blank)
         elif blank:
@@ -191,7 +194,7 @@ def _rows(body: Body, node: Field, values, blank: bool) -> None:
     if node.item and node.item.children:
         columns = list(_laid_out(node.item, {}, True))
     else:
-        columns = [node.item] if node.holds_values else []
+        columns = [node.item] if _one_value(node) else []
     if blank or not isinstance(values, list):
         rows = [["" if blank else EMPTY for _ in columns]]
     else:
@@ -199,8 +202,13 @@ def _rows(body: Body, node: Field, values, blank: bool) -> None:
     body.rows([CHOSEN if c.kind == Kind.ALTERNATIVES else c.title for c in columns], rows)
 
 
+def _one_value(node: Field) -> bool:
+    """Return whether each row of a list, or each row added to a tuple, is one value (not a group)."""
+    return node.item is not None and not node.item.kind.holds_fields
+
+
 def _cell(column: Field, item, node: Field) -> str:
-    if node.holds_values:
+    if _one_value(node):
         return display(column, item)
     values = item if isinstance(item, dict) else {}
     if column.kind == Kind.ALTERNATIVES:

@@ -197,8 +197,13 @@
     return "";
   }
   function rowIndex(row) { return Number(row.getAttribute("data-formkit-row")); }
+  /* A tuple's added rows are numbered on from its fixed values (data-offset): row 2 is its first added row. */
+  function offsetOf(list) { return Number(list.getAttribute("data-offset")) || 0; }
+  function rowPlace(row) { return rowIndex(row) - offsetOf(row.parentNode); }
   /* Rows below the list's minItems must be filled; a list without minItems may be left empty. */
   function rowMinimum(row) { return Number(row.parentNode.getAttribute("data-min")) || 0; }
+  /* A list keeps one row at least; a tuple's added rows may all be removed. */
+  function rowsKept(list) { return Math.max(Number(list.getAttribute("data-min")) || 0, offsetOf(list) ? 0 : 1); }
 
   function rowIsBlank(row) {
     return $(row, "[data-formkit-field]").every(function (w) { return valueOf(w) === ""; });
@@ -224,7 +229,7 @@
     var value = valueOf(wrapper);
     var row = rowOf(wrapper);
     var required = wrapper.hasAttribute("data-required");
-    if (required && row) required = rowIndex(row) < rowMinimum(row) || !rowIsBlank(row);
+    if (required && row) required = rowPlace(row) < rowMinimum(row) || !rowIsBlank(row);
     // A tuple that is not required may be left blank: its positions below minItems count only once one is given.
     var tuple = wrapper.closest("[data-formkit-tuple]");
     if (required && tuple && !tuple.hasAttribute("data-required")) required = !rowIsBlank(tuple);
@@ -360,7 +365,7 @@
   /* Rows after the minimum are optional: their fields are required only once the row is used. */
   Form.prototype.markRowRequirements = function (list) {
     $(list, ":scope > [data-formkit-row]").forEach(function (row) {
-      var needed = rowIndex(row) < rowMinimum(row);
+      var needed = rowPlace(row) < rowMinimum(row);
       $(row, "[data-formkit-field][data-required]").forEach(function (w) {
         $(w, "input:not([type=checkbox]), select, textarea").forEach(function (c) {
           if (needed) c.setAttribute("required", ""); else c.removeAttribute("required");
@@ -496,7 +501,7 @@
   Form.prototype.enhanceList = function (list) {
     var self = this;
     var rows = $(list, ":scope > [data-formkit-row]");
-    var keep = Math.max(Number(list.getAttribute("data-min")) || 0, 1);
+    var keep = rowsKept(list);
     // The no-JS page shows a few blank rows; with JS, show only what is needed and let the user add.
     for (var i = rows.length - 1; i >= keep; i--) {
       if (rowIsBlank(rows[i]) && !rows[i].querySelector("[aria-invalid]")) { rows[i].remove(); } else { break; }
@@ -558,19 +563,20 @@
     var base = list.getAttribute("data-formkit-list");
     var baseId = htmlId(base);
     var rows = $(list, ":scope > [data-formkit-row]");
-    var min = Math.max(Number(list.getAttribute("data-min")) || 0, 1);
+    var min = rowsKept(list);
+    var offset = offsetOf(list);
     var itemLabel = list.getAttribute("data-item-label");
     var values = list.hasAttribute("data-formkit-values");
     rows.forEach(function (row, index) {
       var old = row.getAttribute("data-formkit-row");
       // A row of fields names them "list.0.field"; a row of one value is "list.0" itself, its ids "f-list-0(-error)".
       var oldName = base + "." + old + (values ? "" : ".");
-      var newName = base + "." + index + (values ? "" : ".");
+      var newName = base + "." + (offset + index) + (values ? "" : ".");
       var oldId = baseId + "-" + old + (values ? "" : "-");
-      var newId = baseId + "-" + index + (values ? "" : "-");
+      var newId = baseId + "-" + (offset + index) + (values ? "" : "-");
       function renamed(text) { return text.indexOf(oldName) === 0 ? newName + text.slice(oldName.length) : text; }
-      row.setAttribute("data-formkit-row", String(index));
-      if (!values) row.id = baseId + "-" + index; // a row of one value has no id: its input has it
+      row.setAttribute("data-formkit-row", String(offset + index));
+      if (!values) row.id = baseId + "-" + (offset + index); // a row of one value has no id: its input has it
       var title = rowTitle(row);
       title.textContent = title.textContent.replace(/\d+$/, String(index + 1));
       function rename(scope) {
@@ -1002,10 +1008,10 @@
     }
     function fillRows(list) {
       var base = list.getAttribute("data-formkit-list") + ".";
-      var needed = Math.max(Number(list.getAttribute("data-min")) || 0, 1);
+      var needed = rowsKept(list), offset = offsetOf(list);
       pairs.forEach(function (pair) {
         var index = pair[0].indexOf(base) === 0 ? parseInt(pair[0].slice(base.length), 10) : NaN;
-        if (index >= 0) needed = Math.max(needed, index + 1);
+        if (index >= offset) needed = Math.max(needed, index - offset + 1);
       });
       var rows = $(list, ":scope > [data-formkit-row]");
       for (var n = rows.length; n < needed && list.formkitTemplate; n++) self.addRow(list, true);
