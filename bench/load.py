@@ -155,9 +155,7 @@ def one_run(port: int, sink: Sink, args, number: int) -> dict:
 
     acknowledged = [reference for _, status, reference in outcomes if status == 201] + [r for *_, r in single]
     latencies = [elapsed * 1000 for elapsed, status, _ in outcomes if status == 201]
-    expected = {
-        f"<{reference}.{kind}@formkit.localhost>" for reference in acknowledged for kind in KINDS
-    }
+    expected = {f"<{reference}.{kind}@formkit.localhost>" for reference in acknowledged for kind in KINDS}
     deadline = time.monotonic() + args.delivery_timeout
     while time.monotonic() < deadline and not expected <= set(sink.ids):
         time.sleep(0.1)

@@ -217,7 +217,10 @@ def cmd_outbox(args) -> int:
         print(f"{outbox.run_once(deliver)} levererade.")
         return 0
     print(f"Utkorgen {outbox} levereras (avsluta med Ctrl+C).", flush=True)
+    from .outbox.courier import lower_priority
     from .reminders import send_due
+
+    lower_priority()  # this process and its threads give way to the handler's requests on a shared machine
 
     # The forms are read at each round: a broken form stops the reminders (said in the log), never the delivery.
     start_register_worker(register, remind=lambda: send_due(checked_forms(settings), settings, register, outbox))

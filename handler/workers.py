@@ -18,8 +18,15 @@ def start_outbox_worker(app) -> threading.Thread | None:
     if outbox is None:
         return None
     settings = app.extensions["formkit.settings"]
+
+    def run(*args) -> None:
+        from .outbox.courier import lower_priority
+
+        lower_priority()  # retries give way to answering requests
+        outbox.run_forever(*args)
+
     thread = threading.Thread(
-        target=outbox.run_forever,
+        target=run,
         args=(deliverer(settings), settings.outbox.interval),
         name="formkit-outbox",
         daemon=True,

@@ -575,3 +575,20 @@ def test_a_process_that_ends_delivers_what_it_handed_to_its_courier_first(tmp_pa
     assert run.returncode == 0
     assert smtp_server.inbox.wait_for(1)[0]["Message-ID"] == "<ending@formkit.localhost>"
     assert [files(Outbox(tmp_path), folder) for folder in ("new", "cur")] == [[], []]
+
+
+def test_the_courier_sends_at_a_lower_priority_than_the_requests(tmp_path, smtp_server):
+    from handler.outbox.courier import courier_for
+
+    class Watched(Outbox):
+        def deliver(self, name, send, held=False):
+            self.nice = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+            return super().deliver(name, send, held)
+
+    outbox = Watched(tmp_path)
+    courier = courier_for(outbox, smtp(smtp_server.port))
+    courier.hand_off([outbox.put(message(), claim=True)])
+
+    assert courier.flush(10)
+    assert smtp_server.inbox.wait_for(1)[0]["Message-ID"] == message()["Message-ID"]
+    assert outbox.nice >= os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) + 5

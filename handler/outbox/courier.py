@@ -7,11 +7,16 @@ quick timeout (FORMKIT_SMTP_QUICK_TIMEOUT); at the first failure it gives the re
 back to the outbox, where the worker retries with back-off. If the process dies, its claims are released
 (outbox.release_stale_claims) and the worker delivers them: nothing queued depends on the courier.
 At exit the process waits a few seconds for what was handed over (so `formkit remind` sends before it ends).
+
+Delivery starts at once but must not take the cores from answering: the courier's thread (and the workers')
+runs at a lower CPU priority (`lower_priority`: Linux gives each thread its own nice value), so while
+requests wait for a core they come first, and the courier sends what gathered meanwhile over one connection.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import dataclasses
 import logging
 import os
@@ -24,6 +29,7 @@ from . import describe
 log = logging.getLogger("formkit.outbox")
 AT_EXIT = 10.0  # seconds a process that ends waits for what it handed over
 IDLE = 30.0  # seconds without work after which the thread ends
+NICE = 10  # how much lower than the requests' the priority of background delivery is (nice values 0..19)
 
 
 class Courier:
@@ -58,6 +64,7 @@ class Courier:
     def _run(self) -> None:
         from ..transport import Transport
 
+        lower_priority()
         while True:
             try:
                 jobs = [self._jobs.get(timeout=IDLE)]
@@ -106,6 +113,14 @@ def deliver_held(outbox, names, send) -> str:
                     log.error("could not release message=%s error=%s", rest, describe(error))
             return "queued"
     return "sent"
+
+
+def lower_priority(nice: int = NICE) -> None:
+    """Run the calling thread (and the threads it starts) `nice` steps below the process's priority, so that
+    background delivery gives way to answering requests; where threads cannot have their own, nothing changes."""
+    with contextlib.suppress(AttributeError, OSError):  # not Linux, or not allowed
+        thread = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + nice))
 
 
 def quick(smtp):

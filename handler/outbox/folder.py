@@ -59,6 +59,9 @@ class Outbox:
         self._unsaved: dict[str, dict] = {}
         self._trouble: dict[str, str] = {}  # what keeps failing ("disk", "round"), so it is logged once
         self._wakeup = threading.Event()
+        # The bytes of messages this process queued to deliver at once: its courier sends them without reading
+        # back and parsing what it has just written. Only ever a copy: the file is what counts.
+        self._held: dict[str, bytes] = {}
         self.courier = None  # this process's background sender, started by the first hand-off (courier.py)
         try:
             private_folder(self.root)
@@ -80,16 +83,21 @@ class Outbox:
         stem = "".join(c for c in message["Message-ID"] if c.isalnum() or c in ".-") or "message"
         name = f"{time.time_ns()}.{stem}.eml"
         final = self._own_claim(name) if claim else self.root / "new" / name
-        write_private(self.root / "tmp" / name, final, message.as_bytes())
+        content = message.as_bytes()
+        write_private(self.root / "tmp" / name, final, content)
+        if claim:
+            self._held[name] = content
         return name
 
     def release(self, name: str) -> None:
         """Give back a message this process holds but will not deliver now: the worker takes it."""
+        self._held.pop(name, None)
         with contextlib.suppress(FileNotFoundError):
             os.rename(self._own_claim(name), self.root / "new" / name)
 
     def discard(self, name: str) -> None:
         """Remove a message that was queued but never acknowledged to anyone (its request failed)."""
+        self._held.pop(name, None)
         for path in (self._own_claim(name), self.root / "new" / name):
             with contextlib.suppress(OSError):
                 path.unlink()
@@ -99,6 +107,7 @@ class Outbox:
 
         `held` says the caller queued it with `put(claim=True)` and holds the claim already.
         """
+        content = self._held.pop(name, None) if held else None
         claimed = self._own_claim(name) if held else self._claim(name)
         if claimed is None or not claimed.exists():
             return False  # another process has it, or it is already delivered
@@ -106,7 +115,7 @@ class Outbox:
         started = time.monotonic()
         try:
             # The bytes as queued: parsing and serialising the whole message again would only cost time.
-            send(claimed.read_bytes())
+            send(claimed.read_bytes() if content is None else content)
         except Exception as error:  # any failure of the transport means: try again later
             try:
                 self._failed_attempt(name, claimed, state, error)
