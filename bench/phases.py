@@ -67,7 +67,7 @@ def main() -> int:
             tx.record(entry)
 
     def queue():
-        for name in [outbox.put(message, claim=True) for message in messages]:
+        for name in outbox.put_all(messages, claim=True):
             outbox.discard(name)
 
     steps = [

@@ -59,8 +59,7 @@ def hand_over(
     at_once = outbox.at_once
     try:
         with _recorded(register, record, label) as tx:
-            for message in messages:
-                names.append(outbox.put(message, claim=at_once, tx=tx))  # held by this process: its courier sends
+            names = outbox.put_all(messages, claim=at_once, tx=tx)  # held by this process: its courier sends
     except (OSError, DeliveryUnavailable) as error:
         for name in names:  # the user is told it failed, so nothing of it may go out
             outbox.discard(name)

@@ -17,7 +17,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from handler.cli import main
-from handler.outbox import Outbox, describe, write_private
+from handler.outbox import Outbox, describe, owner, write_private
 from handler.settings import SmtpSettings, load
 from handler.transport import send
 from support import Inbox, free_port
@@ -575,6 +575,23 @@ def test_a_process_that_ends_delivers_what_it_handed_to_its_courier_first(tmp_pa
     assert run.returncode == 0
     assert smtp_server.inbox.wait_for(1)[0]["Message-ID"] == "<ending@formkit.localhost>"
     assert [files(Outbox(tmp_path), folder) for folder in ("new", "cur")] == [[], []]
+
+
+def big(number: int) -> EmailMessage:
+    mail = message(number)
+    mail.add_attachment(os.urandom(300_000), maintype="application", subtype="octet-stream", filename="bilaga.bin")
+    return mail
+
+
+def test_a_reports_messages_are_queued_together_or_not_at_all(small_disk):
+    outbox = Outbox(small_disk.path / "outbox")  # 1 MB: the first two fit, the third does not
+
+    with pytest.raises(OSError, match="No space left"):
+        outbox.put_all([big(1), big(2), big(3)], claim=True)
+
+    assert [files(outbox, folder) for folder in ("tmp", "new", "cur")] == [[], [], []]
+    names = outbox.put_all([message(1), message(2)], claim=True)
+    assert sorted(f"{name}~{owner()}" for name in names) == files(outbox, "cur")
 
 
 def test_the_courier_sends_at_a_lower_priority_than_the_requests(tmp_path, smtp_server):

@@ -50,6 +50,7 @@ __all__ = [
     "owner",
     "private_folder",
     "write_private",
+    "write_private_all",
 ]
 
 
@@ -72,6 +73,7 @@ class Queue(Protocol):
     courier: object | None
 
     def put(self, message: Message, claim: bool = False, tx=None) -> str: ...
+    def put_all(self, messages: list[Message], claim: bool = False, tx=None) -> list[str]: ...
     def release(self, name: str) -> None: ...
     def discard(self, name: str) -> None: ...
     def deliver(self, name: str, send: Callable[[bytes], object], held: bool = False) -> bool: ...
@@ -147,6 +149,41 @@ def write_private(temporary: Path, final: Path, content: bytes) -> None:
     `temporary` (a new name in the same file system) must not exist. On any failure it is removed and
     `final` is left as it was.
     """
+    _write_synced(temporary, content)
+    try:
+        os.replace(temporary, final)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temporary.unlink()  # never leave half a message behind
+        raise
+    _fsync_folder(final.parent)
+
+
+def write_private_all(files: list[tuple[Path, Path, bytes]]) -> None:
+    """Write new files (temporary, final, content) as `write_private` does, all or none: every file is written
+    and fsynced, then all are renamed, then each folder is fsynced once (not once per file: a report's messages
+    share one folder, and each fsync of it waits for the disk). On any failure none of them is left; the
+    final names must be new (the outbox's are), since a failure removes what was renamed already."""
+    written: list[Path] = []
+    renamed: list[Path] = []
+    try:
+        for temporary, _, content in files:
+            _write_synced(temporary, content)
+            written.append(temporary)
+        for temporary, final, _ in files:
+            os.replace(temporary, final)
+            renamed.append(final)
+        for folder in dict.fromkeys(final.parent for _, final, _ in files):
+            _fsync_folder(folder)
+    except BaseException:
+        for path in (*written, *renamed):  # never leave half a message (or half a report) behind
+            with contextlib.suppress(OSError):
+                path.unlink()
+        raise
+
+
+def _write_synced(temporary: Path, content: bytes) -> None:
+    """Write a new private file and fsync it; on failure remove it."""
     # O_EXCL: never write into a file someone else made; the mode is set at birth, so no moment is readable.
     handle = os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_CLOEXEC, PRIVATE_FILE)
     try:
@@ -156,14 +193,12 @@ def write_private(temporary: Path, final: Path, content: bytes) -> None:
             file.write(content)
             file.flush()
             os.fsync(file.fileno())
-        os.replace(temporary, final)
     except BaseException:
         if handle >= 0:
             os.close(handle)
         with contextlib.suppress(OSError):
-            temporary.unlink()  # never leave half a message behind
+            temporary.unlink()
         raise
-    _fsync_folder(final.parent)
 
 
 def private_folder(path: Path) -> Path:

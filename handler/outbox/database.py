@@ -93,6 +93,10 @@ class DatabaseOutbox:
                 _notify(session)
         return name
 
+    def put_all(self, messages: list[Message], claim: bool = False, tx=None) -> list[str]:
+        """Insert a submission's messages, as `put` does; return their names (the transaction makes them one step)."""
+        return [self.put(message, claim, tx) for message in messages]
+
     def release(self, name: str) -> None:
         """Give back a message this process holds but will not deliver now: any worker takes it."""
         with Session(self.engine) as session, session.begin():

@@ -1,7 +1,8 @@
 """The folder outbox: e-mail messages kept durably in one directory, shared safely by several processes (maildir style).
 
 `put` writes a message to tmp/, fsyncs it and renames it into new/, so an acknowledged report
-survives a crash. A sender claims a message by renaming it into cur/ under its own name (only one
+survives a crash; `put_all` does so for all the messages of a report, all or none, fsyncing the folder
+once for them all. A sender claims a message by renaming it into cur/ under its own name (only one
 rename can win), delivers it and removes it; on failure the message goes back to new/ and its retry
 state (state/<name>.json) says when to try again, with a delay that doubles each time. A message that
 keeps failing for longer than `max_age` seconds is moved to failed/ and logged as an error; nothing
@@ -30,7 +31,7 @@ from email.message import Message
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import Entry, _owner_is_gone, describe, owner, private_folder, write_private
+from . import Entry, _owner_is_gone, describe, owner, private_folder, write_private, write_private_all
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -80,14 +81,22 @@ class Outbox:
         no other sender can take it meanwhile, and if this process dies the claim is released.
         `tx` (the register's transaction) is not needed here: delivery.hand_over discards the file if it rolls back.
         """
-        stem = "".join(c for c in message["Message-ID"] if c.isalnum() or c in ".-") or "message"
-        name = f"{time.time_ns()}.{stem}.eml"
-        final = self._own_claim(name) if claim else self.root / "new" / name
-        content = message.as_bytes()
-        write_private(self.root / "tmp" / name, final, content)
+        return self.put_all([message], claim, tx)[0]
+
+    def put_all(self, messages: list[Message], claim: bool = False, tx=None) -> list[str]:
+        """Write a submission's messages durably, all or none, as `put` does, with one fsync of the folder for
+        them all (not one each); return their names."""
+        names, files = [], []
+        for message in messages:
+            stem = "".join(c for c in message["Message-ID"] if c.isalnum() or c in ".-") or "message"
+            name = f"{time.time_ns()}.{stem}.eml"
+            final = self._own_claim(name) if claim else self.root / "new" / name
+            names.append(name)
+            files.append((self.root / "tmp" / name, final, message.as_bytes()))
+        write_private_all(files)
         if claim:
-            self._held[name] = content
-        return name
+            self._held.update((name, content) for name, (_, _, content) in zip(names, files, strict=True))
+        return names
 
     def release(self, name: str) -> None:
         """Give back a message this process holds but will not deliver now: the worker takes it."""
