@@ -98,6 +98,19 @@ class Helpers:
     def id(name: str) -> str:
         return field_id(name)
 
+    def needed(self, node: Field, rows: tuple) -> bool:
+        """Return whether the field must be answered as the page is sent: required, asked always, and in no row
+        past its list's minItems (a blank row past them is left out, as formkit.js marks rows too)."""
+        if not node.required or node.condition:
+            return False
+        index = iter(rows)
+        for depth, part in enumerate(node.path):
+            if part == "*":
+                enclosing = self.form.field_at(node.path[:depth]) if self.form is not None else None
+                if next(index) >= (enclosing.min_items if enclosing is not None else 1):
+                    return False
+        return True
+
     def value(self, values, node: Field, rows: tuple):
         """Return what a control shows: a choice's key, a time as its input takes it; never a write-only answer."""
         if node.write_only:

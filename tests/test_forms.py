@@ -448,3 +448,30 @@ def test_a_row_number_of_thousands_of_digits_is_looked_up_without_parsing_it():
     node = form.field_named("verksamheter." + "9" * 5000 + ".enhet")  # the row bound is normalise's to check
 
     assert node is not None and node.dotted == "verksamheter.*.enhet"
+
+
+def test_without_javascript_a_row_is_marked_required_only_below_its_lists_min_items(tmp_path):
+    """The HTML `required` (what a screen reader announces) follows minItems, as formkit.js marks rows."""
+    items = {
+        "type": "object",
+        "required": ["alder"],
+        "properties": {"alder": {"type": "integer", "title": "Ålder"}, "skola": {"type": "string", "title": "Skola"}},
+    }
+    schema = {
+        "title": "Rader",
+        "type": "object",
+        "required": ["par"],
+        "properties": {
+            "barn": {"type": "array", "title": "Barn", "items": {**items, "title": "Barn"}},
+            "par": {"type": "array", "title": "Par", "minItems": 2, "items": {**items, "title": "Person"}},
+        },
+        "x-formkit": {"mail": {"to": "a@example.se"}},
+    }
+    path = tmp_path / "rader.json"
+    path.write_text(json.dumps(schema), encoding="utf-8")
+
+    html = render_form(load_form(path), "/api/forms/rader")
+
+    required = re.findall(r'<input[^>]* name="([^"]+)"[^>]* required', html)
+    assert required == ["par.0.alder", "par.1.alder"]  # none in the optional list "barn", none past minItems
+    assert 'name="barn.0.alder"' in html and 'name="par.2.alder"' in html
