@@ -149,17 +149,19 @@ def project_copy(tmp_path: Path) -> Path:
 def cost_ratio(run, small, large, tries: int = 5) -> float:
     """Return how many times longer `run(large)` takes than `run(small)`, each the best of `tries`.
 
-    How cost grows with size, not a wall-clock limit: a busy machine slows both sizes alike.
+    How cost grows with size, not a wall-clock limit. The cost is this process's CPU time, which other
+    processes on a busy machine do not stretch, and the sizes take turns, so a slow spell meets both alike.
     """
     import time
 
-    def best(argument) -> float:
-        times = []
-        for _ in range(tries):
-            started = time.perf_counter()
-            run(argument)
-            times.append(time.perf_counter() - started)
-        return max(min(times), 1e-6)
+    def once(argument) -> float:
+        started = time.process_time()
+        run(argument)
+        return time.process_time() - started
 
     run(small)  # warm up
-    return best(large) / best(small)
+    smalls, larges = [], []
+    for _ in range(tries):
+        smalls.append(once(small))
+        larges.append(once(large))
+    return max(min(larges), 1e-6) / max(min(smalls), 1e-6)
