@@ -20,6 +20,12 @@ from .paths import FieldPath
 MAX_ROWS = 50  # the rows a repeated group offers when its schema sets no "maxItems"
 CONDITIONAL = ("if", "then", "else", "dependentRequired", "dependentSchemas", "dependencies")
 NOTES = ("title", "description", "$comment")  # words beside a rule, never a rule themselves
+# Keywords that give an object's shape: a root without a type that has one is a group, not one question.
+OBJECT_KEYWORDS = (
+    "properties", "patternProperties", "additionalProperties", "unevaluatedProperties", "propertyNames",
+    "required", "minProperties", "maxProperties", "dependencies", "dependentSchemas", "dependentRequired",
+    "allOf", "anyOf", "if", "not", "$ref", "$dynamicRef",
+)  # fmt: skip
 PAIRS = "_extra"  # the name of a group's name–value rows; "_" cannot start a property's name, so it never collides
 PAIR_NAME, PAIR_VALUE = "namn", "varde"
 MAX_FILES = 5  # the files an array of files takes when its schema sets no "maxItems"
@@ -133,6 +139,7 @@ class Field:
     const: Any = NOT_SET  # "const" (or "type": "null", whose only value is null): the answer, fixed by the form
     read_only: bool = False  # "readOnly": shown, not editable; the server keeps the schema's const or default
     write_only: bool = False  # "writeOnly": sent and delivered, never shown back to whoever fills in the form
+    any_value: bool = False  # no "type": a text input, and JSON may send any value; shown as text or compact JSON
 
     @property
     def fixed(self) -> bool:
@@ -271,11 +278,17 @@ def same(one, other) -> bool:
 def is_object_root(schema: dict) -> bool:
     """Return whether a form's schema is an object (its fields are questions), not one question on its own.
 
-    A schema with neither a type nor anything that makes it a question (`{}`) is an object with no questions.
+    Without a type, a schema with a keyword of a question (`enum`, `format` …) is that question. One that
+    says only what it asks (a `title` or `description`, react-jsonschema-form's "Fallback") is a question
+    that takes any value. One with a keyword of an object (`required`, `allOf` …), or with nothing at all
+    (`{}`, the empty form an editor starts from), is an object.
     """
     kind = schema_type(schema)
-    question = ("enum", "const", "oneOf", "items", "format")
-    return kind == "object" or (kind is None and not any(key in schema for key in question))
+    if kind is not None:
+        return kind == "object"
+    if any(key in schema for key in ("enum", "const", "oneOf", "items", "format")):
+        return False
+    return any(key in schema for key in OBJECT_KEYWORDS) or not any(_string(schema, k).strip() for k in NOTES[:2])
 
 
 def schema_type(schema: dict):
@@ -368,11 +381,18 @@ class FieldReader:
         try:
             if is_object_root(self.schema):
                 root = self.build(self.schema, form_id, (), (), True)
-                if not root.kind.is_container:  # no type and nothing that asks: an object, closed, with no questions
-                    root.kind = Kind.GROUP
+                if not root.kind.is_container:  # nothing at all (`{}`): an object, closed, with no questions
+                    root.kind, root.any_value = Kind.GROUP, False
             else:
                 root = Field(form_id, (), Kind.GROUP, title)
                 root.children.append(self.build({**self.schema, "title": title}, ANSWER, (ANSWER,), (), True))
+                if root.children[0].any_value:
+                    self.warning(
+                        (),
+                        'har ingen "type", så formuläret är en enda fråga som tar emot vilket svar som helst. '
+                        'Skriv "type": "object" och "properties" för ett formulär med fält, eller till exempel '
+                        '"type": "string" för en textfråga.',
+                    )
         except _TooDeep as deep:  # required at every level: it could never end
             self.problem(
                 deep.pointer,
@@ -576,6 +596,7 @@ class FieldReader:
         elif kind in ("string", None, "null"):
             fmt = node.format
             node.kind = Kind(fmt) if fmt in FORMATS else (Kind.TEXTAREA if widget == "textarea" else Kind.TEXT)
+            node.any_value = kind is None and node.kind in (Kind.TEXT, Kind.TEXTAREA) and not node.fixed
         if kind != "object" and (found := next((key for key in CONDITIONAL if key in schema), None)):
             self.problem(
                 pointer + (found,),

@@ -82,10 +82,14 @@ def clean(data, node: Field | None = None):
     """
     if isinstance(data, str):
         return clean_text(data)
+    if node is not None and node.any_value:  # no type: a number, a list or an object is kept as it was sent
+        return data
     if isinstance(data, dict):
         by_name = {child.name: child for child in node.members()} if node is not None else {}
         cleaned = {key: clean(value, by_name.get(key)) for key, value in data.items()}
-        return {key: value for key, value in cleaned.items() if not _blank(value)}
+        kept = {key: value for key, value in cleaned.items() if not _blank(value)}
+        # An empty object or list is an answer to a question of any value; only null and "" are blank there.
+        return kept | {k: v for k, v in cleaned.items() if v in ({}, []) and k in by_name and by_name[k].any_value}
     if isinstance(data, list) and node is not None and node.kind == Kind.TUPLE:
         cleaned = [clean(value, node.entry(index)) for index, value in enumerate(data)]
         fixed, added = cleaned[: len(node.children)], cleaned[len(node.children) :]

@@ -179,8 +179,10 @@ def _quick(form: Form) -> Draft202012Validator:
     for each one that fails (27 for the municipality), which was most of a valid report's validation.
     Here such a `oneOf` is the `enum` of its strings, which accepts the same values. The errors of an
     invalid answer still come from the schema as written (`_validator`), so every message stays as it is.
+    A form of one question is checked as its answers are, {ANSWER: …}: its own schema may accept any object.
     """
-    return Validator(_as_enums(form.schema), format_checker=format_checker)
+    schema, registry = form.answers_schema()
+    return Validator(_as_enums(schema), format_checker=format_checker, registry=registry)
 
 
 ANNOTATIONS = {"title", "description", "$comment", "examples", "deprecated"}

@@ -490,6 +490,8 @@ def _texts(root: dict, subs: list[dict], value) -> set[str]:
             texts.add(value[:5])
     else:
         texts.add(json.dumps(value, ensure_ascii=False))
+    if not isinstance(value, str) and not any("type" in sub for sub in subs):  # no type: shown as compact JSON
+        texts.add(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
     return texts
 
 

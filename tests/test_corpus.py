@@ -58,7 +58,7 @@ def test_every_verdict_is_one_of_the_four(verdicts):
     assert {verdict.verdict for verdict in verdicts.values()} <= {WORKS, REFUSED, BROKEN, LOSES}
 
 
-@pytest.mark.parametrize("name", ["widgets", "date"])
+@pytest.mark.parametrize("name", ["widgets", "date", "fallback", "blank"])
 def test_these_samples_work(name):
     """Samples made to work on purpose stay working (widgets: readOnly keeps its default; date: names with "-")."""
     (verdict,) = try_all([name])

@@ -285,6 +285,69 @@ def test_a_root_that_is_not_an_object_is_a_form_of_one_question(tmp_path, config
     assert "Ada" in texts[0] and "Namn" in texts[0] and "Bo" in texts[1] and "Bara skicka" in texts[2]
 
 
+FALLBACK = {"title": "Fallback", "description": 'A field with no JSON Schema "type".'}  # react-jsonschema-form's
+ANY = [1234, "x", [1], {"a": 1}, True, 2.5, {}, []]  # every JSON value: delivered as text or compact JSON
+SHOWN = ["1234", "x", "[1]", '{"a":1}', "true", "2.5", "{}", "[]"]
+
+
+@pytest.fixture
+def any_value(tmp_path, config):
+    """An app with the Fallback form (a root without a type) and a group holding a question without one."""
+    folder = tmp_path / "forms" / "schema"
+    folder.mkdir(parents=True)
+    (folder / "fallback.json").write_text(json.dumps(FALLBACK), encoding="utf-8")
+    group = {"title": "Grupp", "type": "object", "properties": {"svar": {"title": "Vad som helst"}}}
+    (folder / "grupp.json").write_text(json.dumps(group), encoding="utf-8")
+    return create_app({**config, "SCHEMA_DIR": str(folder)})
+
+
+def test_a_root_without_a_type_that_says_what_it_asks_is_one_question_of_any_value(any_value):
+    form = any_value.extensions["formkit.forms"]["fallback"]
+    (question,) = form.root.children
+
+    assert form.single and question.name == "svar" and question.kind == Kind.TEXT and question.any_value
+    assert any_value.extensions["formkit.forms"]["grupp"].field_at(("svar",)).any_value
+    html = render_form(form, "/api/forms/fallback")
+    assert 'type="text" id="f-svar" name="svar" required aria-describedby="f-svar-hint">' in html
+    assert '<div class="formkit-hint" id="f-svar-hint">A field with no JSON Schema &#34;type&#34;.</div>' in html
+
+
+def test_typed_text_stays_text_and_a_blank_answer_is_asked_for(any_value):
+    form = any_value.extensions["formkit.forms"]["fallback"]
+
+    assert validate(form, clean(from_pairs(form, [("svar", "1234")]), form.root)) == {"svar": "1234"}
+    with pytest.raises(Invalid) as blank:
+        validate(form, clean(from_pairs(form, [("svar", "  ")]), form.root))
+    assert [e.message for e in blank.value.errors] == ["Ange fallback"]
+
+
+@pytest.mark.parametrize("fid", ["fallback", "grupp"])
+def test_no_value_sent_to_a_question_without_a_type_is_accepted_and_dropped(any_value, smtp_server, fid):
+    client = any_value.test_client()
+
+    for value, shown in zip(ANY, SHOWN, strict=True):
+        before = len(smtp_server.inbox.messages)
+        answer = client.post(f"/api/forms/{fid}", json={"svar": value}, headers=JSON)
+        if answer.status_code != 201:  # refused, then in Swedish
+            assert 400 <= answer.status_code < 500 and answer.json["errors"][0]["message"], value
+            continue
+        text = docx_text(attachment(smtp_server.inbox.wait_for(before + 1)[before])[1])
+        assert shown in text.splitlines(), (value, text)
+    typed = client.post(f"/api/forms/{fid}", data={"svar": "1234"}, headers=JSON)
+    assert typed.status_code == 201
+
+
+def test_a_root_of_one_question_is_checked_as_its_answer_not_as_the_whole_object(tmp_path, config):
+    folder = tmp_path / "forms" / "schema"
+    folder.mkdir(parents=True)
+    (folder / "kort.json").write_text(json.dumps({"title": "Kort", "maxLength": 3}), encoding="utf-8")
+    client = create_app({**config, "SCHEMA_DIR": str(folder)}).test_client()
+
+    answer = client.post("/api/forms/kort", json={"svar": "för långt"}, headers=JSON)
+
+    assert answer.status_code == 422 and answer.json["errors"][0]["name"] == "svar"
+
+
 def test_a_root_with_properties_must_still_be_an_object(tmp_path):
     from handler.forms import read_form
 

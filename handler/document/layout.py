@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import json
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -92,6 +93,8 @@ def answer(
 
 def display(node: Field, value) -> str:
     """Return an answer as people read it: choices by their labels, yes/no for checkboxes, times in Swedish time."""
+    if node.any_value and value is not None and not isinstance(value, str):  # no type: as sent, 1234 or {"a":1}
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     if value is None or value == "" or value == []:
         return EMPTY
     if node.kind == Kind.FILE:  # by name and size: the files themselves are attached to the e-mail
