@@ -130,6 +130,19 @@ def test_every_label_points_at_its_own_input_and_no_id_is_used_twice(client):
     assert page.tags["f-fler--rader-0-rad--namn"]["name"] == "fler-rader.0.rad-namn"
 
 
+def test_no_field_shares_an_id_with_the_trap_for_robots_even_when_the_form_id_reads_as_its_path(tmp_path):
+    path = tmp_path / "bus-avvikelse.json"
+    unit = {"type": "object", "title": "Enhet", "properties": {"hemsida": {"type": "string", "title": "Hemsida"}}}
+    group = {"type": "object", "title": "Avvikelse", "properties": {"avvikelse": unit}}
+    path.write_text(json.dumps({"title": "Bus", "type": "object", "properties": {"bus": group}}), encoding="utf-8")
+    form, problems, _ = read_form(path)
+
+    page = Page(render_form(form, "/api/forms/bus-avvikelse"))
+
+    assert not problems and "f-bus-avvikelse-hemsida" in page.ids
+    assert len(page.ids) == len(set(page.ids)) and set(page.labels) <= set(page.ids)
+
+
 def test_without_javascript_each_error_links_to_the_field_it_is_about(client):
     answers = {"kontakt-uppgifter.e-post": "", "fler-rader.0.rad-namn": "", "val-grupp._alternativ": "2"}
 
