@@ -403,21 +403,18 @@ def _ics_fold(line: str, limit: int = 75) -> str:
             start = end
         folded.append(line[start:])
         return "\r\n ".join(folded)
-    folded, current, size = [], [], 0
-    for char in line:
-        octets = len(char.encode("utf-8"))
-        if current and size + octets >= limit:
-            if len(current) > 1 and current[-1] in "\\^":  # keep a backslash with what it escapes
-                carried = current.pop()
-                folded.append("".join(current))
-                current, size = [carried], len(carried.encode("utf-8"))
-            else:
-                folded.append("".join(current))
-                current, size = [], 0
-        current.append(char)
-        size += octets
-    folded.append("".join(current))
-    return "\r\n ".join(folded)
+    data = line.encode("utf-8")  # cut between octets, never inside a character: no per-character counting
+    parts, start = [], 0
+    while len(data) - start >= limit:
+        end = start + limit - 1
+        while data[end] & 0xC0 == 0x80:  # a continuation octet: the character began before
+            end -= 1
+        if end - start > 1 and data[end - 1] in b"\\^":  # keep a backslash with what it escapes
+            end -= 1
+        parts.append(data[start:end])
+        start = end
+    parts.append(data[start:])
+    return "\r\n ".join(part.decode("utf-8") for part in parts)
 
 
 def _message(mail: MailSettings, reference, kind, subject, body, to, cc, attachments: list[Message], reply_to):

@@ -319,3 +319,13 @@ def test_a_subject_with_swedish_letters_is_folded_into_short_lines_and_reads_bac
 
     assert head.isascii() and max(len(line) for line in head.split(b"\n")) <= 78
     assert parsed(message)["Subject"] == subject
+
+
+@pytest.mark.parametrize("text", ["Kort", "Svara på " + "åäö€😀\\;," * 30, "a" * 73 + "\\" + "ö" * 40])
+def test_a_calendar_line_is_folded_below_75_octets_and_unfolds_to_what_it_was(text):
+    line = "DESCRIPTION:" + mail._ics_text(text)
+    folded = mail._ics_fold(line)
+    parts = [part.encode("utf-8") for part in folded.split("\r\n ")]
+
+    assert folded.replace("\r\n ", "") == line
+    assert all(len(part) < 75 for part in parts)
