@@ -34,6 +34,7 @@ from .errors import (
 )
 from .forms import Form, Kind
 from .outbox import outbox_for
+from .paths import FieldPath
 from .register import Register, RegisterUnavailable
 from .reply import LinkedReport
 from .settings import Settings, SettingsError, load
@@ -349,7 +350,7 @@ def _problem(error: Exception, status: int, title: str, detail: str) -> dict:
     if isinstance(error, Invalid):
         body["errors"] = [
             {
-                "path": "/" + "/".join(str(p) for p in e.path),
+                "path": "/" + "/".join(str(p) for p in FieldPath(e.path).in_answers.parts),
                 "name": e.name,
                 "label": e.label,
                 "message": e.message,

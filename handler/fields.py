@@ -15,7 +15,7 @@ from urllib.parse import urljoin
 
 from .conditions import Condition
 from .conventions import FORMATS, NAME, WARNING, Problem, Source, did_you_mean, humanize
-from .paths import FieldPath
+from .paths import CHOICE, FieldPath, alternative_key
 
 MAX_ROWS = 50  # the rows a repeated group offers when its schema sets no "maxItems"
 CONDITIONAL = ("if", "then", "else", "dependentRequired", "dependentSchemas", "dependencies")
@@ -42,7 +42,6 @@ FILE_TYPES = (
 SIMPLE_TYPES = ("string", "integer", "number")  # what one row of a list of values holds
 EXTRA_TITLE = "Extra värde"  # the name of a tuple's added rows when "items" has no title
 MAX_DEPTH = 3  # how many levels of a recursive "$ref" (a tree) the form asks, unless its part sets "x-max-depth"
-CHOICE = "_alternativ"  # the name a choice between alternatives posts under; no field name starts with "_"
 CHOOSE = "Välj ett alternativ"
 ANSWER_CHOSEN = "Svara på frågorna under det alternativ du väljer."
 ANSWER = "svar"  # the name of the one question of a form whose root is not an object: svar=… or {"svar": …}
@@ -135,6 +134,8 @@ class Field:
     multiple: bool = False  # a file field that takes several files (an array of them, at most max_items)
     choice_conditions: dict[str, Condition] = field(default_factory=dict)  # a choice offered only when its holds
     alternatives: list[Field] = field(default_factory=list)  # a choice's alternatives, each a group
+    branches: list = field(default_factory=list, repr=False)  # a choice's oneOf/anyOf as written, for validation
+    discriminator: str = ""  # a choice's field whose fixed value tells the alternative (discriminator.propertyName)
     nullable: bool = False  # "type": [..., "null"]: an empty answer is delivered as null, so it may be left empty
     const: Any = NOT_SET  # "const" (or "type": "null", whose only value is null): the answer, fixed by the form
     read_only: bool = False  # "readOnly": shown, not editable; the server keeps the schema's const or default
@@ -210,11 +211,13 @@ class Field:
 
     def members(self) -> list[Field]:
         """Return the fields whose answers sit in this group's own object: its children, with every
-        alternative's fields in place of a choice between alternatives (the choice itself is no answer)."""
+        alternative's fields in place of a choice between alternatives (the choice itself is no answer), and
+        each alternative whose fields post under its key (`_alternativ2`), as a form posts them."""
         found: list[Field] = []
         for child in self.children:
             if child.kind == Kind.ALTERNATIVES:
                 found += [member for alternative in child.alternatives for member in alternative.children]
+                found += child.alternatives
             else:
                 found.append(child)
         return found
@@ -773,13 +776,22 @@ class FieldReader:
     def _alternatives(self, node: Field, schema: dict, pointer: tuple, keyword: str) -> None:
         """Add a group's choice between alternatives (oneOf/anyOf of objects) after its own fields.
 
-        Every alternative's fields sit in the group's own object, so their names must differ from each other's
-        and the group's; under "oneOf" the answers to one alternative must never also fit another.
+        Every alternative's fields sit in the group's own object, so their names must differ from the group's.
+        Two alternatives may share a name: the answer is checked against the alternative chosen (not "exactly
+        one" as "oneOf" says), and each such field posts under its alternative's key (paths.py), so that a page
+        without JavaScript, which posts every alternative's fields, names them apart.
         """
         choice = Field(CHOICE, node.path + (CHOICE,), Kind.ALTERNATIVES, CHOOSE, schema, ANSWER_CHOSEN)
+        choice.branches = schema[keyword]
         own = {child.name for child in node.children}
-        taken: dict[str, str] = {}
-        names: list[tuple[set, set]] = []  # per alternative: its field names and its required ones
+        resolved_members = [self.quietly_resolve(member) for member in schema[keyword]]
+        counted: dict[str, int] = {}
+        for resolved in resolved_members:
+            props = resolved.get("properties") if isinstance(resolved.get("properties"), dict) else {}
+            for name in props:
+                counted[name] = counted.get(name, 0) + 1
+        shared = {name for name, count in counted.items() if count > 1}
+        needs: list[bool] = []  # per alternative: whether it requires an answer
         for index, member in enumerate(schema[keyword]):
             at = pointer + (keyword, index)
             refs: list[str] = []
@@ -792,9 +804,9 @@ class FieldReader:
                 )
                 continue
             title = resolved["title"].strip() if _string(resolved, "title").strip() else f"Alternativ {index + 1}"
-            # named as no row number is ("alternativ1"); it posts as its number ("1") under the choice's name
-            number = f"alternativ{len(choice.alternatives) + 1}"
-            alternative = Field(number, choice.path + (number,), Kind.GROUP, title, resolved)
+            # keyed as no field is ("_alternativ2"); the choice posts its number ("2") under the choice's name
+            key = alternative_key(len(choice.alternatives) + 1)
+            alternative = Field(key, node.path + (key,), Kind.GROUP, title, resolved)
             props = resolved.get("properties") if isinstance(resolved.get("properties"), dict) else {}
             wanted = resolved.get("required") if isinstance(resolved.get("required"), list) else []
             self._expanding += refs
@@ -806,16 +818,14 @@ class FieldReader:
                             f'fältnamnet "{name}" får bara innehålla a–z, A–Z, siffror och _, och ska börja med '
                             "en bokstav. Byt namn på fältet.",
                         )
-                    elif name in own or name in taken:
-                        where = f'alternativet "{taken[name]}"' if name in taken else "gruppens egna fält"
+                    elif name in own:
                         self.problem(
                             at + ("properties", name),
-                            f'fältet "{name}" finns redan i {where}. Fälten i alternativen ("{keyword}") och '
-                            "gruppen behöver olika namn: byt namn på det ena.",
+                            f'fältet "{name}" finns redan i gruppens egna fält. Fälten i alternativen ("{keyword}") '
+                            "och gruppen behöver olika namn: byt namn på det ena.",
                         )
                     else:
-                        taken[name] = title
-                        path = node.path + (name,)
+                        path = (alternative.path if name in shared else node.path) + (name,)
                         alternative.children.append(
                             self.build(child, name, path, at + ("properties", name), name in wanted)
                         )
@@ -823,39 +833,22 @@ class FieldReader:
                 del self._expanding[len(self._expanding) - len(refs) :]
             choice.alternatives.append(alternative)
             choice.choices.append((str(len(choice.alternatives)), title))
-            names.append(({c.name for c in alternative.children} | own, {w for w in wanted if isinstance(w, str)}))
-        if schema.get("additionalProperties") is False and taken:
+            needs.append(any(isinstance(w, str) for w in wanted))
+        if schema.get("additionalProperties") is False and any(a.children for a in choice.alternatives):
             self.problem(
                 pointer + ("additionalProperties",),
                 '"additionalProperties": false tillåter bara gruppens egna fält, så svaren i alternativen '
                 f'("{keyword}") skulle aldrig godtas. Ta bort "additionalProperties" eller använd '
                 '"unevaluatedProperties": false.',
             )
-        if keyword == "oneOf":
-            self._exclusive(choice, names, pointer + (keyword,))
+        discriminator = schema.get("discriminator")
+        if isinstance(discriminator, dict) and isinstance(discriminator.get("propertyName"), str):
+            choice.discriminator = discriminator["propertyName"]
         # The choice must be made unless an alternative needs no answers, or the whole group may be left out.
-        choice.required = (node.required or not node.path) and all(needed for _, needed in names)
+        choice.required = (node.required or not node.path) and all(needs)
         if node.path and node.path[-1] != "*":  # two choices in a form: the summary's links must tell them apart
             choice.item_title = node.title
         node.children.append(choice)
-
-    def _exclusive(self, choice: Field, names: list[tuple[set, set]], pointer: tuple) -> None:
-        """Say so when answers to one alternative of a "oneOf" could also fit another: they would be refused.
-
-        Answers to alternative A have at most A's fields and the group's own; they cannot fit B when B requires
-        a field that A does not have.
-        """
-        for a, (fields_a, _) in enumerate(names):
-            for b, (_, required_b) in enumerate(names):
-                if a != b and not required_b - fields_a:
-                    first, second = choice.alternatives[a].title, choice.alternatives[b].title
-                    self.problem(
-                        pointer,
-                        f'svar på alternativet "{first}" kan också passa alternativet "{second}", och "oneOf" '
-                        f'godtar bara svar som passar exakt ett. Gör ett fält i "{second}" obligatoriskt '
-                        f'("required") som inte finns i "{first}", eller skriv "anyOf" i stället för "oneOf".',
-                    )
-                    return
 
     def _extra_keys(self, node: Field, schema: dict, pointer: tuple) -> None:
         """Give a group name–value rows for the keys a simple `additionalProperties` takes; refuse other extra keys.

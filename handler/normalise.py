@@ -22,7 +22,7 @@ import unicodedata
 from .errors import BadSubmission
 from .fields import CHOICE, PAIRS
 from .forms import Field, Form, Kind
-from .paths import row_index
+from .paths import is_alternative_key, row_index
 from .reference import TIMEZONE
 
 MAX_INDEX = 200
@@ -70,8 +70,9 @@ def from_pairs(form: Form, pairs: list[tuple[str, str]], lenient: bool = False) 
 
 def _is_choice(form: Form, name: str) -> bool:
     """A choice between alternatives (`_alternativ`, `grupp._alternativ`) is the kit's own name but posted as an
-    answer, to be taken out when the answers are validated (alternatives.settle); a name below it is no field."""
-    return CHOICE in name.split(".")
+    answer, to be taken out when the answers are validated (alternatives.settle); a name below it is no field.
+    So is a field two alternatives share, posted under its alternative's key (`_alternativ2.titel`)."""
+    return any(part == CHOICE or is_alternative_key(part) for part in name.split("."))
 
 
 def clean(data, node: Field | None = None):
@@ -216,7 +217,7 @@ def without_write_only(form: Form, data):
 
 
 def _without(node: Field, values: dict) -> dict:
-    kept = dict(values)
+    kept = copy.copy(values)  # a group's answers that know their chosen alternative (alternatives.Chosen) still do
     for child in node.children:
         value = kept.get(child.name)
         if child.write_only:

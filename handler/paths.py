@@ -11,6 +11,11 @@ name's own hyphen twice: `("alternative", "alt-datetime")` is `f-alternative-alt
 starts with a hyphen (a name starts with a letter, a row with a digit), so reading "--" as a hyphen and
 "-" as a step gives every id back its one place. formkit.js spells ids the same way (`htmlId`).
 
+A field that two alternatives of one choice (oneOf/anyOf of objects) both have is posted under its
+alternative's key (`anstallning._alternativ2.titel`), so that a page without JavaScript, which posts
+every alternative's fields, names each one apart; its answer sits at the plain place
+(`/anstallning/titel`). `in_answers` is that place: the path without alternatives' keys.
+
 Only ASCII digits `0`–`9` make a row number: `"²".isdigit()` is true in Python, and `int("²")` fails.
 A number of more than MAX_ROW_DIGITS digits is not parsed at all (`int()` of a 5000-digit name is
 slow, then refused by Python); it reads as ROW_LIMIT, beyond any form's rows.
@@ -25,6 +30,18 @@ MAX_ROW_DIGITS = 6
 ROW_LIMIT = 10**MAX_ROW_DIGITS  # what a longer row number reads as; larger than any form allows
 ID_PREFIX = "f-"
 _HYPHEN = "\0"  # a name's own hyphen while an id is split at the others; no id holds a NUL
+CHOICE = "_alternativ"  # the name a choice between alternatives posts under; no field name starts with "_"
+
+
+def alternative_key(number: int) -> str:
+    """Return the key an alternative's own fields are posted under: `_alternativ2` for the second."""
+    return f"{CHOICE}{number}"
+
+
+def is_alternative_key(part) -> bool:
+    """Return whether a path part is an alternative's key (`_alternativ2`), which is no place in the answers."""
+    number = part[len(CHOICE) :] if isinstance(part, str) and part.startswith(CHOICE) else ""
+    return number.isascii() and number.isdigit()
 
 
 def row_index(part) -> int | None:
@@ -95,6 +112,11 @@ class FieldPath:
     def name(self) -> str:
         """Return the dotted name an HTML form posts: `verksamheter.0.enhet`."""
         return ".".join(str(p) for p in self.parts)
+
+    @property
+    def in_answers(self) -> FieldPath:
+        """Return the place of the answer in the submitted object: the path without alternatives' keys."""
+        return FieldPath(tuple(p for p in self.parts if not is_alternative_key(p)))
 
     @property
     def pointer(self) -> str:

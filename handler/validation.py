@@ -14,14 +14,16 @@ from functools import lru_cache
 
 from email_validator import EmailNotValidError, validate_email
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
+from jsonschema import _keywords as keywords
 
 from . import files
-from .alternatives import settle
+from .alternatives import Chosen, members_of, place, settle
 from .conditions import hidden_paths
 from .errors import Invalid
 from .fields import CHOICE, CHOOSE, PAIR_NAME, PAIR_VALUE, PAIRS
 from .fields import label as label_of_value
 from .forms import Field, Form, Kind
+from .paths import is_alternative_key
 from .privacy import find_identity_number
 
 format_checker = FormatChecker(formats=())
@@ -162,7 +164,31 @@ def dependencies(validator, value, instance, schema):
             yield from validator.descend(instance, rule, schema_path=name)
 
 
-Validator = validators.extend(Draft202012Validator, {"dependencies": dependencies})
+def _as_chosen(standard):
+    """Return `standard` (oneOf, anyOf) checking a choice between alternatives against the alternative chosen.
+
+    The user chooses explicitly, so answers that would also fit another alternative are not refused, as
+    "oneOf" would; with no choice made, an optional choice asks nothing and a required one fails as before.
+    """
+
+    def check(validator, branches, instance, schema):
+        choice = instance.choice if isinstance(instance, Chosen) else None
+        if choice is not None and branches is choice.branches:
+            if instance.alternative is not None:
+                index = choice.alternatives.index(instance.alternative)
+                yield from validator.descend(instance, branches[index], schema_path=index)
+                return
+            if not choice.required:
+                return
+        yield from standard(validator, branches, instance, schema)
+
+    return check
+
+
+Validator = validators.extend(
+    Draft202012Validator,
+    {"dependencies": dependencies, "oneOf": _as_chosen(keywords.oneOf), "anyOf": _as_chosen(keywords.anyOf)},
+)
 
 
 @lru_cache(maxsize=64)
@@ -182,20 +208,22 @@ def _quick(form: Form) -> Draft202012Validator:
     A form of one question is checked as its answers are, {ANSWER: …}: its own schema may accept any object.
     """
     schema, registry = form.answers_schema()
-    return Validator(_as_enums(schema), format_checker=format_checker, registry=registry)
+    keep = {id(node.branches) for node in form.root.walk() if node.kind == Kind.ALTERNATIVES}
+    return Validator(_as_enums(schema, keep), format_checker=format_checker, registry=registry)
 
 
 ANNOTATIONS = {"title", "description", "$comment", "examples", "deprecated"}
 VALUES = {"const", "enum", "default", "examples"}  # data, not schemas: copied as they are
 
 
-def _as_enums(node):
-    """Return a copy of a schema with each `oneOf` of distinct string `const`s (and annotations) as an `enum`."""
+def _as_enums(node, keep: set = frozenset()):
+    """Return a copy of a schema with each `oneOf` of distinct string `const`s (and annotations) as an `enum`;
+    the lists in `keep` (choices between alternatives, known by identity) stay as they are."""
     if isinstance(node, list):
-        return [_as_enums(item) for item in node]
+        return node if id(node) in keep else [_as_enums(item, keep) for item in node]
     if not isinstance(node, dict):
         return node
-    copy = {key: value if key in VALUES else _as_enums(value) for key, value in node.items()}
+    copy = {key: value if key in VALUES else _as_enums(value, keep) for key, value in node.items()}
     branches = node.get("oneOf")
     if (
         isinstance(branches, list)
@@ -223,18 +251,20 @@ def validate(form: Form, data: dict) -> dict:
     data, moved, unpaired = _merge_pairs(form.root, data)
     for path, validator in unpaired.items():
         errors[path] = field_error(form, path, validator)
-    settled = settle(form.root, data)  # the choices between alternatives out, the answers not chosen dropped
+    # The choices between alternatives out, the answers not chosen dropped; without a choice (JSON), the first
+    # alternative the answers fit.
+    settled = settle(form.root, data, lambda choice, index, values: _fits(form, choice, index, values))
     data = settled.data
     for path in settled.mixed:
-        errors[path] = field_error(form, path, "mixed")
+        errors[path] = field_error(form, path, "mixed", answers=data)
     invalid = not _quick(form).is_valid(data)  # the common case, a valid report, without building errors
     for error in sorted(_validator(form).iter_errors(data) if invalid else (), key=_depth_first):
         for path, validator, value in _targets(form, error, settled.chosen):
             path = moved.get(path, path)  # a key from a name–value row: blamed on the row's value
             if path not in errors:
-                errors[path] = field_error(form, path, validator, value)
+                errors[path] = field_error(form, path, validator, value, answers=data)
     for path in _extra_keys(form.root, data):
-        errors.setdefault(path, field_error(form, path, "additionalProperties"))
+        errors.setdefault(path, field_error(form, path, "additionalProperties", answers=data))
     for path, error in _file_errors(form, data):
         errors.setdefault(path, error)
     for path, error in _unticked_errors(form, data):
@@ -252,6 +282,11 @@ def validate(form: Form, data: dict) -> dict:
     if errors:
         raise Invalid(in_form_order(form, errors.values()))
     return data
+
+
+def _fits(form: Form, choice: Field, index: int, values: dict) -> bool:
+    """Return whether a group's answers fit one of its alternatives (its schema alone)."""
+    return next(_validator(form).descend(values, choice.branches[index]), None) is None
 
 
 def in_form_order(form: Form, errors) -> list[FieldError]:
@@ -346,8 +381,14 @@ def _missing(form: Form, path: tuple):
         yield from _missing(form, path + (int(child.name) if node.kind == Kind.TUPLE else child.name,))
 
 
-def field_error(form: Form, path: tuple, validator: str, value=None, *, message: str = "") -> FieldError:
-    """Return the error for one field and failed keyword: `message`, else the field's own or the default."""
+def field_error(form: Form, path: tuple, validator: str, value=None, *, message: str = "", answers=None) -> FieldError:
+    """Return the error for one field and failed keyword: `message`, else the field's own or the default.
+
+    `answers`: the settled answers `path` is a place in; the error is then on the field as the form shows it,
+    the chosen alternative's (alternatives.place).
+    """
+    if answers is not None:
+        path = place(form.root, answers, path)
     node = form.field_at(path) or _pair_value(form, path)
     if node is None:  # a name the form does not have: say so plainly
         return FieldError(path, str(path[-1]), f'Formuläret har inget fält som heter "{path[-1]}". Ta bort det.')
@@ -595,7 +636,7 @@ def _strings(node: Field, value, path=()):
 def _answers(node: Field, value, path=()):
     """Yield (path, field, value) for every answer below `node` that is no group, row or tuple of its own."""
     if isinstance(value, dict) and node.kind == "group":
-        by_name = {child.name: child for child in node.members()}
+        by_name = members_of(node, value)
         for key, item in value.items():
             if key in by_name:
                 yield from _answers(by_name[key], item, path + (key,))
@@ -614,7 +655,7 @@ def _unticked_errors(form: Form, data: dict):
     """A required checkbox must be ticked: a browser cannot send an unticked box, so `false` is no answer either."""
     for path, node, value in _answers(form.root, data):
         if node.kind == Kind.CHECKBOX and node.required and value is False:
-            yield path, field_error(form, path, "required")
+            yield path, field_error(form, path, "required", answers=data)
 
 
 def _merge_pairs(root: Field, data):
@@ -626,7 +667,7 @@ def _merge_pairs(root: Field, data):
 
     def merge(node: Field | None, value, path: tuple):
         if node is not None and node.kind == Kind.GROUP and isinstance(value, dict):
-            by_name = {child.name: child for child in node.members()}
+            by_name = members_of(node, value)
             merged = {k: merge(by_name.get(k), v, path + (k,)) for k, v in value.items() if k != PAIRS}
             rows = value.get(PAIRS) if PAIRS in by_name else None
             for index, row in enumerate(rows if isinstance(rows, list) else []):
@@ -660,7 +701,7 @@ def _extra_keys(root: Field, data: dict):
     while stack:
         node, value, path = stack.pop()
         if node.kind == "group" and isinstance(value, dict):
-            by_name = {child.name: child for child in node.members()}
+            by_name = members_of(node, value)
             for key, item in value.items():
                 if key in by_name:
                     stack.append((by_name[key], item, path + (key,)))
@@ -683,10 +724,10 @@ def _file_errors(form: Form, data: dict):
                 try:
                     files.read(node, item)
                 except files.FileProblem as problem:
-                    yield path, field_error(form, path, problem.rule, problem.name)
+                    yield path, field_error(form, path, problem.rule, problem.name, answers=data)
                     break
         elif node.kind == Kind.GROUP and isinstance(value, dict):
-            by_name = {child.name: child for child in node.members()}
+            by_name = members_of(node, value)
             stack.extend((by_name[k], v, path + (k,)) for k, v in value.items() if k in by_name)
         elif node.kind in (Kind.LIST, Kind.TUPLE) and isinstance(value, list):
             entries = ((node.entry(index), item, path + (index,)) for index, item in enumerate(value))
@@ -698,7 +739,7 @@ def _privacy_errors(form: Form, data: dict):
         return
     for path, node, text in _strings(form.root, data):
         if node.kind in ("text", "textarea") and find_identity_number(text):
-            yield path, field_error(form, path, "privacy", message=PRIVACY_MESSAGE)
+            yield path, field_error(form, path, "privacy", message=PRIVACY_MESSAGE, answers=data)
 
 
 def _domain_errors(form: Form, data: dict):
@@ -709,7 +750,7 @@ def _domain_errors(form: Form, data: dict):
         if node.kind == "email" and "@" in text:
             domain = text.rsplit("@", 1)[1].lower()
             if not any(domain == d or domain.endswith("." + d) for d in domains):
-                yield path, field_error(form, path, "allowed_domains", domains)
+                yield path, field_error(form, path, "allowed_domains", domains, answers=data)
 
 
 def _order(form: Form):
@@ -717,9 +758,13 @@ def _order(form: Form):
     MAX_ERRORS never cuts it off."""
     index = {node.path: i for i, node in enumerate(form.root.walk())}
 
-    def key(path: tuple):
+    def key(path: tuple):  # an alternative's key (`_alternativ2`) is no step: its fields keep the form's order
         pattern = tuple("*" if isinstance(p, int) else p for p in path)
-        return tuple(p if isinstance(p, int) else index.get(pattern[: i + 1], -1) for i, p in enumerate(path))
+        return tuple(
+            p if isinstance(p, int) else index.get(pattern[: i + 1], -1)
+            for i, p in enumerate(path)
+            if not is_alternative_key(p)
+        )
 
     return key
 
@@ -742,7 +787,7 @@ def _tuples(node: Field, value, path=()):
             if (entry := node.entry(index)) is not None:
                 yield from _tuples(entry, item, path + (index,))
     elif isinstance(value, dict) and node.kind == "group":
-        by_name = {child.name: child for child in node.members()}
+        by_name = members_of(node, value)
         for key, item in value.items():
             if key in by_name:
                 yield from _tuples(by_name[key], item, path + (key,))
@@ -752,6 +797,6 @@ def _extra_value_errors(form: Form, data: dict):
     """A tuple takes the values its form shows and no more, even where its schema would let more through."""
     for path, node, value in _tuples(form.root, data):
         if node.item is None and len(value) > len(node.children):
-            yield path, field_error(form, path, "items")
+            yield path, field_error(form, path, "items", answers=data)
         elif len(value) > node.max_items:  # the rows the form offers, when the schema sets no "maxItems"
-            yield path, field_error(form, path, "maxItems", node.max_items)
+            yield path, field_error(form, path, "maxItems", node.max_items, answers=data)

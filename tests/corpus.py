@@ -539,6 +539,11 @@ class Offered(html.parser.HTMLParser):
         if tag == "select":
             self._select = ""
 
+    def holds(self, name: str) -> bool:
+        """Return whether the page has a field of this name or fields below it (any row number counts)."""
+        shown = re.sub(r"\.\d+(?=\.|$)", ".0", name)
+        return self.has(name) or any(n.startswith((name + ".", shown + ".")) for n in self.names)
+
     def has(self, name: str) -> bool:
         """Return whether the page has a field of this name (any row number counts as the page's rows)."""
         return name in self.names or re.sub(r"\.\d+(?=\.|$)", ".0", name) in self.names
@@ -565,7 +570,19 @@ def form_pairs(schema: dict, answers, offered: Offered, where: tuple = (), root:
         extras += [next(iter(sub["patternProperties"].values())) for sub in subs if _one_pattern(sub)]
         extra = extras[0] if extras else None
         row = 0
+        # A choice between alternatives whose fields share names: those post under the alternative's key, and the
+        # radio is pressed (otherwise the answers tell the alternative, as on a page whose radio was not pressed).
+        chosen = _chosen_alternative(root, subs, answers, offered, name)
+        carried = {
+            k for k in answers if chosen and offered.holds(".".join(map(str, where + (f"_alternativ{chosen}", k))))
+        }
+        if carried:
+            yield (f"{name}." if name else "") + "_alternativ", str(chosen)
         for key, value in answers.items():
+            if key in carried:
+                at = where + (f"_alternativ{chosen}", key)
+                yield from form_pairs(_property(root, subs, key), value, offered, at, root)
+                continue
             if key not in known and extra is not None:  # a key of its own: a name–value row ("_extra.0.namn")
                 yield ".".join(map(str, where + ("_extra", row, "namn"))), key
                 yield from form_pairs(extra, value, offered, where + ("_extra", row, "varde"), root)
@@ -595,6 +612,29 @@ def form_pairs(schema: dict, answers, offered: Offered, where: tuple = (), root:
         yield name, ""
     else:
         yield name, str(answers)
+
+
+def _chosen_alternative(root: dict, subs: list[dict], answers: dict, offered: Offered, name: str) -> int:
+    """Return the number of the alternative (oneOf/anyOf of objects) a browser chooses for `answers`, as the
+    server does for JSON: the first whose fields hold every answer and that the answers fit; 0 for no choice."""
+    if not offered.has((f"{name}." if name else "") + "_alternativ"):
+        return 0
+    for sub in subs:
+        for key in ("oneOf", "anyOf"):
+            options = [Example(root).resolve(o) for o in sub.get(key) or [] if isinstance(o, dict)]
+            if not any(isinstance(o.get("properties"), dict) for o in options):
+                continue
+            holding = [
+                number
+                for number, option in enumerate(options, 1)
+                if set(answers) <= set(option.get("properties") or {}) | set(sub.get("properties") or {})
+            ]
+            for number in holding:
+                option = {**_definitions(root), **options[number - 1]}
+                if validators.validator_for(root, default=validators.Draft7Validator)(option).is_valid(answers):
+                    return number
+            return holding[0] if holding else 0
+    return 0
 
 
 def _one_pattern(schema: dict) -> bool:

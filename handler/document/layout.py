@@ -202,6 +202,12 @@ def _rows(body: Body, node: Field, values, blank: bool) -> None:
         rows = [["" if blank else EMPTY for _ in columns]]
     else:
         rows = [[_cell(c, item, node) for c in columns] for item in values]
+        choices = [c for c in (node.item.children if node.item else []) if c.kind == Kind.ALTERNATIVES]
+        for row, item in zip(rows, values, strict=True):  # a row's answers are its chosen alternative's only
+            for choice in choices:
+                chosen = applying(choice, item)
+                for member in (m for a in choice.alternatives if a is not chosen for m in a.children):
+                    row[columns.index(member)] = EMPTY
     body.rows([CHOSEN if c.kind == Kind.ALTERNATIVES else c.title for c in columns], rows)
 
 

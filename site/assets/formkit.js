@@ -156,7 +156,7 @@
   }
 
   /* A choice between alternatives (<group>._alternativ) is posted like an answer, though the kit names it. */
-  function isAnswer(name) { return name.charAt(0) !== "_" || name === "_alternativ"; }
+  function isAnswer(name) { return name.charAt(0) !== "_" || /^_alternativ([0-9]+\.|$)/.test(name); }
 
   /* The controls of a field: a choice between alternatives holds the alternatives' fields too, not its own. */
   function controlsOf(wrapper) {

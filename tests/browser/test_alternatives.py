@@ -1,4 +1,5 @@
-"""Alternatives in Chromium: a form with a choice at the root and one in a group, in a copy of the project.
+"""Alternatives in Chromium: a form with a choice at the root and one in a group, in a copy of the project, and one
+whose alternatives share field names.
 
 With JavaScript only the chosen alternative's fields are shown and sent, switching by keyboard is announced;
 without JavaScript every alternative's fields are shown and the server keeps the chosen one's. Errors name
@@ -27,7 +28,7 @@ def project(tmp_path_factory) -> Path:
     """A copy of the project with the alternatives form and its page added, built once."""
     files = {
         f"{folder}/{name}.{end}": FIXTURE / folder / f"{name}.{end}"
-        for name in ("kontaktval", "kontaktlista")
+        for name in ("kontaktval", "kontaktlista", "anstallning")
         for folder, end in (("schema", "json"), ("docs", "md"))
     }
     return project_with(tmp_path_factory.mktemp("project"), files)
@@ -183,3 +184,63 @@ def test_each_row_chooses_its_own_alternative_and_sends_only_its_fields(page: Pa
     expect(page.locator("[data-formkit-reference]")).to_be_visible()
     text = docx_text(attachment(smtp_server.inbox.wait_for(1)[0])[1])
     assert "Via telefon" in text and "08-123 456 78" in text and "Via e-post" in text and "bo@solna.se" in text
+
+
+def test_with_javascript_a_shared_field_is_the_chosen_alternatives_switched_by_keyboard(
+    page: Page, server, smtp_server
+):
+    page.goto(server.url + "/anstallning/")
+    page.get_by_label("Ditt namn").fill("Eva Ek")
+    page.locator("#f-anstallning-_alternativ-1").focus()
+    page.keyboard.press("Space")
+    page.get_by_label("Yrkestitel").fill("Säljare")  # typed, then the other alternative chosen
+    page.locator("#f-anstallning-_alternativ-1").focus()
+    page.keyboard.press("ArrowDown")
+
+    expect(page.locator("#f-anstallning-_alternativ-2")).to_be_checked()
+    expect(page.get_by_label("Yrkestitel")).to_be_disabled()
+    page.get_by_role("button", name="Fortsätt").click()
+    summary = page.locator("[data-formkit-summary]")
+    expect(summary.get_by_role("link")).to_have_text(["Ange tjänst", "Ange skolans namn"])
+    summary.get_by_role("link").first.click()
+    expect(page.locator("#f-anstallning-_alternativ2-titel")).to_be_focused()
+    audit(page, "shared names: errors in the chosen alternative")
+
+    page.keyboard.type("Lärare")
+    page.get_by_label("Skolans namn").fill("Solna skola")
+    with page.expect_request(lambda r: r.method == "POST") as posted:
+        page.get_by_role("button", name="Fortsätt").click()
+    sent = posted.value.post_data
+    assert "_alternativ1.titel" not in sent and "anstallning._alternativ2.titel=L%C3%A4rare" in sent
+    expect(page.locator("dd.formkit-answers-value")).to_contain_text(["Eva Ek", "Skola", "Lärare"])
+    page.get_by_role("button", name="Skicka", exact=True).click()
+    expect(page.locator("[data-formkit-reference]")).to_be_visible()
+    text = docx_text(attachment(smtp_server.inbox.wait_for(1)[0])[1])
+    assert "Skola" in text and "Lärare" in text and "Solna skola" in text and "Säljare" not in text
+
+
+def test_without_javascript_a_shared_field_of_each_alternative_is_typed_apart_and_only_the_chosen_kept(
+    browser, server, smtp_server
+):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(server.url + "/anstallning/")
+    page.get_by_label("Ditt namn").fill("Eva Ek")
+    page.get_by_label("Yrkestitel").fill("Säljare")
+    page.get_by_label("Tjänst").fill("Lärare")
+    page.locator("#f-anstallning-_alternativ-2").check()
+    page.get_by_role("button", name="Fortsätt").click()
+
+    summary = page.locator("[data-formkit-summary]")  # "Skola" chosen: its school is missing, not the company
+    expect(summary.get_by_role("link")).to_have_text(["Ange skolans namn"])
+    expect(page.get_by_label("Tjänst")).to_have_value("Lärare")
+    expect(page.get_by_label("Yrkestitel")).to_have_value("Säljare")
+    page.get_by_label("Skolans namn").fill("Solna skola")
+    page.get_by_role("button", name="Fortsätt").click()
+
+    expect(page.locator("dd.formkit-answers-value")).to_contain_text(["Eva Ek", "Skola", "Lärare"])
+    page.get_by_role("button", name="Skicka", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/api/forms/anstallning/kvitto/"))
+    text = docx_text(attachment(smtp_server.inbox.wait_for(1)[0])[1])
+    assert "Lärare" in text and "Solna skola" in text and "Säljare" not in text
+    context.close()
