@@ -3,7 +3,7 @@
 
 The constructs: text (with a pattern), e-mail, date, integers and numbers with bounds, yes/no, choices
 (`enum`, `oneOf` with `const` and `title`), sets of choices, lists of values, tuples (`prefixItems` and
-draft-07's `"items": [...]`), sections and repeated groups, nested.
+draft-07's `"items": [...]`), sections and repeated groups, nested; field names with hyphens among them.
 `tests/corpus.py` posts and reads back, as it does for the public corpus.
 """
 
@@ -23,7 +23,7 @@ FORM_ID = "rundtur"
 # Letters, spaces and punctuation, no edge spaces and no digits (ten of them could be a personnummer).
 TEXT = "^[A-Za-zÅÄÖåäöé][A-Za-zÅÄÖåäöé ,.'-]{0,18}[A-Za-zÅÄÖåäöé]$"
 WORDS = ["Solna", "Sundbyberg", "Järfälla", "Täby", "Nacka", "Huddinge", "Botkyrka", "Ekerö"]
-names = st.sampled_from(["namn", "ort", "datum", "antal", "belopp", "epost", "val", "flera", "del", "rader", "Avgift"])
+names = st.sampled_from("namn ort datum antal belopp epost val flera del rader Avgift alt-datum e-post".split())
 
 
 def titled(schema: dict, title: str) -> dict:
