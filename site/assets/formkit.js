@@ -925,15 +925,29 @@
 
   /* ---- drafts: sessionStorage while the tab is open, a JSON file to keep ---- */
 
-  /* Return the answers as [name, value] pairs, as the form would send them, without the kit's own "_" fields. */
-  Form.prototype.answers = function () {
+  /* Return the answers as [name, value] pairs, as the form would send them, without the kit's own "_" fields.
+   * `form`: a copy of the form to read instead (see copyOf). */
+  Form.prototype.answers = function (form) {
+    form = form || this.form;
     var pairs = [];
-    var secret = $(this.form, "[data-write-only]").map(function (c) { return c.name; }); // never kept in a draft
-    new FormData(this.form).forEach(function (value, name) {
+    var secret = $(form, "[data-write-only]").map(function (c) { return c.name; }); // never kept in a draft
+    new FormData(form).forEach(function (value, name) {
       if (isAnswer(name) && typeof value === "string" && secret.indexOf(name) < 0) pairs.push([name, value]);
     });
     return pairs;
   };
+
+  /* A copy of `form` in a document of its own, to read its answers at the start: FormData on the page's own form
+   * lays the whole page out first (Chromium does for a textarea), before the page is first painted. A copy keeps
+   * what is typed and checked; what is selected is copied over. */
+  function copyOf(form) {
+    var copy = document.implementation.createHTMLDocument("").importNode(form, true);
+    var copies = $(copy, "select");
+    $(form, "select").forEach(function (select, i) {
+      for (var j = 0; j < select.options.length; j++) copies[i].options[j].selected = select.options[j].selected;
+    });
+    return copy;
+  }
 
   Form.prototype.draftKey = function () {
     var token = this.form.querySelector("input[name=_token]");
@@ -942,7 +956,7 @@
 
   Form.prototype.enhanceDrafts = function () {
     var self = this;
-    this.initial = this.answers(); // "Rensa formuläret" goes back to the page as it came
+    this.initial = this.answers(copyOf(this.form)); // "Rensa formuläret" goes back to the page as it came
     this.dirty = false;
     var saved = null;
     try { saved = JSON.parse(window.sessionStorage.getItem(this.draftKey()) || "null"); } catch (e) { saved = null; }
