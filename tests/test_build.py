@@ -45,6 +45,7 @@ def test_the_form_page_loads_only_what_the_form_needs_and_names_materials_script
     ], "one script, deferred; Material's comes when search is opened"
     assert (built_site / "assets" / "javascripts" / "bundle.a5f9d56c.min.js").is_file(), "base.html's name"
     assert not any("palette" in style for style in styles), "the palette's stylesheet has nothing the site uses"
+    assert "__palette" not in page, "nor does the script that reads a chosen palette from localStorage"
     other = (built_site / "om-bus" / "index.html").read_text()
     assert '<script src="../assets/javascripts/bundle.a5f9d56c.min.js"></script>' in other
 
