@@ -85,6 +85,8 @@ class Page(html.parser.HTMLParser):
             self.labels.append(attributes["for"])
         if tag == "a" and (attributes.get("href") or "").startswith("#"):
             self.links.append(attributes["href"][1:])
+        if attributes.get("data-formkit-change"):  # the check page's "Ändra": the id it goes back to
+            self.links.append(attributes["data-formkit-change"])
 
 
 @pytest.fixture
@@ -152,6 +154,22 @@ def test_without_javascript_each_error_links_to_the_field_it_is_about(client):
     assert response.status_code == 422
     named = [page.tags[target].get("name") for target in page.links if target in page.tags]
     assert named == ["kontakt-uppgifter.e-post", "fler-rader.0.rad-namn", "val-grupp.alt-text"]
+
+
+def test_each_change_button_of_the_check_page_goes_back_to_the_field_it_is_about(client):
+    answers = {
+        "kontakt-uppgifter.e-post": "ann@solna.se",
+        "fler-rader.0.rad-namn": "Första raden",
+        "val-grupp._alternativ": "2",
+        "val-grupp.alt-text": "Valfri text",
+        "_step": "kontrollera",  # as the page posts it: the check page first
+    }
+
+    check = Page(client.post(f"/api/forms/{FORM_ID}", data=answers).get_data(as_text=True))
+
+    form = Page(render_form(client.application.extensions["formkit.forms"][FORM_ID], f"/api/forms/{FORM_ID}"))
+    named = [form.tags[target].get("name") for target in check.links if target in form.tags]
+    assert {"kontakt-uppgifter.e-post", "fler-rader.0.rad-namn", "val-grupp.alt-text"} <= set(named)
 
 
 def test_answers_to_hyphenated_names_arrive_in_the_document_on_both_paths():
