@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from .errors import BadSubmission
 from .fields import CHOICE, Field, Kind, same
+from .normalise import decided
 
 CHOSEN = "Valt alternativ"  # the label of the choice in the document and on the check page
 
@@ -92,6 +93,8 @@ def _settle(node: Field, value, path: tuple, settled: Settled, fits: Fits | None
             stray = {key: item for key, item in answers.items() if key not in own or alternative is None}
             if stray:  # no field of the form, or answers no choice tells: refused, never dropped unseen
                 value[carrier.name] = stray
+        if alternative is not None:  # its const, read-only and nullable fields as the form decides them
+            value = decided(alternative, value)
     if alternative is not None:
         settled.chosen[path + (CHOICE,)] = alternative
     members = members_of(node, value if choice is None else Chosen({}, choice, alternative))

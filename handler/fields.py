@@ -479,6 +479,12 @@ class FieldReader:
                 index, member = real[0]
                 rest = {k: v for k, v in schema.items() if k != "oneOf"}
                 return {**self.resolve(member, pointer + ("oneOf", index), refs), **rest}
+        lists = schema.get("anyOf")
+        if isinstance(lists, list) and lists and not any(key in schema for key in ("type", "items", "properties")):
+            if all(schema_type(self.quietly_resolve(member)) == "array" for member in lists):
+                # a list of one kind or another: the form asks the first kind, which "anyOf" always takes
+                rest = {k: v for k, v in schema.items() if k != "anyOf"}
+                return {**self.resolve(lists[0], pointer + ("anyOf", 0), refs), **rest}
         parts = schema.get("allOf")
         if not isinstance(parts, list):
             return schema

@@ -182,6 +182,12 @@ def settle(form: Form, data):
     return _settle(form.root, data) if isinstance(data, dict) else data
 
 
+def decided(node: Field, values: dict) -> dict:
+    """Return a group's answers (changed in place) with what the form decides for its fields filled in; for the
+    fields of the alternative chosen, once alternatives.settle knows it."""
+    return _settle(node, values)
+
+
 def _settle(node: Field, values: dict) -> dict:
     for child in node.children:
         if child.kind == Kind.GROUP:

@@ -218,7 +218,9 @@ def _as_python(value, text: str) -> bool:
 def answer_sets(sample: dict) -> list[tuple[str, object]]:
     """Return the answer sets to post: the sample's formData when it is valid, and answers made for every field."""
     schema = sample["schema"]
-    validator = validators.validator_for(schema, default=validators.Draft7Validator)(schema)
+    # The kit checks a choice between alternatives against the one chosen (README): "oneOf" of objects as "anyOf".
+    checked = _as_chosen(schema, schema)
+    validator = validators.validator_for(schema, default=validators.Draft7Validator)(checked)
     sets = []
     if "formData" in sample and sample["formData"] not in ({}, None) and validator.is_valid(sample["formData"]):
         sets.append(("formData", sample["formData"]))
@@ -228,6 +230,21 @@ def answer_sets(sample: dict) -> list[tuple[str, object]]:
     elif (found := generated(schema)) not in (None, {}):
         sets.append(("generated", found))
     return sets or [("formData", sample.get("formData", {}))]
+
+
+def _as_chosen(root: dict, schema):
+    """Return a copy of `schema` with each "oneOf" of objects (alternatives) as "anyOf"."""
+    if isinstance(schema, list):
+        return [_as_chosen(root, item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    copy = {key: _as_chosen(root, value) for key, value in schema.items()}
+    members = schema.get("oneOf")
+    if isinstance(members, list) and any(
+        isinstance(m, dict) and isinstance(Example(root).resolve(m).get("properties"), dict) for m in members
+    ):
+        copy["anyOf"] = copy.pop("oneOf")
+    return copy
 
 
 def generated(schema: dict):
@@ -422,7 +439,7 @@ def _alternatives(root: dict, schema: dict) -> list[dict]:
         found.append(current)
         for key in ("allOf", "anyOf", "oneOf"):
             if isinstance(current.get(key), list):
-                stack.extend(current[key])
+                stack.extend(reversed(current[key]))  # the first member found first, as the kit chooses it
         for key in ("then", "else"):
             if isinstance(current.get(key), dict):
                 stack.append(current[key])
@@ -571,24 +588,26 @@ def form_pairs(schema: dict, answers, offered: Offered, where: tuple = (), root:
         extra = extras[0] if extras else None
         row = 0
         # A choice between alternatives whose fields share names: those post under the alternative's key, and the
-        # radio is pressed (otherwise the answers tell the alternative, as on a page whose radio was not pressed).
+        # radio is pressed, as it is when no field posts anything (a read-only one); otherwise the answers tell the
+        # alternative, as on a page whose radio was not pressed.
         chosen = _chosen_alternative(root, subs, answers, offered, name)
         carried = {
             k for k in answers if chosen and offered.holds(".".join(map(str, where + (f"_alternativ{chosen}", k))))
         }
-        if carried:
-            yield (f"{name}." if name else "") + "_alternativ", str(chosen)
+        pairs = []
         for key, value in answers.items():
             if key in carried:
                 at = where + (f"_alternativ{chosen}", key)
-                yield from form_pairs(_property(root, subs, key), value, offered, at, root)
-                continue
-            if key not in known and extra is not None:  # a key of its own: a name–value row ("_extra.0.namn")
-                yield ".".join(map(str, where + ("_extra", row, "namn"))), key
-                yield from form_pairs(extra, value, offered, where + ("_extra", row, "varde"), root)
+                pairs += form_pairs(_property(root, subs, key), value, offered, at, root)
+            elif key not in known and extra is not None:  # a key of its own: a name–value row ("_extra.0.namn")
+                pairs.append((".".join(map(str, where + ("_extra", row, "namn"))), key))
+                pairs += form_pairs(extra, value, offered, where + ("_extra", row, "varde"), root)
                 row += 1
-                continue
-            yield from form_pairs(_property(root, subs, key), value, offered, where + (key,), root)
+            else:
+                pairs += form_pairs(_property(root, subs, key), value, offered, where + (key,), root)
+        if chosen and (carried or (answers and not pairs)):
+            yield (f"{name}." if name else "") + "_alternativ", str(chosen)
+        yield from pairs
     elif isinstance(answers, list):
         item_subs = _alternatives(root, Example(root).resolve(_item(root, subs, 0)))
         item_choices = _choice_values(root, item_subs)

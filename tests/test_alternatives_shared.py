@@ -219,3 +219,73 @@ def test_in_rows_each_row_shows_its_chosen_alternatives_shared_field_in_that_alt
     rows = rows_of(smtp_server.inbox.wait_for(1)[0])
     assert ("Valt alternativ", "Yrkestitel", "Tjänst") in rows
     assert ("Företag", "Säljare", "–") in rows and ("Skola", "–", "Rektor") in rows
+
+
+def other_form(tmp_path, config, name: str, schema: dict):
+    folder = tmp_path / name / "schema"
+    folder.mkdir(parents=True)
+    (folder / f"{name}.json").write_text(json.dumps(schema), encoding="utf-8")
+    return create_app({**config, "SCHEMA_DIR": str(folder)}).test_client()
+
+
+MODES = {
+    "title": "Läge",
+    "type": "object",
+    "properties": {
+        "lage": {
+            "type": "object",
+            "title": "Läge",
+            "oneOf": [
+                {"title": "Enkelt", "properties": {"namn": {"type": "string", "default": "enkelt", "readOnly": True}}},
+                {
+                    "title": "Utökat",
+                    "properties": {
+                        "namn": {"type": "string", "title": "Namn", "default": "utökat", "readOnly": True},
+                        "antal": {"type": "integer", "title": "Antal"},
+                    },
+                },
+            ],
+        }
+    },
+}
+
+
+def test_a_read_only_field_alternatives_share_keeps_the_chosen_alternatives_default(tmp_path, config, smtp_server):
+    client = other_form(tmp_path, config, "lage", MODES)
+
+    by_form = client.post("/api/forms/lage", data={"lage._alternativ": "2", "lage.antal": "3"}, headers=JSON)
+    by_json = client.post("/api/forms/lage", json={"lage": {"_alternativ": "2", "namn": "ändrat"}})
+
+    assert (by_form.status_code, by_json.status_code) == (201, 201), (by_form.json, by_json.json)
+    for message in smtp_server.inbox.wait_for(2):
+        rows = rows_of(message)
+        assert ("Valt alternativ", "Utökat") in rows and ("Namn", "utökat") in rows
+        assert not any("ändrat" in row for row in rows)
+
+
+def test_an_any_of_of_lists_asks_the_first_kind_of_list_and_takes_any_of_them_as_json(tmp_path, config, smtp_server):
+    schema = {
+        "title": "Listor",
+        "type": "object",
+        "properties": {
+            "varden": {
+                "title": "Värden",
+                "anyOf": [
+                    {"type": "array", "items": {"type": "string"}},
+                    {"type": "array", "items": {"type": "number"}},
+                ],
+            }
+        },
+    }
+    client = other_form(tmp_path, config, "listor", schema)
+    form = read_form(Path(client.application.config["SCHEMA_DIR"]) / "listor.json")[0]
+    html = lxml.html.fromstring(render_form(form, "/api/forms/listor"))
+
+    assert html.xpath("//input[@name='varden.0'][@type='text']")
+    assert (
+        client.post("/api/forms/listor", data={"varden.0": "ett", "varden.1": "två"}, headers=JSON).status_code == 201
+    )
+    assert client.post("/api/forms/listor", json={"varden": [1.5, 2]}).status_code == 201
+    texts = [rows_of(message) for message in smtp_server.inbox.wait_for(2)]
+    assert any("två" in cell for row in texts[0] for cell in row)
+    assert any("1,5" in cell or "1.5" in cell for row in texts[1] for cell in row)
