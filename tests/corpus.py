@@ -610,7 +610,8 @@ def form_pairs(schema: dict, answers, offered: Offered, where: tuple = (), root:
         yield from pairs
     elif isinstance(answers, list):
         item_subs = _alternatives(root, Example(root).resolve(_item(root, subs, 0)))
-        item_choices = _choice_values(root, item_subs)
+        fixed = any(isinstance(sub.get("prefixItems") or sub.get("items"), list) for sub in subs)
+        item_choices = None if fixed else _choice_values(root, item_subs)  # a tuple: each place has its own name
         if item_choices is not None:  # checkboxes (one name per ticked choice), or rows that each hold one
             rows = f"{name}.0" in offered.names
             for index, value in enumerate(answers):
