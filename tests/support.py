@@ -146,6 +146,27 @@ def project_copy(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def checked_form(schema: Path):
+    """Return the form a schema file makes, once `formkit check` has found nothing wrong with it."""
+    from handler.forms import read_form
+
+    form, problems, _ = read_form(schema)
+    assert problems == []
+    return form
+
+
+def client_of(tmp_path: Path, config: dict, schema: Path):
+    """Return a test client of an app whose one form is this schema file (copied into a folder of its own)."""
+    import shutil
+
+    from handler.app import create_app
+
+    folder = tmp_path / "forms" / "schema"
+    folder.mkdir(parents=True)
+    shutil.copy(schema, folder / schema.name)
+    return create_app({**config, "SCHEMA_DIR": str(folder)}).test_client()
+
+
 def cost_ratio(run, small, large, tries: int = 5) -> float:
     """Return how many times longer `run(large)` takes than `run(small)`, each the best of `tries`.
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 from pathlib import Path
 
 import docx
@@ -16,7 +15,7 @@ from handler import review
 from handler.app import create_app
 from handler.forms import read_form
 from handler.render import render_form
-from support import attachment, docx_text
+from support import attachment, checked_form, client_of, docx_text
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SCHEMA = FIXTURES / "alternatives" / "schema" / "kontaktval.json"
@@ -35,17 +34,12 @@ BY_PHONE = {
 
 @pytest.fixture
 def form():
-    form, problems, _ = read_form(SCHEMA)
-    assert problems == []
-    return form
+    return checked_form(SCHEMA)
 
 
 @pytest.fixture
 def client(tmp_path, config):
-    folder = tmp_path / "forms" / "schema"
-    folder.mkdir(parents=True)
-    shutil.copy(SCHEMA, folder / SCHEMA.name)
-    return create_app({**config, "SCHEMA_DIR": str(folder)}).test_client()
+    return client_of(tmp_path, config, SCHEMA)
 
 
 def page(form, **kwargs):

@@ -161,14 +161,20 @@ def _empty_cell(width: int, shade: bool):
 @cache
 def _run(bold: bool, italic: bool):
     """Return a w:r (bold, italic or neither) with an empty w:t, to be copied."""
-    r = sub(_prototypes(), "w:r")
+    r = _styled_run(_prototypes(), bold, italic)
+    sub(r, "w:t")
+    return r
+
+
+def _styled_run(parent, bold: bool, italic: bool):
+    """Append an empty w:r, bold, italic or neither; return it."""
+    r = sub(parent, "w:r")
     if bold or italic:
         properties = sub(r, "w:rPr")
         if bold:
             sub(properties, "w:b")
         if italic:
             sub(properties, "w:i")
-    sub(r, "w:t")
     return r
 
 
@@ -213,14 +219,7 @@ def _attribute(name: str) -> str:
 def run(paragraph, text: str, bold: bool = False, italic: bool = False) -> None:
     """Append a run of text ("\\t" becomes a tab); spaces at either end are kept."""
     if text == "\t":
-        r = sub(paragraph, "w:r")
-        if bold or italic:
-            properties = sub(r, "w:rPr")
-            if bold:
-                sub(properties, "w:b")
-            if italic:
-                sub(properties, "w:i")
-        sub(r, "w:tab")
+        sub(_styled_run(paragraph, bold, italic), "w:tab")
         return
     r = copy.copy(_run(bold, italic))
     paragraph.append(r)
