@@ -659,9 +659,14 @@ class FieldReader:
             node.item = self.build(schema.get("items"), "*", node.path + ("*",), pointer + ("items",), False)
             node.item_title = node.item.title = str(schema.get("x-item-title") or items.get("title") or node.title)
             self._one_value(node.item, pointer + ("items",))
+        elif schema_type(items) == "array" and self._of_values(items):
+            node.kind = Kind.LIST  # each row a list of values, with its own rows; blank rows are dropped
+            node.item = self.build(schema.get("items"), "*", node.path + ("*",), pointer + ("items",), False)
+            node.item_title = node.item.title = str(schema.get("x-item-title") or items.get("title") or node.title)
         elif not node.fixed:  # a const list is a fixed answer, shown as it is
             why = {
-                "array": ' En lista av listor stöds inte: gör raderna till grupper ("type": "object").',
+                "array": ' En lista av listor stöds bara när de inre listorna har enkla värden ("type": "string", '
+                '"integer" eller "number"): gör annars raderna till grupper ("type": "object").',
                 "boolean": ' En lista av "boolean" stöds inte: använd "enum" med valen, så blir det kryssrutor.',
             }.get(schema_type(items), "")
             self.problem(
@@ -709,6 +714,12 @@ class FieldReader:
             self.problem(pointer, f"{keyword} kan inte ha filer. Fråga efter filen i ett eget fält utanför listan.")
             return False
         return True
+
+    def _of_values(self, schema: dict) -> bool:
+        """Return whether an array schema is a list of simple values (text or numbers, no choices or files)."""
+        inner = self.quietly_resolve(schema.get("items"))
+        simple = schema_type(inner) in SIMPLE_TYPES and not _choices(inner)[0] and not _is_file(inner)
+        return simple and "prefixItems" not in schema and isinstance(schema.get("items"), dict)
 
     def _one_value(self, node: Field, pointer: tuple) -> None:
         if node.kind == Kind.CHECKBOX or node.kind.holds_fields:

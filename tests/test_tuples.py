@@ -233,7 +233,7 @@ def test_every_position_and_added_row_arrives_in_the_docx(client, smtp_server):
     tables = [[[cell.text for cell in row.cells] for row in table.rows] for table in document.tables]
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
 
-    assert headings == ["Deltagare", "Kontaktperson", "Medföljande", "Mätning", "Kommentar", "Plats"]
+    assert headings == ["Deltagare", "Kontaktperson", "Medföljande", "Mätning", "Kommentar", "Plats", "Veckor"]
     assert [["Namn", "Anna"], ["Roll", "Rektor"]] in tables
     assert [["Kommer på plats", "Nej"], ["Första dag", "2027-01-15"]] in tables
     assert [["Namn", "Behöver specialkost"], ["Bo", "Ja"]] in tables

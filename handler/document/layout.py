@@ -212,8 +212,9 @@ def _rows(body: Body, node: Field, values, blank: bool) -> None:
 
 
 def _one_value(node: Field) -> bool:
-    """Return whether each row of a list, or each row added to a tuple, is one value (not a group)."""
-    return node.item is not None and not node.item.kind.holds_fields
+    """Return whether each row of a list, or each row added to a tuple, is one value (not a group) or a list of
+    values (shown in one cell, the values joined)."""
+    return node.item is not None and (not node.item.kind.holds_fields or node.item.holds_values)
 
 
 def _cell(column: Field, item, node: Field) -> str:

@@ -586,7 +586,9 @@
           w.setAttribute("data-formkit-field", values ? renamed(field) : field.replace(oldName, newName));
         });
         $(scope, "[data-formkit-list]").forEach(function (inner) { // a list inside the row: its rows are named after it
-          inner.setAttribute("data-formkit-list", inner.getAttribute("data-formkit-list").replace(oldName, newName));
+          var named = inner.getAttribute("data-formkit-list") + "."; // a row that is a list is named as the row is
+          if (named.indexOf(oldName) === 0) named = newName + named.slice(oldName.length);
+          inner.setAttribute("data-formkit-list", named.slice(0, -1));
         });
         ["id", "for", "aria-describedby", "aria-controls", "href"].forEach(function (attribute) {
           $(scope, "[" + attribute + "]").forEach(function (e) {

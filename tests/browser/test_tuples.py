@@ -104,3 +104,20 @@ def test_a_tuple_with_a_group_a_yes_no_and_added_rows_is_sent_and_arrives_in_the
     positions = [text.index(f"\n{value}\n") for value in shown]
     assert positions == sorted(positions), text
     context.close()
+
+
+def test_a_list_of_lists_gets_buttons_in_every_row_and_renames_the_inner_rows(page, server):
+    page.goto(server.url + "/tupler/")
+    weeks = page.get_by_role("group", name="Veckor", exact=True)
+    weeks.get_by_role("button", name="Lägg till vecka", exact=True).click()
+    second = weeks.get_by_role("group", name="Vecka 2", exact=True)
+    second.get_by_role("button", name="Lägg till mötesdag", exact=True).click()
+
+    expect(second.get_by_label("Mötesdag 2", exact=True)).to_be_focused()
+    expect(second.get_by_label("Mötesdag 2", exact=True)).to_have_attribute("name", "veckor.1.1")
+    second.get_by_label("Mötesdag 2", exact=True).fill("2027-01-20")
+    weeks.get_by_role("button", name="Ta bort vecka 1", exact=True).click()
+    first = weeks.get_by_role("group", name="Vecka 1", exact=True)
+    expect(first.get_by_label("Mötesdag 2", exact=True)).to_have_value("2027-01-20")
+    expect(first.get_by_label("Mötesdag 2", exact=True)).to_have_attribute("name", "veckor.0.1")
+    audit(page, "tuples: a list of lists")
