@@ -137,6 +137,7 @@ class Field:
     branches: list = field(default_factory=list, repr=False)  # a choice's oneOf/anyOf as written, for validation
     discriminator: str = ""  # a choice's field whose fixed value tells the alternative (discriminator.propertyName)
     nullable: bool = False  # "type": [..., "null"]: an empty answer is delivered as null, so it may be left empty
+    also_text: bool = False  # "type": ["integer", "string"]: a number field whose answer may also be text
     const: Any = NOT_SET  # "const" (or "type": "null", whose only value is null): the answer, fixed by the form
     read_only: bool = False  # "readOnly": shown, not editable; the server keeps the schema's const or default
     write_only: bool = False  # "writeOnly": sent and delivered, never shown back to whoever fills in the form
@@ -928,6 +929,7 @@ def _typed(node: Field) -> Field:
     node.multiple_of = multiple if multiple is not None and multiple > 0 else None
     types = schema.get("type")
     node.nullable = isinstance(types, list) and "null" in types and types != ["null"]
+    node.also_text = schema_type(schema) in ("integer", "number") and isinstance(types, list) and "string" in types
     node.required = node.required and not node.nullable  # null is an answer: a nullable field may be left empty
     if "const" in schema:
         node.const = schema["const"]

@@ -162,6 +162,8 @@ class Helpers:
     def input_type(node: Field) -> str:
         if node.widget == "tel":  # a telephone keypad on phones; still text to the server
             return "tel"
+        if node.also_text:  # a number input cannot hold text; formkit.js checks a number typed as one
+            return "text"
         return INPUT_TYPES.get(node.kind, "text")
 
     @staticmethod

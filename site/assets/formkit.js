@@ -239,19 +239,28 @@
     if (control.type === "email" && !isEmail(value)) return messages.format || "";
     if (control.type === "email" && !isAllowedDomain(wrapper, value)) return messages.allowed_domains || "";
     if (control.type === "date" && !isRealDate(value)) return messages.format || "";
-    var pattern = control.getAttribute("pattern");
-    if (pattern && !new RegExp(pattern, "u").test(value)) return messages.pattern || ""; // JSON Schema: a search
-    var min = control.getAttribute("minlength");
-    if (min && length(value) < Number(min)) return messages.minLength || "";
-    var max = control.getAttribute("maxlength") || control.getAttribute("data-maxlength");
-    if (max && length(value) > Number(max)) return messages.maxLength || "";
-    if (control.type === "number") {
+    // A field that takes a number or text ("type": ["integer", "string"]) is a text input: what is typed as a
+    // number is a number, as the server reads it, and gets a number's checks; anything else a text's.
+    var numberOrText = control.getAttribute("data-number-or-text");
+    var typedNumber = numberOrText !== null && NUMBER.test(value) && isFinite(Number(value.replace(",", ".")));
+    if (!typedNumber) {
+      var pattern = control.getAttribute("pattern");
+      if (pattern && !new RegExp(pattern, "u").test(value)) return messages.pattern || ""; // JSON Schema: a search
+      var min = control.getAttribute("minlength");
+      if (min && length(value) < Number(min)) return messages.minLength || "";
+      var max = control.getAttribute("maxlength") || control.getAttribute("data-maxlength");
+      if (max && length(value) > Number(max)) return messages.maxLength || "";
+    }
+    if (control.type === "number" || typedNumber) {
       var number = NUMBER.test(value) ? Number(value.replace(",", ".")) : NaN;
       if (!isFinite(number)) return messages.type || "";
       // An integer as JSON Schema has it: 1.0 is one, as the server reads it.
-      if (control.getAttribute("inputmode") === "numeric" && !Number.isInteger(number)) return messages.type || "";
-      if (control.hasAttribute("min") && number < Number(control.getAttribute("min"))) return messages.minimum || "";
-      if (control.hasAttribute("max") && number > Number(control.getAttribute("max"))) return messages.maximum || "";
+      var integer = control.getAttribute("inputmode") === "numeric" || numberOrText === "integer";
+      if (integer && !Number.isInteger(number)) return messages.type || "";
+      var bound = numberOrText === null ? "" : "data-";
+      var lowest = control.getAttribute(bound + "min"), highest = control.getAttribute(bound + "max");
+      if (lowest !== null && number < Number(lowest)) return messages.minimum || "";
+      if (highest !== null && number > Number(highest)) return messages.maximum || "";
       var above = control.getAttribute("data-exclusive-min"), below = control.getAttribute("data-exclusive-max");
       if (above !== null && number <= Number(above)) return messages.exclusiveMinimum || "";
       if (below !== null && number >= Number(below)) return messages.exclusiveMaximum || "";

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 import re
+import urllib.error
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -20,6 +23,15 @@ from browser.a11y import audit, audit_without_javascript
 from support import attachment, docx_text
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+NUMBER_OR_TEXT = {  # "type": ["integer", "string"]: a number is checked as one, other text as text
+    "title": "Antal",
+    "type": "object",
+    "required": ["antal"],
+    "properties": {
+        "antal": {"type": ["integer", "string"], "title": "Antal", "minimum": 1, "maximum": 10, "maxLength": 4}
+    },
+    "x-formkit": {"mail": {"to": "sekretariatet@example.se"}},
+}
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +44,8 @@ def project(tmp_path_factory) -> Path:
         "docs/namn.md": FIXTURES / "types" / "docs" / "namn.md",
         "schema/bindestreck.json": json.dumps(HYPHENATED, ensure_ascii=False),  # names with "-" (corpus "date")
         "docs/bindestreck.md": "---\ntitle: Bindestreck\n---\n\n# Bindestreck\n\n[[form bindestreck]]\n",
+        "schema/antal.json": json.dumps(NUMBER_OR_TEXT),
+        "docs/antal.md": "---\ntitle: Antal\n---\n\n# Antal\n\n[[form antal]]\n",
     }
     return project_with(tmp_path_factory.mktemp("project"), files)
 
@@ -184,3 +198,29 @@ def test_with_javascript_an_error_links_to_its_field_when_names_hold_hyphens(pag
     text = docx_text(attachment(smtp_server.inbox.wait_for(1)[0])[1])
     for shown in ("ann@solna.se", "Första raden", "Andra raden", "Valfri text"):
         assert shown in text, shown
+
+
+@pytest.mark.parametrize("typed", ["1,5", "20", "0", "ingen", "7", "ett"])
+def test_a_field_that_takes_a_number_or_text_gets_the_servers_verdict_in_the_browser(page: Page, server, typed):
+    """A number input could not hold "ett"; the field is a text input whose number is checked as a number."""
+    answer = urllib.request.Request(
+        server.url + "/api/forms/antal",
+        data=urllib.parse.urlencode({"antal": typed, "_step": "kontrollera"}).encode(),
+        headers={"Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    try:
+        with urllib.request.urlopen(answer, timeout=10) as response:
+            assert response.status == 200  # the check page: valid
+            expected = []
+    except urllib.error.HTTPError as refused:
+        assert refused.code == 422
+        expected = [error["summary"] for error in json.loads(refused.read())["errors"]]
+
+    page.goto(server.url + "/antal/")
+    page.get_by_label("Antal").fill(typed)
+    page.get_by_role("button", name="Fortsätt").click()
+
+    if expected:
+        assert summary(page) == expected
+    else:
+        expect(page.locator("[data-formkit-check]")).to_contain_text(typed)
