@@ -156,8 +156,8 @@ def place(pointer: tuple) -> tuple[str, str]:
         name = _one_line(".".join(str(p) for p in parts if not isinstance(p, int)))
         return f'inställningen "{name}"', name
     label, index = [], 0
-    if parts[:1] == ["$defs"] and len(parts) > 1:
-        label, index = ["$defs", str(parts[1])], 2
+    if parts[:1] in (["$defs"], ["definitions"]) and len(parts) > 1:  # "definitions": draft-07's "$defs"
+        label, index = [str(parts[0]), str(parts[1])], 2
     while index < len(parts):
         if parts[index] == "properties" and index + 1 < len(parts):
             label.append(str(parts[index + 1]))
@@ -177,7 +177,10 @@ def place(pointer: tuple) -> tuple[str, str]:
     if not label:
         return "formuläret", ""
     name = _one_line(".".join(label))
-    return f'{"delen" if label[0] == "$defs" else "fältet"} "{name}"', name
+    if label[0] in ("$defs", "definitions"):  # the part by its name and keyword, then the field in it
+        part = f'delen "{_one_line(label[1])}" i "{label[0]}"'
+        return (f'{part}, fältet "{_one_line(".".join(label[2:]))}"' if label[2:] else part), name
+    return f'fältet "{name}"', name
 
 
 def json_syntax(path: Path, text: str, error: json.JSONDecodeError) -> Problem:

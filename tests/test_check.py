@@ -565,3 +565,20 @@ def test_an_odd_schema_is_a_problem_with_a_line_never_a_crash(tmp_path, schema):
     found = problems(tmp_path, json.dumps(schema))
 
     assert found and all(re.match(r".*anmalan\.json:\d+: ", line) and TODO.search(line) for line in found), found
+
+
+def test_draft_07_definitions_are_checked_as_defs_are_naming_the_part_and_the_field(tmp_path):
+    person = {"type": "object", "properties": {"Har du husdjur?": {"type": "string"}}}
+    schema = {
+        "title": "Anmälan",
+        "type": "object",
+        "definitions": {"person": person},
+        "properties": {"agare": {"title": "Ägare", "$ref": "#/definitions/person"}},
+    }
+
+    found = problems(tmp_path, schema)
+
+    line = line_of(json.dumps(schema, indent=2, ensure_ascii=False), '"Har du husdjur?"')
+    assert len(found) == 1, found
+    assert found[0].startswith(f"{tmp_path / 'schema' / 'anmalan.json'}:{line}: "), found
+    assert 'delen "person" i "definitions", fältet "Har du husdjur?": namnet "Har du husdjur?"' in found[0]
