@@ -806,7 +806,10 @@
         // Only a row or a tuple is named ("Verksamhet 2"), as FieldError.summary does: the messages say whose value it is.
         var row = rowOf(wrapper);
         var tuple = wrapper.closest("[data-formkit-tuple]");
-        var context = row ? rowTitle(row).textContent : tuple ? tuple.querySelector("legend").textContent : "";
+        // A tuple's value, or a field of a group that is one: named by that group ("Kontaktperson"), as the server does.
+        var group = tuple && wrapper.closest("fieldset.formkit-group");
+        var named = group && (group === tuple || group.parentNode === tuple) ? group.querySelector("legend").textContent : "";
+        var context = row ? rowTitle(row).textContent : named;
         errors.push({ name: wrapper.getAttribute("data-formkit-field"), message: message,
                       summary: context ? message + " (" + context + ")" : message });
       }

@@ -121,3 +121,19 @@ def test_a_list_of_lists_gets_buttons_in_every_row_and_renames_the_inner_rows(pa
     expect(first.get_by_label("Mötesdag 2", exact=True)).to_have_value("2027-01-20")
     expect(first.get_by_label("Mötesdag 2", exact=True)).to_have_attribute("name", "veckor.0.1")
     audit(page, "tuples: a list of lists")
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["with-js", "without-js"])
+def test_the_browsers_check_and_the_servers_name_a_tuples_group_alike(browser, server, javascript):
+    context = browser.new_context(java_script_enabled=javascript)
+    page = context.new_page()
+    page.goto(server.url + "/tupler/")
+
+    page.get_by_role("group", name="Kontaktperson").get_by_label("Rektor").check()
+    page.get_by_role("group", name="Kommer på plats").get_by_label("Ja").check()
+    page.get_by_role("button", name="Fortsätt").click()
+
+    summary = page.locator("[data-formkit-summary]")
+    expect(summary).to_be_focused()
+    expect(summary.get_by_role("link")).to_have_text(["Ange namn (Kontaktperson)"])
+    context.close()
