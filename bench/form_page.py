@@ -26,7 +26,8 @@ Three servings, each page of a pair served the same way:
   Cache-Control by name), both pages precompressed as `formkit build` does; when /usr/sbin/nginx
   and its brotli_static module are installed (Debian: nginx, libnginx-mod-http-brotli-static).
 
-Prints the medians of --runs loads side by side with the ratios and the issue's targets (at most a
+Loads the kit's page and the peer's in turn (so a busy spell of the machine meets both) and prints the medians of
+--runs loads side by side with the ratios and the issue's targets (at most a
 third of the peer's bytes, at most half its time to the first field).
 """
 
@@ -347,9 +348,20 @@ def load_once(browser, url: str, selector: str) -> dict:
         context.close()
 
 
-def measure(browser, url: str, selector: str, runs: int) -> dict:
-    load_once(browser, url, selector)  # the servers' first answer (imports, disk) is not the page's
-    loads = [load_once(browser, url, selector) for _ in range(runs)]
+def measure(browser, kit_url: str, peer_url: str, runs: int) -> tuple[dict, dict]:
+    """Load the two pages in turn, `runs` times each, and return the medians of each: a slow spell of the
+    machine (other work on its two cores) then meets both pages alike, and the ratio is of one run."""
+    pages = ((kit_url, KIT_FIELDS), (peer_url, PEER_FIELDS))
+    for url, selector in pages:
+        load_once(browser, url, selector)  # the servers' first answer (imports, disk) is not the page's
+    loads: tuple[list, list] = ([], [])
+    for _ in range(runs):
+        for (url, selector), kept in zip(pages, loads, strict=True):
+            kept.append(load_once(browser, url, selector))
+    return tuple(_medians(kept) for kept in loads)
+
+
+def _medians(loads: list[dict]) -> dict:
     medians = {key: statistics.median(load[key] for load in loads) for key in loads[0] if key != "encodings"}
     return {**medians, "encodings": loads[-1]["encodings"]}
 
@@ -395,8 +407,7 @@ def main() -> int:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             for label, kit_url, peer_url in pairs:
-                kit = measure(browser, kit_url, KIT_FIELDS, args.runs)
-                other = measure(browser, peer_url, PEER_FIELDS, args.runs)
+                kit, other = measure(browser, kit_url, peer_url, args.runs)
                 results.append((label, kit, other))
             version = browser.version
             browser.close()
