@@ -19,7 +19,7 @@ from markupsafe import Markup, escape
 from . import review
 from .alternatives import CHOSEN, applying
 from .check import docs_dir_for, placements
-from .document import EMPTY, display
+from .document import EMPTY, display, positions
 from .forms import Form, Kind
 from .paths import FieldPath
 from .pipeline import CHANGE, STEP
@@ -191,21 +191,31 @@ def readonly(form: Form, data: dict) -> list[tuple]:
                 facts.append((CHOSEN, [chosen.title if chosen else EMPTY]))
                 for member in chosen.children if chosen else []:
                     facts.append((member.title, display(member, values.get(member.name)).splitlines() or [EMPTY]))
-            elif child.kind == Kind.GROUP:
+            elif child.kind in (Kind.GROUP, Kind.TUPLE):
                 blocks.extend([("facts", facts)] if facts else [])
                 facts = []
                 blocks.append(("heading", min(level, 6), child.title))
-                walk(child, values.get(child.name), level + 1)
+                walk(child, positions(child, values.get(child.name)), level + 1)
+                if child.kind == Kind.TUPLE and child.item is not None:  # the rows added after its fixed values
+                    added = values.get(child.name) if isinstance(values.get(child.name), list) else []
+                    blocks.append(rows(child, child.item.title, added[len(child.children) :], level + 1))
             elif child.kind == Kind.LIST:
                 blocks.extend([("facts", facts)] if facts else [])
                 facts = []
-                columns = child.item.children if child.item else []
-                items = [item if isinstance(item, dict) else {} for item in values.get(child.name) or []]
-                rows = [[display(c, item.get(c.name)) for c in columns] for item in items]
-                blocks.append(("rows", min(level, 6), child.title, [c.title for c in columns], rows))
+                blocks.append(rows(child, child.title, values.get(child.name) or [], level))
             else:
                 facts.append((child.title, display(child, values.get(child.name)).splitlines() or [EMPTY]))
         blocks.extend([("facts", facts)] if facts else [])
+
+    def rows(node, title: str, items: list, level: int) -> tuple:
+        """Return a list's rows (or a tuple's added rows) as a block: a column per field, or one for a value."""
+        if node.item is None or node.item.children:
+            columns = node.item.children if node.item else []
+            items = [item if isinstance(item, dict) else {} for item in items]
+            cells = [[display(c, item.get(c.name)) for c in columns] for item in items]
+        else:
+            columns, cells = [node.item], [[display(node.item, item)] for item in items]
+        return ("rows", min(level, 6), title, [c.title for c in columns], cells)
 
     walk(form.root, data, 3)
     return blocks

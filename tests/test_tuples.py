@@ -20,6 +20,7 @@ from handler.check import check_project
 from handler.fields import Kind
 from handler.forms import load_forms
 from handler.normalise import clean, from_pairs
+from handler.pages import readonly
 from handler.render import render_form
 from handler.review import sections
 from support import attachment
@@ -259,3 +260,14 @@ def test_the_check_page_lists_positions_and_added_rows_with_where_to_change_them
         ("Kommentar 1", "mätt två gånger", "f-matning-2"),
         ("Kommentar 2", "med GPS", "f-matning-3"),
     ]
+
+
+def test_the_answer_page_shows_a_reports_tuple_by_position_and_its_added_rows(form):
+    blocks = readonly(form, {**VALID, "veckor": [["2027-01-15", "2027-01-20"]]})
+
+    assert ("heading", 3, "Deltagare") in blocks and ("heading", 4, "Kontaktperson") in blocks
+    assert ("facts", [("Namn", ["Anna"]), ("Roll", ["Rektor"])]) in blocks
+    assert ("facts", [("Kommer på plats", ["Nej"]), ("Första dag", ["2027-01-15"])]) in blocks
+    assert ("rows", 4, "Medföljande", ["Namn", "Behöver specialkost"], [["Bo", "Ja"]]) in blocks
+    assert ("rows", 4, "Kommentar", ["Kommentar"], [["mätt två gånger"], ["med GPS"]]) in blocks
+    assert ("rows", 3, "Veckor", ["Vecka"], [["2027-01-15, 2027-01-20"]]) in blocks
