@@ -137,3 +137,18 @@ def test_the_browsers_check_and_the_servers_name_a_tuples_group_alike(browser, s
     expect(summary).to_be_focused()
     expect(summary.get_by_role("link")).to_have_text(["Ange namn (Kontaktperson)"])
     context.close()
+
+
+def test_a_draft_brings_back_a_tuples_added_rows_after_a_reload(page, server):
+    page.goto(server.url + "/tupler/")
+    comments = page.get_by_role("group", name="Kommentar", exact=True)
+    for number, value in ((1, "mätt en gång"), (2, "mätt två gånger")):
+        comments.get_by_role("button", name="Lägg till kommentar", exact=True).click()
+        page.get_by_label(f"Kommentar {number}", exact=True).fill(value)
+    page.wait_for_timeout(400)  # the draft is saved 300 ms after typing stops
+
+    page.reload()
+
+    expect(comments.get_by_label(re.compile(r"^Kommentar \d$"))).to_have_count(2)
+    expect(page.get_by_label("Kommentar 2", exact=True)).to_have_value("mätt två gånger")
+    expect(page.get_by_label("Kommentar 2", exact=True)).to_have_attribute("name", "matning.3")
