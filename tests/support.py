@@ -146,6 +146,13 @@ def project_copy(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def assert_shown_in_order(message, shown: list[str]) -> None:
+    """Assert that the report's DOCX attached to `message` shows each value on a line of its own, in this order."""
+    text = docx_text(attachment(message)[1])
+    positions = [text.index(f"\n{value}\n") for value in shown]
+    assert positions == sorted(positions), text
+
+
 def checked_form(schema: Path):
     """Return the form a schema file makes, once `formkit check` has found nothing wrong with it."""
     from handler.forms import read_form

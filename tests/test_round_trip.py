@@ -167,12 +167,17 @@ def mailer():
         yield running
 
 
-@settings(
-    max_examples=25,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture],
-)
+def generated(max_examples: int):
+    """Hypothesis settings of a round trip: no deadline or example database; slow, filtered forms are fine."""
+    return settings(
+        max_examples=max_examples,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture],
+    )
+
+
+@generated(max_examples=25)
 @given(schema=forms, data=st.data())
 def test_every_value_of_valid_answers_to_a_generated_form_is_in_the_document(mailer, schema, data):
     answers = ticked(data.draw(from_schema(every_field_answered(schema)), label="answers"))
@@ -182,12 +187,7 @@ def test_every_value_of_valid_answers_to_a_generated_form_is_in_the_document(mai
     assert outcomes == {"json": None, "form": None}, json.dumps(answers, ensure_ascii=False)
 
 
-@settings(
-    max_examples=10,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture],
-)
+@generated(max_examples=10)
 @given(schema=tuple_forms, data=st.data())
 def test_every_value_of_valid_answers_to_a_generated_form_with_tuples_of_any_field_is_in_the_document(
     mailer, schema, data
