@@ -94,6 +94,15 @@ def client(app):
     return app.test_client()
 
 
+@pytest.fixture(scope="module")
+def mailer():
+    """A real SMTP server on loopback for the round trips' mail (corpus.Mailer), one per module."""
+    from corpus import Mailer
+
+    with Mailer() as running:
+        yield running
+
+
 @pytest.fixture(scope="session")
 def postgres():
     """A throw-away PostgreSQL server (tests/pg.py) for the whole session; `.database(name)` gives a URL."""

@@ -174,6 +174,18 @@ def client_of(tmp_path: Path, config: dict, schema: Path):
     return create_app({**config, "SCHEMA_DIR": str(folder)}).test_client()
 
 
+def generated(max_examples: int):
+    """Hypothesis settings of a round trip: no deadline or example database; slow, filtered forms are fine."""
+    from hypothesis import HealthCheck, settings
+
+    return settings(
+        max_examples=max_examples,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture],
+    )
+
+
 def cost_ratio(run, small, large, tries: int = 5) -> float:
     """Return how many times longer `run(large)` takes than `run(small)`, each the best of `tries`.
 

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import json
 
-import pytest
-from corpus import Mailer, round_trip
-from hypothesis import HealthCheck, given, settings
+from corpus import round_trip
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
+
+from support import generated
 
 FORM_ID = "alternativ"
 TEXT = "^[A-Za-zÅÄÖåäö][A-Za-zÅÄÖåäö ]{0,12}[A-Za-zÅÄÖåäö]$"  # no digits: ten of them could be a personnummer
@@ -60,18 +61,7 @@ def alternative_forms(draw) -> dict:
     return schema
 
 
-@pytest.fixture(scope="module")
-def mailer():
-    with Mailer() as running:
-        yield running
-
-
-@settings(
-    max_examples=20,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture],
-)
+@generated(max_examples=20)
 @given(schema=alternative_forms(), data=st.data())
 def test_every_value_of_valid_answers_to_a_form_with_alternatives_is_in_the_document(mailer, schema, data):
     answers = data.draw(from_schema(schema), label="answers")

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import json
 
-import pytest
-from corpus import Mailer, round_trip
-from hypothesis import HealthCheck, assume, given, settings
+from corpus import round_trip
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 
 from handler.validation import is_email
+from support import generated
 
 FORM_ID = "rundtur"
 # Letters, spaces and punctuation, no edge spaces and no digits (ten of them could be a personnummer).
@@ -159,22 +159,6 @@ def answers_are_a_persons(value) -> bool:
     if isinstance(value, str) and "@" in value:
         return is_email(value)
     return not (isinstance(value, float) and abs(value) < 1e-6 and value != 0)
-
-
-@pytest.fixture(scope="module")
-def mailer():
-    with Mailer() as running:
-        yield running
-
-
-def generated(max_examples: int):
-    """Hypothesis settings of a round trip: no deadline or example database; slow, filtered forms are fine."""
-    return settings(
-        max_examples=max_examples,
-        deadline=None,
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture],
-    )
 
 
 @generated(max_examples=25)
