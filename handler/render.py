@@ -39,11 +39,6 @@ env = Environment(
 )
 
 
-def field_id(name: str) -> str:
-    """Return the HTML id of a field's dotted name (paths.html_id: a name's own hyphen is doubled)."""
-    return html_id(name)
-
-
 def render_form(
     form: Form,
     action: str,
@@ -96,7 +91,7 @@ class Helpers:
 
     @staticmethod
     def id(name: str) -> str:
-        return field_id(name)
+        return html_id(name)
 
     def needed(self, node: Field, rows: tuple) -> bool:
         """Return whether the field must be answered as the page is sent: required, asked always, and in no row
@@ -222,8 +217,8 @@ class Helpers:
     @staticmethod
     def group_hints(node: Field, name: str) -> str:
         """Return the ids of a group's hints: its description and when it is asked."""
-        ids = [field_id(name) + "-hint"] if node.description else []
-        return " ".join(ids + ([field_id(name) + "-when"] if node.condition or node.required_when else []))
+        ids = [html_id(name) + "-hint"] if node.description else []
+        return " ".join(ids + ([html_id(name) + "-when"] if node.condition or node.required_when else []))
 
     @staticmethod
     def has_files(root: Field) -> bool:
@@ -246,15 +241,15 @@ class Helpers:
     def described_by(self, node: Field, name: str) -> str | None:
         ids = []
         if node.description:
-            ids.append(field_id(name) + "-hint")
+            ids.append(html_id(name) + "-hint")
         if node.condition or node.required_when:
-            ids.append(field_id(name) + "-when")
+            ids.append(html_id(name) + "-when")
         if node.kind == Kind.FILE:
-            ids.append(field_id(name) + "-limits")
+            ids.append(html_id(name) + "-limits")
         if node.kind == Kind.TEXTAREA and node.max_length:
-            ids.append(field_id(name) + "-count")
+            ids.append(html_id(name) + "-count")
         if name in self.by_name:
-            ids.append(field_id(name) + "-error")
+            ids.append(html_id(name) + "-error")
         return " ".join(ids) or None
 
 

@@ -20,12 +20,12 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from .alternatives import CHOSEN, applying
 from .conditions import applies
 from .document import EMPTY, display, positions
-from .fields import Field, Kind
+from .fields import PAIR_VALUE, Field, Kind
 from .forms import TOKEN, Form
 from .mail import resolve
+from .paths import FieldPath
 from .register import ReportRecord
 from .register.entry import units_of
-from .render import field_id
 
 if TYPE_CHECKING:
     from .settings import LinkSettings
@@ -103,7 +103,7 @@ def sections(form: Form, data: dict) -> list[Section]:
                 names = {sibling.name for sibling in node.members()}
                 extra = [(k, v) for k, v in values.items() if k not in names]
                 for index, (key, value) in enumerate(extra):
-                    target = field_id(".".join(str(p) for p in (*_concrete(child.path, rows), index, "varde")))
+                    target = FieldPath(child.path).at_rows(rows).child(index).child(PAIR_VALUE).html_id
                     current.answers.append(Answer(str(key), display(child.item.children[-1], value), target, str(key)))
             elif child.fixed and child.const is None:
                 continue  # a note ("type": "null"): nothing was answered, nothing to check
@@ -135,11 +135,6 @@ def sections(form: Form, data: dict) -> list[Section]:
     return [section for section in found if section.answers or section.title]
 
 
-def _concrete(path: tuple, rows: tuple) -> tuple:
-    numbers = iter(rows)
-    return tuple(next(numbers) if part == "*" else part for part in path)
-
-
 def _shown(node: Field, values: dict):
     """Yield a group's fields in the form's order, with the chosen alternative's after a choice between them."""
     for child in node.children:
@@ -151,9 +146,8 @@ def _shown(node: Field, values: dict):
 def _target(node: Field, rows: tuple) -> str:
     """Return the id of the control that changes a field: itself, its first choice, or a group's first field."""
     leaf = next((n for n in node.walk() if not n.kind.holds_fields), node)
-    index = iter((*rows, *[0] * leaf.path.count("*")))
-    name = ".".join(str(next(index)) if part == "*" else part for part in leaf.path)
-    return field_id(name) + ("-1" if leaf.kind in (Kind.RADIO, Kind.CHECKBOXES, Kind.ALTERNATIVES) else "")
+    control = FieldPath(leaf.path).at_rows((*rows, *[0] * leaf.path.count("*"))).html_id
+    return control + ("-1" if leaf.kind in (Kind.RADIO, Kind.CHECKBOXES, Kind.ALTERNATIVES) else "")
 
 
 def recipients(form: Form, data: dict, default_to: str) -> Recipients:
