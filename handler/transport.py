@@ -34,7 +34,8 @@ class Transport:
     """Where messages go: one SMTP connection for several messages, or the mail folder.
 
     The connection opens with the first message and closes with the `with` block; after a failure
-    it is dropped, and the next message opens a new one. Bytes (as the outbox keeps them) go out
+    it is dropped, and the next message opens a new one. A connection kept from earlier messages that
+    the server has closed meanwhile is opened again once. Bytes (as the outbox keeps them) go out
     exactly as they were queued.
     """
 
@@ -55,15 +56,29 @@ class Transport:
         if not self.smtp.host:
             write_eml(raw, headers["Message-ID"], Path(self.smtp.mail_dir))
             return
+        # SMTP wants CRLF line ends; smtplib fixes them for text but sends bytes as they are.
+        # (bytes.replace, as re.sub(rb"\r?\n", b"\r\n") does, in a tenth of its time: it was 1 ms a message)
+        crlf = raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+        sender, to = parseaddr(headers["From"])[1], recipients(headers)
+        kept = self._connection is not None
         try:
-            connection = self._connection or self._connect()
-            # SMTP wants CRLF line ends; smtplib fixes them for text but sends bytes as they are.
-            # (bytes.replace, as re.sub(rb"\r?\n", b"\r\n") does, in a tenth of its time: it was 1 ms a message)
-            crlf = raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-            connection.sendmail(parseaddr(headers["From"])[1], recipients(headers), crlf)
+            try:
+                (self._connection or self._connect()).sendmail(sender, to, crlf)
+            except (smtplib.SMTPServerDisconnected, ConnectionError):
+                if not kept:
+                    raise
+                # A kept connection the server closed meanwhile (an idle timeout): once more, on a new one.
+                # Had the server taken the message before it went, it now comes twice, with the same Message-ID.
+                self._drop()
+                self._connect().sendmail(sender, to, crlf)
         except BaseException:
             self._drop()
             raise
+
+    @property
+    def connected(self) -> bool:
+        """Whether a connection is open (kept for the next message)."""
+        return self._connection is not None
 
     def close(self) -> None:
         """Say goodbye to the server, if connected; a server that is already gone is no error."""

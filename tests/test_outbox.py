@@ -577,6 +577,62 @@ def test_a_process_that_ends_delivers_what_it_handed_to_its_courier_first(tmp_pa
     assert [files(Outbox(tmp_path), folder) for folder in ("new", "cur")] == [[], []]
 
 
+class Connections(Inbox):
+    """Also remembers the connection (the client's address and port) each message came over."""
+
+    def __init__(self):
+        super().__init__()
+        self.peers: list[tuple] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.peers.append(session.peer)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def courier_test(tmp_path, **server):
+    """A courier and an SMTP server that remembers connections (aiosmtpd settings `server`); stop the server after."""
+    from handler.outbox.courier import courier_for
+
+    inbox = Connections()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), **server)
+    controller.start()
+    outbox = Outbox(tmp_path)
+    return outbox, courier_for(outbox, smtp(controller.port)), inbox, controller
+
+
+def test_the_courier_keeps_its_connection_for_the_next_report(tmp_path):
+    outbox, courier, inbox, controller = courier_test(tmp_path)
+    try:
+        courier.hand_off([outbox.put(message(1), claim=True), outbox.put(message(2), claim=True)])
+        inbox.wait_for(2)
+        time.sleep(0.5)  # the next report comes a moment later, as they do under load
+        courier.hand_off([outbox.put(message(3), claim=True)])
+        assert courier.flush(10)
+        inbox.wait_for(3)
+    finally:
+        controller.stop()
+
+    assert len(set(inbox.peers)) == 1  # one greeting for the three, not one a report
+    assert [files(outbox, folder) for folder in ("new", "cur")] == [[], []]
+
+
+def test_a_kept_connection_the_server_closed_is_opened_again_and_the_report_goes_at_once(tmp_path):
+    outbox, courier, inbox, controller = courier_test(tmp_path, timeout=0.3)  # the server drops idle clients
+    try:
+        courier.hand_off([outbox.put(message(1), claim=True)])
+        inbox.wait_for(1)
+        time.sleep(1)  # the server has closed the courier's connection; the courier still keeps it (KEEP_OPEN 2 s)
+        courier.hand_off([outbox.put(message(2), claim=True)])
+        assert courier.flush(10)
+        delivered = inbox.wait_for(2, timeout=2)  # at once, not given back to the worker's retry
+    finally:
+        controller.stop()
+
+    assert [m["Message-ID"] for m in delivered] == [message(1)["Message-ID"], message(2)["Message-ID"]]
+    assert len(set(inbox.peers)) == 2
+    assert [files(outbox, folder) for folder in ("new", "cur")] == [[], []]
+
+
 def big(number: int) -> EmailMessage:
     mail = message(number)
     mail.add_attachment(os.urandom(300_000), maintype="application", subtype="octet-stream", filename="bilaga.bin")

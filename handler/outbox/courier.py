@@ -1,11 +1,12 @@
 """The courier: this process's thread that delivers, at once and in the background, what a request just queued.
 
 `delivery.hand_over` records and queues a submission's messages held by this process (`put(claim=True)`),
-answers the user, and hands the names to the courier. The courier wakes at once (a queue it waits on),
-opens one SMTP connection for everything handed to it meanwhile, and delivers each message with the
-quick timeout (FORMKIT_SMTP_QUICK_TIMEOUT); at the first failure it gives the rest of that submission
-back to the outbox, where the worker retries with back-off. If the process dies, its claims are released
-(outbox.release_stale_claims) and the worker delivers them: nothing queued depends on the courier.
+answers the user, and hands the names to the courier. The courier wakes at once (a queue it waits on) and
+delivers everything handed to it meanwhile over one SMTP connection, which it keeps open while more comes
+(up to KEEP_OPEN seconds apart), each message with the quick timeout (FORMKIT_SMTP_QUICK_TIMEOUT); at the
+first failure it gives the rest of that submission back to the outbox, where the worker retries with
+back-off. If the process dies, its claims are released (outbox.release_stale_claims) and the worker
+delivers them: nothing queued depends on the courier.
 At exit the process waits a few seconds for what was handed over (so `formkit remind` sends before it ends).
 
 Delivery starts at once but must not take the cores from answering: the courier's thread (and the workers')
@@ -29,6 +30,7 @@ from . import describe
 log = logging.getLogger("formkit.outbox")
 AT_EXIT = 10.0  # seconds a process that ends waits for what it handed over
 IDLE = 30.0  # seconds without work after which the thread ends
+KEEP_OPEN = 2.0  # seconds the SMTP connection stays open for more work (Postfix's client keeps its own for 2 s)
 NICE = 10  # how much lower than the requests' the priority of background delivery is (nice values 0..19)
 
 
@@ -65,19 +67,24 @@ class Courier:
         from ..transport import Transport
 
         lower_priority()
-        while True:
-            try:
-                jobs = [self._jobs.get(timeout=IDLE)]
-            except queue.Empty:
-                with self._lock:
-                    if self._jobs.empty():  # nothing came: the thread ends, the next hand-off starts another
-                        self._pid = -1
-                        return
-                continue
-            while not self._jobs.empty():  # everything handed over meanwhile goes over one connection
-                jobs.append(self._jobs.get_nowait())
-            transport = Transport(self.smtp)
-            try:
+        # One connection, kept open while work keeps coming: a connection and its greeting for every report
+        # cost the mail server (and this thread) about as much as a message.
+        transport = Transport(self.smtp)
+        try:
+            while True:
+                try:
+                    jobs = [self._jobs.get(timeout=KEEP_OPEN if transport.connected else IDLE)]
+                except queue.Empty:
+                    if transport.connected:  # nothing came for a while: say goodbye, then wait on
+                        _close(transport)
+                        continue
+                    with self._lock:
+                        if self._jobs.empty():  # nothing came: the thread ends, the next hand-off starts another
+                            self._pid = -1
+                            return
+                    continue
+                while not self._jobs.empty():  # everything handed over meanwhile goes over the connection at once
+                    jobs.append(self._jobs.get_nowait())
                 for names, done in jobs:
                     outcome = "queued"
                     try:
@@ -89,11 +96,15 @@ class Courier:
                             done(outcome)
                         except Exception:  # a caller's callback must not stop the courier
                             log.exception("courier callback failed")
-            finally:
-                try:
-                    transport.close()
-                except Exception as error:  # a connection that will not close is gone anyway
-                    log.warning("courier could not close the connection error=%s", describe(error))
+        finally:
+            _close(transport)
+
+
+def _close(transport) -> None:
+    try:
+        transport.close()
+    except Exception as error:  # a connection that will not close is gone anyway
+        log.warning("courier could not close the connection error=%s", describe(error))
 
 
 def deliver_held(outbox, names, send) -> str:
