@@ -3,8 +3,11 @@
 import dataclasses
 import datetime
 import email
+import email.generator
 import email.policy
+import io
 import json
+import os
 import socket
 from pathlib import Path
 
@@ -300,6 +303,28 @@ def test_staging_sends_everything_to_one_mailbox_and_names_the_real_recipients(f
 
     assert addresses(report, "To") == ["test@bus.example.se"] and report["Cc"] is None
     assert "rektor@solna.se" in report["X-Formkit-Original-Recipients"]
+
+
+def email_package_bytes(message) -> bytes:
+    """The message as the email package itself writes it (the kit writes shared parts and bodies its own way)."""
+    buffer = io.BytesIO()
+    email.generator.BytesGenerator(buffer, mangle_from_=False, policy=message.policy).flatten(message)
+    return buffer.getvalue()
+
+
+def test_the_kit_writes_each_message_byte_for_byte_as_the_email_package_does(forms, data):
+    document = os.urandom(30_000)  # a DOCX of many base64 lines, shared by every message of the report
+    messages = mail.compose(
+        forms["bus-avvikelse"], data, REFERENCE, CREATED, document, mail=settings(), units=UNIT_LINKS
+    )
+    messages.append(answer(forms))
+    messages.append(
+        mail._message(settings(), REFERENCE, "report", "Å", "Rad ett\r\nRad två\rslut", ["a@solna.se"], [], [], [])
+    )
+
+    assert len(messages) == 6  # two units, the copy, the receipt, an answer, a body with other line ends
+    for message in messages:
+        assert message.as_bytes() == email_package_bytes(message)
 
 
 def test_no_header_value_carries_a_line_break(tmp_path):
