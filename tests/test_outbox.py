@@ -554,6 +554,34 @@ def test_a_worker_in_the_same_process_is_woken_at_once_not_after_its_interval(tm
     assert woken_in < 2
 
 
+class Connections(Inbox):
+    """Also remembers the connection (the client's address and port) each message came over."""
+
+    def __init__(self):
+        super().__init__()
+        self.peers: list[tuple] = []
+        self.goodbyes = 0  # QUITs: connections the client closed politely
+
+    async def handle_DATA(self, server, session, envelope):
+        self.peers.append(session.peer)
+        return await super().handle_DATA(server, session, envelope)
+
+    async def handle_QUIT(self, server, session, envelope):
+        self.goodbyes += 1
+        return "221 Bye"
+
+
+def courier_test(tmp_path, **server):
+    """A courier and an SMTP server that remembers connections (aiosmtpd settings `server`); stop the server after."""
+    from handler.outbox.courier import courier_for
+
+    inbox = Connections()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), **server)
+    controller.start()
+    outbox = Outbox(tmp_path)
+    return outbox, courier_for(outbox, smtp(controller.port)), inbox, controller
+
+
 ENDING = """
 import sys
 from email.message import EmailMessage
@@ -569,35 +597,20 @@ courier_for(outbox, smtp).hand_off([outbox.put(mail, claim=True)])
 """  # and ends at once: the courier's thread is a daemon, yet the process waits for what it was handed
 
 
-def test_a_process_that_ends_delivers_what_it_handed_to_its_courier_first(tmp_path, smtp_server):
-    run = subprocess.run([sys.executable, "-c", ENDING, str(tmp_path), str(smtp_server.port)], cwd=ROOT, timeout=60)
+def test_a_process_that_ends_delivers_what_it_handed_to_its_courier_first_and_says_goodbye(tmp_path):
+    inbox = Connections()
+    server = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    server.start()
+    try:
+        run = subprocess.run([sys.executable, "-c", ENDING, str(tmp_path), str(server.port)], cwd=ROOT, timeout=60)
+        delivered = inbox.wait_for(1)
+    finally:
+        server.stop()
 
     assert run.returncode == 0
-    assert smtp_server.inbox.wait_for(1)[0]["Message-ID"] == "<ending@formkit.localhost>"
+    assert delivered[0]["Message-ID"] == "<ending@formkit.localhost>"
     assert [files(Outbox(tmp_path), folder) for folder in ("new", "cur")] == [[], []]
-
-
-class Connections(Inbox):
-    """Also remembers the connection (the client's address and port) each message came over."""
-
-    def __init__(self):
-        super().__init__()
-        self.peers: list[tuple] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.peers.append(session.peer)
-        return await super().handle_DATA(server, session, envelope)
-
-
-def courier_test(tmp_path, **server):
-    """A courier and an SMTP server that remembers connections (aiosmtpd settings `server`); stop the server after."""
-    from handler.outbox.courier import courier_for
-
-    inbox = Connections()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), **server)
-    controller.start()
-    outbox = Outbox(tmp_path)
-    return outbox, courier_for(outbox, smtp(controller.port)), inbox, controller
+    assert inbox.goodbyes == 1  # the kept connection is closed with QUIT, not dropped at exit
 
 
 def test_the_courier_keeps_its_connection_for_the_next_report(tmp_path):

@@ -87,6 +87,8 @@ class Courier:
                     jobs.append(self._jobs.get_nowait())
                 for names, done in jobs:
                     outcome = "queued"
+                    if not names:  # a flush: what came before is done, and the process may be ending: say goodbye
+                        _close(transport)
                     try:
                         outcome = deliver_held(self.outbox, names, transport.send)
                     except Exception as error:  # whatever happens, the thread goes on: the worker retries
