@@ -204,17 +204,19 @@ def cmd_outbox(args) -> int:
     if getattr(outbox, "engine", None) is not None and (stale := register.stale()):
         print(stale, file=sys.stderr)  # the database outbox's table comes with `formkit db upgrade`
         return 1
-    deliver = deliverer(settings)
+    transport = deliverer(settings)
     if args.action == "status":
         print_status(outbox.entries())
         return 0
     if args.action == "retry":
         print(f"{outbox.retry_now()} meddelanden försöks igen nu.")
-        print(f"{outbox.run_once(deliver)} levererade.")
+        with transport:
+            print(f"{outbox.run_once(transport.send)} levererade.")
         print_status(outbox.entries())
         return 0
     if args.once:
-        print(f"{outbox.run_once(deliver)} levererade.")
+        with transport:
+            print(f"{outbox.run_once(transport.send)} levererade.")
         return 0
     print(f"Utkorgen {outbox} levereras (avsluta med Ctrl+C).", flush=True)
     from .outbox.courier import lower_priority
@@ -226,7 +228,7 @@ def cmd_outbox(args) -> int:
     start_register_worker(register, remind=lambda: send_due(checked_forms(settings), settings, register, outbox))
     start_digest_worker(settings, lambda: checked_forms(settings), register, outbox)
     try:
-        outbox.run_forever(deliver, settings.outbox.interval)
+        outbox.run_forever(transport.send, settings.outbox.interval, after_round=transport.close)
     except KeyboardInterrupt:
         pass
     return 0

@@ -19,11 +19,11 @@ def start_outbox_worker(app) -> threading.Thread | None:
         return None
     settings = app.extensions["formkit.settings"]
 
-    def run(*args) -> None:
+    def run(transport, interval) -> None:
         from .outbox.courier import lower_priority
 
         lower_priority()  # retries give way to answering requests
-        outbox.run_forever(*args)
+        outbox.run_forever(transport.send, interval, after_round=transport.close)
 
     thread = threading.Thread(
         target=run,
@@ -46,10 +46,11 @@ def start_digest_worker(settings, forms, register, outbox) -> threading.Thread:
 
 
 def deliverer(settings):
-    """Return the function that hands one queued message to the SMTP server (or the mail folder)."""
-    from .transport import send
+    """Return the worker's sender: `.send(message)` hands one queued message to the SMTP server (or the mail
+    folder), all of a round's over one connection; `.close()` ends it when the round is over."""
+    from .transport import Transport
 
-    return lambda message: send(message, settings.smtp)
+    return Transport(settings.smtp)
 
 
 def reminder_round(app):

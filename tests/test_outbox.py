@@ -43,6 +43,34 @@ def files(outbox: Outbox, folder: str) -> list[str]:
     return sorted(p.name for p in (outbox.root / folder).iterdir())
 
 
+class Connections(Inbox):
+    """Also remembers the connection (the client's address and port) each message came over."""
+
+    def __init__(self):
+        super().__init__()
+        self.peers: list[tuple] = []
+        self.goodbyes = 0  # QUITs: connections the client closed politely
+
+    async def handle_DATA(self, server, session, envelope):
+        self.peers.append(session.peer)
+        return await super().handle_DATA(server, session, envelope)
+
+    async def handle_QUIT(self, server, session, envelope):
+        self.goodbyes += 1
+        return "221 Bye"
+
+
+def courier_test(tmp_path, **server):
+    """A courier and an SMTP server that remembers connections (aiosmtpd settings `server`); stop the server after."""
+    from handler.outbox.courier import courier_for
+
+    inbox = Connections()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), **server)
+    controller.start()
+    outbox = Outbox(tmp_path)
+    return outbox, courier_for(outbox, smtp(controller.port)), inbox, controller
+
+
 def test_a_queued_message_is_on_disk_in_new_and_nothing_is_left_in_tmp(tmp_path):
     outbox = Outbox(tmp_path)
 
@@ -239,6 +267,25 @@ def test_outbox_run_once_delivers_what_is_due_and_ends_with_zero(cli_env, tmp_pa
     [received] = smtp_server.inbox.wait_for(1)
     assert received["Message-ID"] == "<BUS-20261120-ABC003.report@formkit.localhost>"
     assert len(outbox.entries()) == 2
+
+
+def test_a_workers_round_sends_what_is_due_over_one_connection(cli_env, tmp_path):
+    inbox = Connections()
+    server = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    server.start()
+    cli_env.setenv("FORMKIT_SMTP_PORT", str(server.port))
+    outbox = Outbox(tmp_path / "outbox")
+    for number in (1, 2, 3):  # a backlog, as after the mail server was away
+        outbox.put(message(number))
+    try:
+        assert main(["outbox", "run", "--once"]) == 0
+        inbox.wait_for(3)
+    finally:
+        server.stop()
+
+    assert len(set(inbox.peers)) == 1  # not a connection and a greeting for each message
+    assert inbox.goodbyes == 1  # and closed when the round is over
+    assert outbox.entries() == []
 
 
 def test_the_state_of_a_message_is_plain_json_an_operator_can_read(tmp_path):
@@ -552,34 +599,6 @@ def test_a_worker_in_the_same_process_is_woken_at_once_not_after_its_interval(tm
         worker.join(10)
 
     assert woken_in < 2
-
-
-class Connections(Inbox):
-    """Also remembers the connection (the client's address and port) each message came over."""
-
-    def __init__(self):
-        super().__init__()
-        self.peers: list[tuple] = []
-        self.goodbyes = 0  # QUITs: connections the client closed politely
-
-    async def handle_DATA(self, server, session, envelope):
-        self.peers.append(session.peer)
-        return await super().handle_DATA(server, session, envelope)
-
-    async def handle_QUIT(self, server, session, envelope):
-        self.goodbyes += 1
-        return "221 Bye"
-
-
-def courier_test(tmp_path, **server):
-    """A courier and an SMTP server that remembers connections (aiosmtpd settings `server`); stop the server after."""
-    from handler.outbox.courier import courier_for
-
-    inbox = Connections()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), **server)
-    controller.start()
-    outbox = Outbox(tmp_path)
-    return outbox, courier_for(outbox, smtp(controller.port)), inbox, controller
 
 
 ENDING = """

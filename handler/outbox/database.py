@@ -218,8 +218,19 @@ class DatabaseOutbox:
                 query(func.min(Row.next_attempt)).where(Row.status == "waiting", Row.claimed_by.is_(None))
             )
 
-    def run_forever(self, send: Callable, interval: float = 5.0, stop: threading.Event | None = None) -> None:
-        """Deliver what is due, then wait for a NOTIFY, the next message's time or `interval` seconds."""
+    def run_forever(
+        self,
+        send: Callable,
+        interval: float = 5.0,
+        stop: threading.Event | None = None,
+        *,
+        after_round: Callable[[], object] | None = None,
+    ) -> None:
+        """Deliver what is due, then wait for a NOTIFY, the next message's time or `interval` seconds.
+
+        `after_round()` is called when each round is over: the sender's connection closes there, so a round's
+        messages share one.
+        """
         stop = stop or threading.Event()
         listener = None
         while not stop.is_set():
@@ -234,6 +245,9 @@ class DatabaseOutbox:
                 listener = _close(listener)
                 stop.wait(min(interval, 1.0))
                 continue
+            finally:
+                if after_round is not None:
+                    after_round()
             if self._trouble:
                 self._trouble = ""
                 log.warning("outbox rounds work again")

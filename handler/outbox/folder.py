@@ -167,8 +167,19 @@ class Outbox:
         """Make this process's `run_forever` look at once (another process's looks within its interval)."""
         self._wakeup.set()
 
-    def run_forever(self, send: Callable, interval: float = 5.0, stop: threading.Event | None = None) -> None:
-        """Deliver what is due, then sleep until the next message is due (at most `interval` seconds) or `wake()`."""
+    def run_forever(
+        self,
+        send: Callable,
+        interval: float = 5.0,
+        stop: threading.Event | None = None,
+        *,
+        after_round: Callable[[], object] | None = None,
+    ) -> None:
+        """Deliver what is due, then sleep until the next message is due (at most `interval` seconds) or `wake()`.
+
+        `after_round()` is called when each round is over: the sender's connection closes there, so a round's
+        messages share one.
+        """
         stop = stop or threading.Event()
         while not stop.is_set():
             try:
@@ -182,6 +193,9 @@ class Outbox:
             else:
                 if self._trouble.pop("round", None):
                     log.warning("outbox rounds work again")
+            finally:
+                if after_round is not None:
+                    after_round()
             wait = interval if due is None else min(interval, max(0.05, due - time.time()))
             if self._wakeup.wait(wait):
                 self._wakeup.clear()
