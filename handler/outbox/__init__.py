@@ -18,10 +18,8 @@ import os
 import re
 import smtplib
 import socket
-import threading
 import uuid
 from collections.abc import Callable
-from concurrent import futures
 from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
@@ -163,24 +161,15 @@ def write_private(temporary: Path, final: Path, content: bytes) -> None:
 
 def write_private_all(files: list[tuple[Path, Path, bytes]]) -> None:
     """Write new files (temporary, final, content) as `write_private` does, all or none: every file is written
-    and fsynced (at the same time, in threads: each fsync waits for the disk), then all are renamed, then each
-    folder is fsynced once (not once per file: a report's messages share one folder). On any failure none of
-    them is left; the final names must be new (the outbox's are), since a failure removes what was renamed."""
+    and fsynced, then all are renamed, then each folder is fsynced once (not once per file: a report's messages
+    share one folder, and each fsync of it waits for the disk). On any failure none of them is left; the
+    final names must be new (the outbox's are), since a failure removes what was renamed already."""
     written: list[Path] = []
     renamed: list[Path] = []
     try:
-        if len(files) > 1:  # each fsync waits for the disk: the files wait together, not one after another
-            waits = [_writers().submit(_write_synced, temporary, content) for temporary, _, content in files]
-            futures.wait(waits)  # all of them, the failed ones too, before anything is renamed or removed
-            written.extend(
-                temporary for (temporary, _, _), wait in zip(files, waits, strict=True) if not wait.exception()
-            )
-            for wait in waits:
-                wait.result()  # the first failure, if any
-        else:
-            for temporary, _, content in files:
-                _write_synced(temporary, content)
-                written.append(temporary)
+        for temporary, _, content in files:
+            _write_synced(temporary, content)
+            written.append(temporary)
         for temporary, final, _ in files:
             os.replace(temporary, final)
             renamed.append(final)
@@ -191,19 +180,6 @@ def write_private_all(files: list[tuple[Path, Path, bytes]]) -> None:
             with contextlib.suppress(OSError):
                 path.unlink()
         raise
-
-
-_pool: tuple[int, futures.ThreadPoolExecutor] | None = None
-_pool_lock = threading.Lock()
-
-
-def _writers() -> futures.ThreadPoolExecutor:
-    """Return this process's threads for writing files at once (made anew after a fork: threads do not survive one)."""
-    global _pool
-    with _pool_lock:
-        if _pool is None or _pool[0] != os.getpid():
-            _pool = (os.getpid(), futures.ThreadPoolExecutor(4, thread_name_prefix="formkit-fsync"))
-        return _pool[1]
 
 
 def _write_synced(temporary: Path, content: bytes) -> None:
