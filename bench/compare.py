@@ -3,7 +3,8 @@
     .venv/bin/python bench/compare.py [--runs 3] [--single 100] [--burst 300] [--clients 8]
 
 Both handlers get the same schema (schema/bus-avvikelse.json), the same valid answers
-(tests/support.py) and the same aiosmtpd sink on loopback, and each run measures both:
+(tests/support.py) and the same aiosmtpd sink on loopback (a process of its own, as a mail server is), and each run
+measures both:
 
 - one submission at a time: gunicorn with 1 worker, p50 and p95 of POST to 201 over HTTP;
 - throughput: gunicorn with 2 sync workers, 8 clients at once (2 processes of 4 connections),
@@ -33,18 +34,15 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.parse
 from collections import Counter
 from pathlib import Path
 
-from aiosmtpd.controller import Controller
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
-from load import client_process, cpu_seconds, free_port, submit  # noqa: E402  (the same clients as bench/load.py)
+from load import Sink, client_process, cpu_seconds, free_port, submit  # noqa: E402  (bench/load.py's clients, sink)
 
 from support import valid_answers  # noqa: E402  (the same valid report the tests send)
 
@@ -58,26 +56,24 @@ HANDLERS = ("kit", "plain")
 MESSAGES = {"kit": 4, "plain": 2}
 
 
-class Sink:
-    """An aiosmtpd handler that counts the messages it accepted per report reference."""
+class Reports:
+    """Counts the messages the sink (bench/load.py's, a process of its own) accepted per report reference."""
 
-    def __init__(self):
+    def __init__(self, sink: Sink):
+        self.sink = sink
         self.arrived: Counter[str] = Counter()
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):
-        head = envelope.content.split(b"\r\n\r\n", 1)[0]
-        found = KIT_ID.search(head) or REFERENCE.search(head)  # the kit's Message-ID, the plain handler's Subject
-        with self.lock:
-            self.arrived[found.group(found.lastindex or 0).decode() if found else ""] += 1
-        return "250 OK"
+        self._counted = 0
 
     def wait_for(self, references: list[str], timeout: float, messages: int = 2) -> int:
         """Wait until every reference has all its `messages` (report, copies, receipt); return how many have."""
         deadline = time.monotonic() + timeout
         while True:
-            with self.lock:
-                complete = sum(self.arrived[reference] >= messages for reference in references)
+            heads = self.sink.received()
+            for head in heads[self._counted :]:
+                found = KIT_ID.search(head) or REFERENCE.search(head)  # the kit's Message-ID, the plain one's Subject
+                self.arrived[found.group(found.lastindex or 0).decode() if found else ""] += 1
+            self._counted = len(heads)
+            complete = sum(self.arrived[reference] >= messages for reference in references)
             if complete == len(references) or time.monotonic() > deadline:
                 return complete
             time.sleep(0.1)
@@ -156,7 +152,7 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
-def one_at_a_time(handler: str, sink: Sink, args, work: Path) -> dict:
+def one_at_a_time(handler: str, sink: Reports, args, work: Path) -> dict:
     with Served(handler, 1, args.smtp_port, work) as served:
         body = urllib.parse.urlencode(valid_answers()).encode()
         outcomes = [submit(served.port, body) for _ in range(args.single)]
@@ -170,7 +166,7 @@ def one_at_a_time(handler: str, sink: Sink, args, work: Path) -> dict:
     }
 
 
-def at_once(handler: str, sink: Sink, args, work: Path) -> dict:
+def at_once(handler: str, sink: Reports, args, work: Path) -> dict:
     with Served(handler, 2, args.smtp_port, work) as served:
         processes = 2
         per_process = [args.burst // processes + (i < args.burst % processes) for i in range(processes)]
@@ -203,7 +199,7 @@ def at_once(handler: str, sink: Sink, args, work: Path) -> dict:
     }
 
 
-def run(number: int, sink: Sink, args, work: Path) -> dict:
+def run(number: int, sink: Reports, args, work: Path) -> dict:
     figures = {}
     for handler in HANDLERS:
         single = one_at_a_time(handler, sink, args, work)
@@ -239,9 +235,8 @@ def main() -> int:
     parser.add_argument("--delivery-timeout", type=float, default=120)
     args = parser.parse_args()
 
-    sink = Sink()
-    smtp = Controller(sink, hostname="127.0.0.1", port=free_port())
-    smtp.start()
+    smtp = Sink()
+    sink = Reports(smtp)
     args.smtp_port = smtp.port
     work = Path(tempfile.mkdtemp(prefix="formkit-compare-"))
     print(
