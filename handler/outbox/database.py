@@ -226,10 +226,8 @@ class DatabaseOutbox:
         *,
         after_round: Callable[[], object] | None = None,
     ) -> None:
-        """Deliver what is due, then wait for a NOTIFY, the next message's time or `interval` seconds.
-
-        `after_round()` is called when each round is over: the sender's connection closes there, so a round's
-        messages share one.
+        """Deliver what is due, then wait for a NOTIFY, the next message's time or `interval` seconds; each
+        round ends with `after_round()` (see Queue).
         """
         stop = stop or threading.Event()
         listener = None

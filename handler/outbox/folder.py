@@ -175,10 +175,8 @@ class Outbox:
         *,
         after_round: Callable[[], object] | None = None,
     ) -> None:
-        """Deliver what is due, then sleep until the next message is due (at most `interval` seconds) or `wake()`.
-
-        `after_round()` is called when each round is over: the sender's connection closes there, so a round's
-        messages share one.
+        """Deliver what is due, then sleep until the next message is due (at most `interval` seconds) or
+        `wake()`; each round ends with `after_round()` (see Queue).
         """
         stop = stop or threading.Event()
         while not stop.is_set():
