@@ -182,6 +182,12 @@ class Field:
         """Return whether this is a list whose rows are one value each (an array of strings, numbers, dates)."""
         return self.kind == Kind.LIST and self.item is not None and not self.item.kind.holds_fields
 
+    @property
+    def value_rows(self) -> bool:
+        """Return whether each row of this list, or each row added to this tuple, is one answer (a value, or a
+        list of values) rather than a group's fields: shown in one cell and checked as one."""
+        return self.item is not None and (not self.item.kind.holds_fields or self.item.holds_values)
+
     def entry(self, index: int) -> Field | None:
         """Return the field of one entry of this list's or tuple's answer: a row, or a tuple's position, and past
         its fixed positions one of the rows added after them (None when a tuple takes no more)."""
@@ -649,21 +655,15 @@ class FieldReader:
             return
         items = self.resolve(schema.get("items"), pointer + ("items",))
         if schema_type(items) == "object":
-            node.kind = Kind.LIST
-            node.item = self.build(schema.get("items"), "*", node.path + ("*",), pointer + ("items",), True)
-            node.item_title = node.item.title = str(schema.get("x-item-title") or items.get("title") or node.title)
+            self._rows(node, schema, items, pointer, group=True)
         elif _choices(items)[0]:
             node.kind = Kind.CHECKBOXES
             node.choices, node.choice_values = _choices(items)
         elif items and schema_type(items) in SIMPLE_TYPES:
-            node.kind = Kind.LIST  # one value per row; its rows are optional one by one, minItems counts them
-            node.item = self.build(schema.get("items"), "*", node.path + ("*",), pointer + ("items",), False)
-            node.item_title = node.item.title = str(schema.get("x-item-title") or items.get("title") or node.title)
+            self._rows(node, schema, items, pointer)  # one value per row; optional one by one, minItems counts them
             self._one_value(node.item, pointer + ("items",))
         elif schema_type(items) == "array" and self._of_values(items):
-            node.kind = Kind.LIST  # each row a list of values, with its own rows; blank rows are dropped
-            node.item = self.build(schema.get("items"), "*", node.path + ("*",), pointer + ("items",), False)
-            node.item_title = node.item.title = str(schema.get("x-item-title") or items.get("title") or node.title)
+            self._rows(node, schema, items, pointer)  # each row a list of values, with its own rows; blank ones dropped
         elif not node.fixed:  # a const list is a fixed answer, shown as it is
             why = {
                 "array": ' En lista av listor stöds bara när de inre listorna har enkla värden ("type": "string", '
@@ -715,6 +715,12 @@ class FieldReader:
             self.problem(pointer, f"{keyword} kan inte ha filer. Fråga efter filen i ett eget fält utanför listan.")
             return False
         return True
+
+    def _rows(self, node: Field, schema: dict, items: dict, pointer: tuple, group: bool = False) -> None:
+        """Make `node` a list whose rows are `items` (a group's fields each, or one value or list of values)."""
+        node.kind = Kind.LIST
+        node.item = self.build(schema.get("items"), "*", node.path + ("*",), pointer + ("items",), group)
+        node.item_title = node.item.title = str(schema.get("x-item-title") or items.get("title") or node.title)
 
     def _of_values(self, schema: dict) -> bool:
         """Return whether an array schema is a list of simple values (text or numbers, no choices or files)."""

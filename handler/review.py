@@ -120,7 +120,7 @@ def sections(form: Form, data: dict) -> list[Section]:
         """Add a list's rows (a tuple's added rows: from `first`, numbered from 1 after its fixed positions)."""
         for index, item in enumerate(items[first:], start=first):
             row = f"{node.item.title} {index - first + 1}"
-            if not node.item.kind.holds_fields or node.item.holds_values:  # one value (or list of values) a row
+            if node.value_rows:  # one value (or list of values) a row
                 target = _target(node.item, (*rows, index))
                 found[-1].answers.append(Answer(row, display(node.item, item), target, row))
                 continue

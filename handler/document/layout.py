@@ -197,7 +197,7 @@ def _rows(body: Body, node: Field, values, blank: bool) -> None:
     if node.item and node.item.children:
         columns = list(_laid_out(node.item, {}, True))
     else:
-        columns = [node.item] if _one_value(node) else []
+        columns = [node.item] if node.value_rows else []
     if blank or not isinstance(values, list):
         rows = [["" if blank else EMPTY for _ in columns]]
     else:
@@ -211,14 +211,8 @@ def _rows(body: Body, node: Field, values, blank: bool) -> None:
     body.rows([CHOSEN if c.kind == Kind.ALTERNATIVES else c.title for c in columns], rows)
 
 
-def _one_value(node: Field) -> bool:
-    """Return whether each row of a list, or each row added to a tuple, is one value (not a group) or a list of
-    values (shown in one cell, the values joined)."""
-    return node.item is not None and (not node.item.kind.holds_fields or node.item.holds_values)
-
-
 def _cell(column: Field, item, node: Field) -> str:
-    if _one_value(node):
+    if node.value_rows:  # a list of values shows in one cell, joined
         return display(column, item)
     values = item if isinstance(item, dict) else {}
     if column.kind == Kind.ALTERNATIVES:
