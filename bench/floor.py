@@ -1,19 +1,19 @@
 """The floor under the handler's CPU: what any handler must spend on a BUS report before it has done anything else.
 
-    .venv/bin/python bench/floor.py [--rounds 5] [--reports 100]
+    .venv/bin/python bench/floor.py [--rounds 5] [--reports 300]
 
 Issue 15 asks for at most 5 ms of handler CPU a report (bench/load.py). This measures, with none of the
 kit's own work (no validation, no DOCX, no composing), the steps the kit's guarantees cannot do without,
 each the cheapest way Python's standard library and gunicorn do it:
 
 - HTTP: gunicorn (one sync worker) answering the report's POST body with a fixed 201 JSON from a bare WSGI
-  function, a new connection each time as bench/load.py's clients make; the worker's CPU from /proc;
+  function, a new connection each time as bench/load.py's clients make; gunicorn's CPU from /proc;
 - record: one row of about a register row's size committed to SQLite (WAL, synchronous=FULL, as the register);
 - queue: the report's four messages (one per receiving unit, the copy, the receipt: the kit's own bytes)
   written durably as the folder outbox does (`write_private_all`: each file fsynced, renamed, the folder fsynced),
   then removed as delivery does;
 - deliver: the four messages over one SMTP connection (smtplib: connect, EHLO, four transactions, QUIT) to an
-  aiosmtpd sink in another process, so that only the sender's CPU is counted here.
+  aiosmtpd sink in another process (bench/load.py's), so that only the sender's CPU is counted here.
 
 Prints each step's CPU a report (median of --rounds rounds of --reports reports) and their sum against the
 target. The SMTP sink's own CPU (another process, sharing the cores in bench/load.py) is printed too.
@@ -23,10 +23,8 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import multiprocessing
 import os
 import smtplib
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -38,6 +36,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
+from load import Sink, cpu_seconds, free_port, wait_for_port  # noqa: E402  (bench/load.py's sink and /proc reading)
+
 BIN = Path(sys.executable).parent
 TARGET_MS = 5.0
 WSGI = """
@@ -49,13 +50,7 @@ def app(environ, start_response):
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def report_messages(work: Path) -> tuple[bytes, list[tuple[str, list[str], bytes]]]:
+def report_messages() -> tuple[bytes, list[tuple[str, list[str], bytes]]]:
     """Return a BUS report's POST body and its four messages (sender, recipients, CRLF bytes), as the kit makes them."""
     from handler import reply
     from handler.body import read_body
@@ -86,24 +81,17 @@ def report_messages(work: Path) -> tuple[bytes, list[tuple[str, list[str], bytes
 
 
 def http_step(raw: bytes, reports: int, work: Path) -> float:
-    """CPU ms a report of gunicorn's sync worker answering a bare WSGI function."""
+    """CPU ms a report of gunicorn (one sync worker) answering a bare WSGI function."""
     (work / "bare.py").write_text(WSGI)
-    port = free_port()
-    gunicorn = subprocess.Popen(
-        [str(BIN / "gunicorn"), "--workers", "1", "--bind", f"127.0.0.1:{port}", "--chdir", str(work), "bare:app"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    port, log = free_port(), work / "bare.log"
+    with log.open("wb") as output:
+        gunicorn = subprocess.Popen(
+            [str(BIN / "gunicorn"), "--workers", "1", "--bind", f"127.0.0.1:{port}", "--chdir", str(work), "bare:app"],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    sys.exit("gunicorn did not start")
-                time.sleep(0.1)
+        wait_for_port(port, gunicorn, log)
         headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
 
         def post() -> None:
@@ -114,30 +102,13 @@ def http_step(raw: bytes, reports: int, work: Path) -> float:
 
         for _ in range(20):
             post()
-        workers = [pid for pid in _children(gunicorn.pid)]
-        before = sum(_cpu(pid) for pid in workers)
+        before = cpu_seconds([gunicorn.pid])
         for _ in range(reports):
             post()
-        return (sum(_cpu(pid) for pid in workers) - before) / reports * 1000
+        return (cpu_seconds([gunicorn.pid]) - before) / reports * 1000
     finally:
         gunicorn.terminate()
         gunicorn.wait(timeout=30)
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(stat.parent.name))
-        except (OSError, ValueError, IndexError):
-            continue
-    return found
-
-
-def _cpu(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def record_step(reports: int, work: Path) -> float:
@@ -171,55 +142,36 @@ def queue_step(messages, reports: int, work: Path) -> float:
     return (time.process_time() - started) / reports * 1000
 
 
-def _sink(port: int, ready, stop, spent) -> None:
-    from aiosmtpd.controller import Controller
-
-    class Accept:
-        async def handle_DATA(self, server, session, envelope):
-            return "250 OK"
-
-    controller = Controller(Accept(), hostname="127.0.0.1", port=port)
-    controller.start()
-    ready.set()
-    stop.wait()
-    controller.stop()
-    spent.value = time.process_time()
-
-
 def deliver_step(messages, reports: int) -> tuple[float, float]:
     """CPU ms a report of sending its four messages over one SMTP connection; and the sink's, in its own process."""
-    port = free_port()
-    ready, stop, spent = multiprocessing.Event(), multiprocessing.Event(), multiprocessing.Value("d", 0.0)
-    sink = multiprocessing.Process(target=_sink, args=(port, ready, stop, spent))
-    sink.start()
-    ready.wait(30)
+    sink = Sink()
     try:
 
         def one_report() -> None:
-            connection = smtplib.SMTP("127.0.0.1", port, timeout=30)
+            connection = smtplib.SMTP("127.0.0.1", sink.port, timeout=30)
             for sender, to, content in messages:
                 connection.sendmail(sender, to, content)
             connection.quit()
 
         for _ in range(10):
             one_report()
-        started = time.process_time()
+        started, sink_started = time.process_time(), cpu_seconds([sink.process.pid])
         for _ in range(reports):
             one_report()
         mine = (time.process_time() - started) / reports * 1000
+        theirs = (cpu_seconds([sink.process.pid]) - sink_started) / reports * 1000
     finally:
-        stop.set()
-        sink.join(30)
-    return mine, spent.value / (reports + 10) * 1000  # the sink's whole life: start-up is a small share
+        sink.stop()
+    return mine, theirs
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--reports", type=int, default=100)
+    parser.add_argument("--reports", type=int, default=300, help="reports a step and round (/proc counts in 10 ms)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="formkit-floor-"))
-    raw, messages = report_messages(work)
+    raw, messages = report_messages()
     sizes = ", ".join(f"{len(m[2]) // 1000} kB" for m in messages)
     print(f"a BUS report: a {len(raw)} byte POST body and {len(messages)} messages ({sizes}); {os.cpu_count()} CPUs")
     rounds: dict[str, list[float]] = {"http": [], "record": [], "queue": [], "deliver": [], "sink": []}

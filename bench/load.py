@@ -79,7 +79,10 @@ class Sink:
 
     def stop(self) -> None:
         self._stop.set()
-        self.process.join(30)
+        deadline = time.monotonic() + 30
+        while self.process.is_alive() and time.monotonic() < deadline:  # it ends once what it queued is read
+            self.received()
+            self.process.join(0.1)
 
 
 class _Accept:
