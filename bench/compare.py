@@ -1,10 +1,10 @@
 """The kit against the plain handler a newcomer would write (bench/plain.py), side by side, under gunicorn.
 
-    .venv/bin/python bench/compare.py [--runs 3] [--single 100] [--burst 300] [--clients 8]
+    .venv/bin/python bench/compare.py [--runs 3] [--single 100] [--burst 300] [--clients 8] [--sink smtp-sink|aiosmtpd]
 
 Both handlers get the same schema (schema/bus-avvikelse.json), the same valid answers
-(tests/support.py) and the same aiosmtpd sink on loopback (a process of its own, as a mail server is), and each run
-measures both:
+(tests/support.py) and the same SMTP sink on loopback (a process of its own, as a mail server is: Postfix's
+smtp-sink when installed, else aiosmtpd; see bench/load.py's PostfixSink), and each run measures both:
 
 - one submission at a time: gunicorn with 1 worker, p50 and p95 of POST to 201 over HTTP;
 - throughput: gunicorn with 2 sync workers, 8 clients at once (2 processes of 4 connections),
@@ -42,7 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
-from load import Sink, client_process, cpu_seconds, free_port, submit  # noqa: E402  (bench/load.py's clients, sink)
+from load import Sink, add_sink_argument, client_process, cpu_seconds, free_port, make_sink, submit  # noqa: E402
 
 from support import valid_answers  # noqa: E402  (the same valid report the tests send)
 
@@ -233,15 +233,17 @@ def main() -> int:
     parser.add_argument("--burst", type=int, default=300, help="reports sent by the clients at once, per run")
     parser.add_argument("--clients", type=int, default=8, help="connections at once (over 2 client processes)")
     parser.add_argument("--delivery-timeout", type=float, default=120)
+    add_sink_argument(parser)
     args = parser.parse_args()
 
-    smtp = Sink()
+    smtp = make_sink(args.sink)
     sink = Reports(smtp)
     args.smtp_port = smtp.port
     work = Path(tempfile.mkdtemp(prefix="formkit-compare-"))
     print(
-        f"{os.cpu_count()} CPUs; {args.runs} runs; per handler and run {args.single} reports one at a time "
-        f"(1 worker) and {args.burst} from {args.clients} clients at once (2 sync workers); logs in {work}",
+        f"{os.cpu_count()} CPUs; SMTP sink {args.sink}; {args.runs} runs; per handler and run {args.single} reports "
+        f"one at a time (1 worker) and {args.burst} from {args.clients} clients at once (2 sync workers); "
+        f"logs in {work}",
         flush=True,
     )
     try:

@@ -1,6 +1,6 @@
 """The floor under the handler's CPU: what any handler must spend on a BUS report before it has done anything else.
 
-    .venv/bin/python bench/floor.py [--rounds 5] [--reports 300]
+    .venv/bin/python bench/floor.py [--rounds 5] [--reports 300] [--sink smtp-sink|aiosmtpd]
 
 Issue 15 asks for at most 5 ms of handler CPU a report (bench/load.py). This measures, with none of the
 kit's own work (no validation, no DOCX, no composing), the steps the kit's guarantees cannot do without,
@@ -13,7 +13,8 @@ each the cheapest way Python's standard library and gunicorn do it:
   written durably as the folder outbox does (`write_private_all`: each file fsynced, renamed, the folder fsynced),
   then removed as delivery does;
 - deliver: the four messages over one SMTP connection (smtplib: connect, EHLO, four transactions, QUIT) to an
-  aiosmtpd sink in another process (bench/load.py's), so that only the sender's CPU is counted here.
+  SMTP sink in another process (bench/load.py's: Postfix's smtp-sink, or aiosmtpd with --sink aiosmtpd), so that
+  only the sender's CPU is counted here.
 
 Prints each step's CPU a report (median of --rounds rounds of --reports reports) and their sum against the
 target. The SMTP sink's own CPU (another process, sharing the cores in bench/load.py) is printed too.
@@ -37,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
-from load import Sink, cpu_seconds, free_port, wait_for_port  # noqa: E402  (bench/load.py's sink and /proc reading)
+from load import add_sink_argument, cpu_seconds, free_port, make_sink, wait_for_port  # noqa: E402  (bench/load.py's)
 
 BIN = Path(sys.executable).parent
 TARGET_MS = 5.0
@@ -142,9 +143,9 @@ def queue_step(messages, reports: int, work: Path) -> float:
     return (time.process_time() - started) / reports * 1000
 
 
-def deliver_step(messages, reports: int) -> tuple[float, float]:
+def deliver_step(messages, reports: int, kind: str) -> tuple[float, float]:
     """CPU ms a report of sending its four messages over one SMTP connection; and the sink's, in its own process."""
-    sink = Sink()
+    sink = make_sink(kind)
     try:
 
         def one_report() -> None:
@@ -169,6 +170,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--reports", type=int, default=300, help="reports a step and round (/proc counts in 10 ms)")
+    add_sink_argument(parser)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="formkit-floor-"))
     raw, messages = report_messages()
@@ -179,7 +181,7 @@ def main() -> int:
         rounds["http"].append(http_step(raw, args.reports, work))
         rounds["record"].append(record_step(args.reports, work))
         rounds["queue"].append(queue_step(messages, args.reports, work))
-        deliver, sink = deliver_step(messages, args.reports)
+        deliver, sink = deliver_step(messages, args.reports, args.sink)
         rounds["deliver"].append(deliver)
         rounds["sink"].append(sink)
     labels = {
@@ -195,7 +197,7 @@ def main() -> int:
         print(f"{label:58} {value:6.2f} ms")
     print(f"{'the floor, before any work of the kit':58} {total:6.2f} ms   (target: {TARGET_MS:g} in all)")
     sink = statistics.median(rounds["sink"])
-    print(f"{'(the SMTP sink, another process, for the same messages)':58} {sink:6.2f} ms")
+    print(f"{f'(the SMTP sink, {args.sink}, another process, for the same messages)':58} {sink:6.2f} ms")
     return 0
 
 
