@@ -227,6 +227,7 @@ def cmd_outbox(args) -> int:
     # The forms are read at each round: a broken form stops the reminders (said in the log), never the delivery.
     start_register_worker(register, remind=lambda: send_due(checked_forms(settings), settings, register, outbox))
     start_digest_worker(settings, lambda: checked_forms(settings), register, outbox)
+    outbox.listen()  # the handler's processes tell it what they queue, and it sends at once, in this process
     try:
         outbox.run_forever(transport.send, settings.outbox.interval, after_round=transport.close)
     except KeyboardInterrupt:

@@ -43,11 +43,14 @@ def hand_over(
     done: Callable[[str], object] | None = None,
     wait: bool = False,
 ) -> str:
-    """Record (`record(tx)` in the register) and queue or send the messages; return "sent", "queued" or "handed".
+    """Record (`record(tx)` in the register) and queue or send the messages; return "sent", "queued", "worker" or
+    "handed".
 
     "handed": queued, and this process's courier delivers them now in the background; `done("sent" |
-    "queued")` is called once that attempt is over (at once for "sent" and "queued"). With `wait` (a worker's
-    reminders and digests: nobody waits for an answer) the attempt is made in this thread, before returning.
+    "queued")` is called once that attempt is over (at once for "sent", "queued" and "worker"). "worker": queued,
+    and the worker listening on the folder outbox (`formkit outbox run`) was told to deliver them now. With `wait`
+    (a worker's reminders and digests: nobody waits for an answer) the attempt is made in this thread, before
+    returning.
     Raise DeliveryUnavailable (503) when any part cannot be done; then nothing of it is kept.
     `label` names the submission in log lines (form and reference, never content).
     """
@@ -57,9 +60,11 @@ def hand_over(
         return _settled("sent", done)
     names: list[str] = []
     at_once = outbox.at_once
+    # A worker listening on the folder outbox sends at once in its own process; else this process's courier does.
+    to_worker = at_once and not wait and outbox.worker_listens()
     try:
         with _recorded(register, record, label) as tx:
-            names = outbox.put_all(messages, claim=at_once, tx=tx)  # held by this process: its courier sends
+            names = outbox.put_all(messages, claim=at_once and not to_worker, tx=tx)  # claimed: this process sends
     except (OSError, DeliveryUnavailable) as error:
         for name in names:  # the user is told it failed, so nothing of it may go out
             outbox.discard(name)
@@ -69,7 +74,11 @@ def hand_over(
         raise DeliveryUnavailable(NOT_SAVED) from None
     if not at_once:  # the database outbox's NOTIFY went with the commit: a worker takes them
         return _settled("queued", done)
-    # The report is safe; the courier tries at once with a short timeout, the worker retries the rest.
+    # The report is safe; the courier (or the listening worker) tries at once, the worker retries the rest.
+    if to_worker:
+        if outbox.notify(names):
+            return _settled("worker", done)
+        names = outbox.claim_all(names)  # nobody listens after all, or the worker is behind: this process sends
     if wait:
         with Transport(quick(smtp)) as transport:  # one connection for them all
             return _settled(deliver_held(outbox, names, transport.send), done)

@@ -12,6 +12,7 @@ import threading
 import time
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
+from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -20,7 +21,7 @@ from handler.cli import main
 from handler.outbox import Outbox, describe, owner, write_private
 from handler.settings import SmtpSettings, load
 from handler.transport import send
-from support import Inbox, free_port
+from support import Inbox, eventually, free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -697,3 +698,183 @@ def test_the_courier_sends_at_a_lower_priority_than_the_requests(tmp_path, smtp_
     assert courier.flush(10)
     assert smtp_server.inbox.wait_for(1)[0]["Message-ID"] == message()["Message-ID"]
     assert outbox.nice >= os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) + 5
+
+
+# ---- a listening worker sends what the handler's processes queue, at once, in its own process ----
+
+
+@pytest.fixture
+def short_dir():
+    """A folder whose path is short enough for a socket in it (108 bytes), unlike pytest's tmp_path may be."""
+    import shutil
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="fk-")
+    yield Path(folder)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def hand(outbox: Outbox, port: int, *numbers: int) -> tuple[str, list[str]]:
+    """Queue a report's messages as a request does; return hand_over's answer and what the `done` callback heard."""
+    from handler.delivery import hand_over
+
+    heard: list[str] = []
+    answer = hand_over([message(n) for n in numbers], outbox=outbox, smtp=smtp(port), label="test", done=heard.append)
+    return answer, heard
+
+
+def worker_process(outbox: Path, port: int) -> subprocess.Popen:
+    """`formkit outbox run` on the folder, with a long interval: what it sends at once, it was told of."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("FORMKIT_")}
+    env |= {
+        "FORMKIT_OUTBOX_DIR": str(outbox),
+        "FORMKIT_SCHEMA_DIR": os.path.join(ROOT, "schema"),
+        "FORMKIT_SMTP_HOST": "127.0.0.1",
+        "FORMKIT_SMTP_PORT": str(port),
+        "FORMKIT_OUTBOX_INTERVAL": "60",
+        "FORMKIT_DATABASE_URL": f"sqlite:///{outbox.parent / 'formkit.db'}",  # no register: no reminders, no digest
+    }
+    formkit = str(Path(sys.executable).parent / "formkit")
+    process = subprocess.Popen([formkit, "outbox", "run"], env=env, cwd=outbox.parent, stderr=subprocess.DEVNULL)
+    for _ in range(600):
+        if (outbox / "wake.sock").exists():
+            time.sleep(0.5)  # it has made its first round, and waits
+            return process
+        time.sleep(0.05)
+    process.kill()
+    raise AssertionError("the worker did not listen")
+
+
+def test_a_listening_worker_sends_what_a_process_queued_at_once_and_over_one_connection(short_dir):
+    inbox = Connections()
+    server = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    server.start()
+    worker = worker_process(short_dir / "outbox", server.port)
+    try:
+        handler = Outbox(short_dir / "outbox")  # the handler's process: it sees the worker's socket
+        started = time.monotonic()
+        first = hand(handler, server.port, 1, 2)
+        inbox.wait_for(2, timeout=10)
+        sent_in = time.monotonic() - started
+        time.sleep(0.3)  # the next report comes a moment later
+        second = hand(handler, server.port, 3)
+        delivered = inbox.wait_for(3, timeout=10)
+        for _ in range(100):  # the server has it; the worker removes it from cur/ a moment later
+            if not files(handler, "cur"):
+                break
+            time.sleep(0.05)
+    finally:
+        worker.terminate()
+        worker.wait(20)
+        server.stop()
+
+    assert first == second == ("worker", ["worker"])
+    assert sent_in < 5  # at once, not at the worker's 60 s interval
+    assert handler.courier is None  # the handler's process sent nothing itself
+    assert sorted(m["Message-ID"] for m in delivered) == sorted(message(n)["Message-ID"] for n in (1, 2, 3))
+    assert len(set(inbox.peers)) == 1  # the worker kept its connection for the next report
+    assert [files(handler, folder) for folder in ("new", "cur")] == [[], []]
+
+
+def test_with_the_socket_of_a_worker_that_died_the_process_sends_its_report_itself(short_dir, smtp_server):
+    import socket
+
+    outbox = Outbox(short_dir)
+    dead = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    dead.bind(str(short_dir / "wake.sock"))
+    dead.close()  # its file stays, and nobody reads it
+
+    answer, heard = hand(outbox, smtp_server.port, 1, 2)
+    assert outbox.courier.flush(10)
+
+    assert answer == "handed" and heard == ["sent"]
+    assert len(smtp_server.inbox.wait_for(2)) == 2
+    assert [files(outbox, folder) for folder in ("new", "cur")] == [[], []]
+
+
+def test_a_worker_that_is_behind_leaves_the_report_to_the_process_that_queued_it(short_dir, smtp_server):
+    import socket
+
+    behind = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)  # a worker that listens but does not read
+    behind.bind(str(short_dir / "wake.sock"))
+    filler = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    filler.setblocking(False)
+    with contextlib.suppress(BlockingIOError):
+        for _ in range(10_000):  # its queue fills (net.unix.max_dgram_qlen)
+            filler.sendto(b"", str(short_dir / "wake.sock"))
+    outbox = Outbox(short_dir)
+    try:
+        answer, heard = hand(outbox, smtp_server.port, 1)
+        assert outbox.courier.flush(10)
+    finally:
+        behind.close()
+        filler.close()
+
+    assert answer == "handed" and heard == ["sent"]
+    assert smtp_server.inbox.wait_for(1)[0]["Message-ID"] == message(1)["Message-ID"]
+    assert [files(outbox, folder) for folder in ("new", "cur")] == [[], []]
+
+
+def test_only_one_worker_listens_and_a_notice_names_only_messages_in_new(short_dir, smtp_server):
+    first, second = Outbox(short_dir), Outbox(short_dir)
+    assert first.listen() and not second.listen()  # the second delivers at its interval
+    stop = threading.Event()
+    worker = threading.Thread(target=first.run_forever, args=(lambda m: send(m, smtp(smtp_server.port)), 60, stop))
+    worker.start()
+    outside = short_dir / "outside.eml"
+    outside.write_bytes(bytes(message(9)))
+    try:
+        time.sleep(0.3)  # it has made its first round and waits up to 60 s
+        assert second.notify(["../outside.eml", "1.x/../../outside.eml", "not a name"])
+        name = second.put(message(1))
+        assert second.notify([name])
+        delivered = smtp_server.inbox.wait_for(1, timeout=5)
+        time.sleep(0.3)
+    finally:
+        stop.set()
+        first.wake()
+        worker.join(10)
+
+    assert [m["Message-ID"] for m in delivered] == [message(1)["Message-ID"]]
+    assert outside.exists() and not worker.is_alive()
+
+
+class Stalling(Inbox):
+    """Holds the first message's DATA until `release` is set: its sender is caught mid-delivery."""
+
+    def __init__(self):
+        super().__init__()
+        self.caught = threading.Event()
+        self.release = threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):
+        if not self.caught.is_set():
+            self.caught.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.05)
+            return "451 Try again later"  # the killed sender's message is not taken
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_a_worker_killed_while_it_sends_what_it_was_told_of_loses_nothing_after_a_restart(short_dir):
+    inbox = Stalling()
+    server = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    server.start()
+    handler = Outbox(short_dir / "outbox")
+    try:
+        worker = worker_process(short_dir / "outbox", server.port)
+        assert hand(handler, server.port, 1, 2)[0] == "worker"
+        assert inbox.caught.wait(10)  # the worker is sending the first message
+        worker.kill()
+        worker.wait(10)
+        inbox.release.set()
+        assert files(handler, "cur") and (short_dir / "outbox" / "wake.sock").exists()  # its claim, its socket
+        assert hand(handler, server.port, 3)[0] == "handed"  # nobody listens: this process sends it itself
+        worker = worker_process(short_dir / "outbox", server.port)  # the new worker releases the dead one's claim
+        wanted = {message(n)["Message-ID"] for n in (1, 2, 3)}
+        eventually(lambda: wanted <= {m["Message-ID"] for m in inbox.messages}, timeout=20)
+        eventually(lambda: not files(handler, "new") and not files(handler, "cur"))
+    finally:
+        worker.terminate()
+        worker.wait(20)
+        server.stop()

@@ -114,6 +114,19 @@ class DatabaseOutbox:
         except SQLAlchemyError as error:  # the database is away: the row went with the rolled-back transaction
             log.warning("could not discard message=%s error=%s", name, describe(error))
 
+    def worker_listens(self) -> bool:
+        """False: the handler's courier sends what it queued; the workers hear of the rest by NOTIFY (see Queue)."""
+        return False
+
+    def notify(self, names: list[str]) -> bool:
+        return False
+
+    def claim_all(self, names: list[str]) -> list[str]:
+        return []
+
+    def listen(self) -> bool:
+        return False
+
     def wake(self) -> None:
         """Wake every worker that listens (on any machine, this process too)."""
         with Session(self.engine) as session, session.begin():

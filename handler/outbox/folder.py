@@ -11,6 +11,12 @@ at once; any other claim older than `claim_timeout` seconds is released too, so 
 strands a message. Delivery is at-least-once: a message may be sent twice after a crash, and its
 stable Message-ID makes the duplicate recognisable.
 
+A worker (`formkit outbox run`) that listens on the folder's wake socket (`listen`, a datagram socket
+wake.sock, 0600) delivers what processes queue at once: they leave a report's messages in new/ and send it
+their names (`notify`), so the sending runs in the worker's process, on another core, not in the process
+that answers the next request. A process that finds no worker listening, or one that is behind (its socket's
+queue full), delivers its own report as before (claim, courier).
+
 Reports are personal data: every file is written 0600 and every folder made 0700, whatever the umask
 (`write_private`, `private_folder`; the mail folder uses them too). A writer killed between write and
 rename leaves a file in tmp/, removed once it is older than `claim_timeout`. When the retry state
@@ -24,6 +30,9 @@ import contextlib
 import json
 import logging
 import os
+import re
+import select
+import socket
 import threading
 import time
 import uuid
@@ -31,13 +40,16 @@ from email.message import Message
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import Entry, _owner_is_gone, describe, owner, private_folder, write_private, write_private_all
+from . import PRIVATE_FILE, Entry, _owner_is_gone, describe, owner, private_folder, write_private, write_private_all
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
 log = logging.getLogger("formkit.outbox")
 FOLDERS = ("tmp", "new", "cur", "failed", "state")
+WAKE = "wake.sock"  # where the listening worker hears the names of messages queued for it to deliver at once
+NAME = re.compile(r"\d+\.[A-Za-z0-9.-]*\.eml")  # a message's name in the outbox, as put_all makes it
+KEEP_OPEN = 2.0  # seconds the worker keeps its SMTP connection for the next wake (the courier's KEEP_OPEN)
 
 
 class Outbox:
@@ -64,6 +76,9 @@ class Outbox:
         # back and parsing what it has just written. Only ever a copy: the file is what counts.
         self._held: dict[str, bytes] = {}
         self.courier = None  # this process's background sender, started by the first hand-off (courier.py)
+        self._wake = self.root / WAKE
+        self._listener: socket.socket | None = None  # the worker's wake socket, once it listens
+        self._notifier: socket.socket | None = None  # what a queuing process tells the worker with
         try:
             private_folder(self.root)
             for folder in FOLDERS:
@@ -103,6 +118,49 @@ class Outbox:
         self._held.pop(name, None)
         with contextlib.suppress(FileNotFoundError):
             os.rename(self._own_claim(name), self.root / "new" / name)
+
+    def worker_listens(self) -> bool:
+        """Return True when a worker may be listening on the wake socket (`notify` tells for sure)."""
+        return self._listener is None and self._wake.exists()
+
+    def notify(self, names: list[str]) -> bool:
+        """Tell the listening worker that `names` wait in new/ to be delivered at once; return False when no worker
+        listens (it stopped or died) or it is behind (its socket's queue is full): then the caller delivers them."""
+        try:
+            if self._notifier is None:
+                self._notifier = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+                self._notifier.setblocking(False)
+            self._notifier.sendto("\n".join(names).encode(), str(self._wake))
+        except OSError:  # no socket, nobody on it (ECONNREFUSED), its queue full (EAGAIN), a path too long
+            return False
+        return True
+
+    def claim_all(self, names: list[str]) -> list[str]:
+        """Claim messages waiting in new/ for this process to deliver at once; return those it got."""
+        return [name for name in names if self._claim(name) is not None]
+
+    def listen(self) -> bool:
+        """Take the folder's wake socket, as `formkit outbox run` does: from now on `run_forever` delivers at once
+        what queuing processes `notify` it of. Return False (said in the log) when another worker listens already or
+        the socket cannot be made; this worker then delivers at its interval, and the queuing processes themselves."""
+        if self._listener is not None:
+            return True
+        if self.worker_listens() and self.notify([]):
+            log.info("another worker listens on socket=%s", self._wake)
+            return False
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        try:
+            with contextlib.suppress(FileNotFoundError):
+                self._wake.unlink()  # a worker's that died: nobody reads it
+            listener.bind(str(self._wake))
+            os.chmod(self._wake, PRIVATE_FILE)
+        except OSError as error:  # a path longer than a socket's (108 bytes), a read-only folder
+            listener.close()
+            log.warning("worker cannot listen for queued reports socket=%s error=%s", self._wake, describe(error))
+            return False
+        listener.setblocking(False)
+        self._listener = listener
+        return True
 
     def discard(self, name: str) -> None:
         """Remove a message that was queued but never acknowledged to anyone (its request failed)."""
@@ -166,6 +224,8 @@ class Outbox:
     def wake(self) -> None:
         """Make this process's `run_forever` look at once (another process's looks within its interval)."""
         self._wakeup.set()
+        if self._listener is not None:  # it waits on its socket
+            self.notify([])
 
     def run_forever(
         self,
@@ -177,26 +237,68 @@ class Outbox:
     ) -> None:
         """Deliver what is due, then sleep until the next message is due (at most `interval` seconds) or
         `wake()`; each round ends with `after_round()` (see Queue).
+
+        A worker that `listen`s also delivers at once what it is notified of, between its rounds, over a connection
+        it keeps while notices keep coming (at most KEEP_OPEN seconds apart); `after_round` closes it.
         """
         stop = stop or threading.Event()
+        wait, last_round = 0.0, -interval
         while not stop.is_set():
-            try:
-                self.run_once(send)
-                due = self.next_due()
-            except Exception as error:  # keep the worker alive whatever one round meets (a full disk, a bad file)
-                if self._trouble.get("round") != describe(error):  # the same failure again is no news
-                    self._trouble["round"] = describe(error)
-                    log.exception("outbox round failed")
-                due = None
-            else:
-                if self._trouble.pop("round", None):
-                    log.warning("outbox rounds work again")
-            finally:
-                if after_round is not None:
-                    after_round()
-            wait = interval if due is None else min(interval, max(0.05, due - time.time()))
-            if self._wakeup.wait(wait):
+            woken = self._wait(wait) if wait else []
+            if stop.is_set():
+                return
+            if woken:
+                self._deliver_woken(woken, send)
+            if not woken or time.monotonic() - last_round >= interval:
+                due = self._round(send, after_round)
+                last_round = time.monotonic()
+                wait = interval if due is None else min(interval, max(0.05, due - time.time()))
+            else:  # more may come: the connection stays open a while, and the next round comes in time
+                wait = min(KEEP_OPEN, max(0.05, last_round + interval - time.monotonic()))
+
+    def _round(self, send: Callable, after_round: Callable[[], object] | None) -> float | None:
+        """Deliver everything due; return when the next message is due (or None). Never raises."""
+        try:
+            self.run_once(send)
+            due = self.next_due()
+        except Exception as error:  # keep the worker alive whatever one round meets (a full disk, a bad file)
+            if self._trouble.get("round") != describe(error):  # the same failure again is no news
+                self._trouble["round"] = describe(error)
+                log.exception("outbox round failed")
+            due = None
+        else:
+            if self._trouble.pop("round", None):
+                log.warning("outbox rounds work again")
+        finally:
+            if after_round is not None:
+                after_round()
+        return due
+
+    def _wait(self, seconds: float) -> list[str]:
+        """Wait until `wake()`, a notice of queued messages on the wake socket, or `seconds`; return the names."""
+        if self._listener is None:
+            if self._wakeup.wait(seconds):
                 self._wakeup.clear()
+            return []
+        select.select([self._listener], [], [], seconds)
+        names: list[str] = []
+        while True:
+            try:
+                notice = self._listener.recv(65536)
+            except (BlockingIOError, InterruptedError):
+                return names
+            except OSError as error:
+                log.warning("wake socket failed error=%s", describe(error))
+                return names
+            # Only names as put_all makes them: a notice cannot point outside new/.
+            names += [name for name in notice.decode("ascii", "replace").split("\n") if NAME.fullmatch(name)]
+
+    def _deliver_woken(self, names: list[str], send: Callable) -> None:
+        for name in names:
+            try:
+                self.deliver(name, send)  # claims it first: taken already by another sender, it is skipped
+            except Exception as error:  # the next round retries it
+                log.error("could not deliver message=%s error=%s", name, describe(error))
 
     def entries(self) -> list[Entry]:
         """Return what waits, is being sent or failed, oldest first."""
