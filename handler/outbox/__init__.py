@@ -6,9 +6,10 @@ Two kinds satisfy one interface, `Queue`, so delivery, the workers and the CLI n
 - `DatabaseOutbox` (database.py), when the register is PostgreSQL: a table beside the register, rows
   written in the register's transaction, claimed with FOR UPDATE SKIP LOCKED, workers woken by NOTIFY.
 
-`outbox_for(settings.outbox, register)` picks one. The process that queues a message delivers it at
-once in the background (courier.py); the worker (`formkit serve`'s thread, `formkit outbox run`)
-retries what failed, with back-off, and what a dead process held.
+`outbox_for(settings.outbox, register)` picks one. What a process queues goes at once, in the background:
+by the folder outbox's listening worker (`formkit outbox run`, told on the folder's wake socket), or else by
+the process's own courier (courier.py); the worker (`formkit serve`'s thread, `formkit outbox run`) retries
+what failed, with back-off, and what a dead process held.
 """
 
 from __future__ import annotations

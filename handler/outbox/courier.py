@@ -6,7 +6,8 @@ delivers everything handed to it meanwhile over one SMTP connection, which it ke
 (up to KEEP_OPEN seconds apart), each message with the quick timeout (FORMKIT_SMTP_QUICK_TIMEOUT); at the
 first failure it gives the rest of that submission back to the outbox, where the worker retries with
 back-off. If the process dies, its claims are released (outbox.release_stale_claims) and the worker
-delivers them: nothing queued depends on the courier.
+delivers them: nothing queued depends on the courier. When `formkit outbox run` listens on the folder outbox
+(folder.py's wake socket), a request tells that worker instead, and the courier sends only what it cannot take.
 At exit the process waits a few seconds for what was handed over (so `formkit remind` sends before it ends).
 
 Delivery starts at once but must not take the cores from answering: the courier's thread (and the workers')

@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import PRIVATE_FILE, Entry, _owner_is_gone, describe, owner, private_folder, write_private, write_private_all
+from .courier import KEEP_OPEN  # how long a sender keeps its SMTP connection for more
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -49,13 +50,12 @@ log = logging.getLogger("formkit.outbox")
 FOLDERS = ("tmp", "new", "cur", "failed", "state")
 WAKE = "wake.sock"  # where the listening worker hears the names of messages queued for it to deliver at once
 NAME = re.compile(r"\d+\.[A-Za-z0-9.-]*\.eml")  # a message's name in the outbox, as put_all makes it
-KEEP_OPEN = 2.0  # seconds the worker keeps its SMTP connection for the next wake (the courier's KEEP_OPEN)
 
 
 class Outbox:
     """Messages waiting for delivery in one directory (see `handler.outbox.Queue` for the interface)."""
 
-    at_once = True  # the process that queues a message delivers it at once, in the background (courier.py)
+    at_once = True  # what a process queues goes at once: by the listening worker, or by its courier (courier.py)
 
     def __init__(
         self,
