@@ -285,7 +285,7 @@ class Outbox:
         while True:
             try:
                 notice = self._listener.recv(65536)
-            except (BlockingIOError, InterruptedError):
+            except BlockingIOError:  # read them all (the call itself retries when interrupted, PEP 475)
                 return names
             except OSError as error:
                 log.warning("wake socket failed error=%s", describe(error))
