@@ -62,7 +62,7 @@ $(VNU_JAR):
 
 test: $(TEST_STAMP) system-packages $(VNU_JAR)
 	$(BIN)/ruff check handler tests bench
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile
 
 clean:
 	rm -rf public var .pytest_cache

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -57,6 +58,34 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.browser)
         if path.stem in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
+
+
+# The accessibility summary (tests/browser/a11y.py): `make test` runs the suite in xdist workers, each with
+# its own record of what axe checked; they hand it over at the end and this process prints the one summary.
+def _axe_record():
+    """The record of what axe checked in this process, if a browser test imported it."""
+    a11y = sys.modules.get("browser.a11y")
+    return a11y.RECORD if a11y else None
+
+
+def pytest_sessionfinish(session):
+    record = _axe_record()
+    if record is not None and hasattr(session.config, "workeroutput"):  # an xdist worker
+        session.config.workeroutput["axe"] = record.as_data()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):  # xdist: a worker has finished
+    if data := getattr(node, "workeroutput", {}).get("axe"):
+        from browser.a11y import RECORD
+
+        RECORD.add(data)
+
+
+def pytest_terminal_summary(terminalreporter):
+    record = _axe_record()
+    if record is not None:
+        record.report(terminalreporter)
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """Accessibility helpers for the browser tests: axe-core runs, the built site's pages, colour contrast.
 
-`RECORD` keeps every page and state that axe checked and the rules that ran, for the summary the
-browser conftest prints at the end of the run (and writes to test-artifacts/).
+`RECORD` keeps every page and state that axe checked and the rules that ran, for the summary
+tests/conftest.py prints at the end of the run (and writes to test-artifacts/), with every xdist worker's.
 """
 
 from __future__ import annotations
@@ -57,6 +57,24 @@ class Record:
         lines += [f"  {rules:3d} rules, {found} violations: {state}" for state, rules, found in self.states]
         lines.append(f"  {len(self.rules)} distinct rules ran in all: {', '.join(sorted(self.rules))}")
         return "\n".join(lines)
+
+    def as_data(self) -> dict:
+        """What an xdist worker hands its controller (plain lists, as execnet sends them)."""
+        return {"states": [list(state) for state in self.states], "rules": sorted(self.rules)}
+
+    def add(self, data: dict) -> None:
+        """Add what another process's record held (`as_data`)."""
+        self.states += [tuple(state) for state in data["states"]]
+        self.rules |= set(data["rules"])
+
+    def report(self, terminalreporter) -> None:
+        """Print the summary at the end of the run and keep a copy in test-artifacts/axe-summary.txt."""
+        if self.states:
+            summary = self.summary()
+            terminalreporter.write_sep("-", "accessibility")
+            terminalreporter.write_line(summary)
+            ARTIFACTS.mkdir(exist_ok=True)
+            (ARTIFACTS / "axe-summary.txt").write_text(summary + "\n", encoding="utf-8")
 
 
 RECORD = Record()

@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from browser.a11y import ARTIFACTS, RECORD, same_origin
+from browser.a11y import same_origin
 from handler.app import create_app
 from support import LiveServer
 
@@ -70,13 +70,3 @@ def open_context(browser, browser_context_args, live_server):
         context.close()
     assert foreign == [], "requests left the site's origin"
     assert broken == [], "parts of pages failed to load"
-
-
-def pytest_terminal_summary(terminalreporter):
-    """Print which pages and states axe-core checked and how many rules ran; keep a copy in test-artifacts/."""
-    if RECORD.states:
-        summary = RECORD.summary()
-        terminalreporter.write_sep("-", "accessibility")
-        terminalreporter.write_line(summary)
-        ARTIFACTS.mkdir(exist_ok=True)
-        (ARTIFACTS / "axe-summary.txt").write_text(summary + "\n", encoding="utf-8")
