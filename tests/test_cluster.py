@@ -196,4 +196,8 @@ def test_two_instances_and_two_workers_lose_nothing_acknowledged_when_one_of_eac
     reminder_ids = [i for i in delivered if ".reminder." in i]
     assert sorted(reminder_ids) == sorted(f"<{r}.reminder.{u}@formkit.localhost>" for r in reminded for u in (0, 1))
     assert all(delivered[i] == 1 for i in reminder_ids), delivered  # no reminder sent twice
-    assert {i for i in delivered if i not in expected and ".digest." not in i} == set()  # nothing else
+    # Nothing else, but for the post the killed instance was answering (its one sync worker): it may have been
+    # recorded and queued before the kill cut the answer, and then goes out although its client saw the line
+    # drop (0). Its sender sends again, a duplicate under another reference, as for any answer lost on the way.
+    unanswered = {i.split(".")[0] for i in delivered if i not in expected and ".digest." not in i}
+    assert len(unanswered) <= min(1, [status for status, _ in outcomes].count(0)), unanswered
