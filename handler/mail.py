@@ -428,7 +428,7 @@ def _ics_fold(line: str, limit: int = 75) -> str:
 
 
 def _message(mail: MailSettings, reference, kind, subject, body, to, cc, attachments: list[Message], reply_to):
-    plain = MIMEText(body, "plain", UTF8, policy=POLICY)
+    plain = _text_part(body)
     if attachments:
         # A boundary of our own: no line of quoted-printable, base64 or the body can start with it,
         # and the email package's own choice compiles a new regular expression for every message.
@@ -453,6 +453,27 @@ def _message(mail: MailSettings, reference, kind, subject, body, to, cc, attachm
     return message
 
 
+def _text_part(text: str, subtype: str = "plain", params: tuple[tuple[str, str], ...] = ()) -> MIMEText:
+    """Return what `MIMEText(text, subtype, UTF8, policy=POLICY)` returns, with `params` set on its Content-Type
+    in order: the same headers, charset and quoted-printable body. MIMEText reads its Content-Type back and
+    writes it again to set the charset, a fifth of composing a report's messages; here the headers are
+    the ones it wrote for an empty text, kept, and only the body is encoded."""
+    part = MIMEText.__new__(MIMEText)
+    Message.__init__(part, policy=POLICY)
+    part._headers = list(_text_headers(subtype, params))
+    part._charset = UTF8
+    part._payload = UTF8.body_encode(text) if text else ""
+    return part
+
+
+@cache
+def _text_headers(subtype: str, params: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    template = MIMEText("", subtype, UTF8, policy=POLICY)
+    for name, value in params:
+        template.set_param(name, value)
+    return tuple(template._headers)
+
+
 def _without(addresses: list[str], taken: list[str]) -> list[str]:
     """Return the addresses not in `taken`, whatever their case."""
     seen = {address.lower() for address in taken}
@@ -466,9 +487,7 @@ def _day(moment: datetime.datetime) -> str:
 def _attachment(name: str, content: bytes, mimetype: str) -> Message:
     maintype, subtype = mimetype.split("/")
     if maintype == "text":
-        part = MIMEText(content.decode("utf-8"), subtype, UTF8, policy=POLICY)
-        if subtype == "calendar":
-            part.set_param("method", "PUBLISH")
+        part = _text_part(content.decode("utf-8"), subtype, (("method", "PUBLISH"),) if subtype == "calendar" else ())
     else:
         part = MIMEBase(maintype, subtype, policy=POLICY)
         part.set_payload(content)

@@ -4,6 +4,7 @@ import dataclasses
 import datetime
 import email
 import email.generator
+import email.mime.text
 import email.policy
 import io
 import json
@@ -325,6 +326,21 @@ def test_the_kit_writes_each_message_byte_for_byte_as_the_email_package_does(for
     assert len(messages) == 6  # two units, the copy, the receipt, an answer, a body with other line ends
     for message in messages:
         assert message.as_bytes() == email_package_bytes(message)
+
+
+@pytest.mark.parametrize(
+    "text", ["", "Hej", "Rad ett\nRad två\n", "åäö € 😀 = ?\t \n" * 40, "x" * 200 + " \n.\nFrom here", "a\r\nb\rc"]
+)
+@pytest.mark.parametrize("subtype, params", [("plain", ()), ("calendar", (("method", "PUBLISH"),))])
+def test_a_text_part_is_the_one_mimetext_makes(text, subtype, params):
+    made = mail._text_part(text, subtype, params)
+    expected = email.mime.text.MIMEText(text, subtype, mail.UTF8, policy=mail.POLICY)
+    for name, value in params:
+        expected.set_param(name, value)
+
+    assert made.items() == expected.items() and made.get_payload() == expected.get_payload()
+    assert made.get_charset() == expected.get_charset() and made.policy is expected.policy
+    assert made.as_bytes() == email_package_bytes(expected)
 
 
 def test_no_header_value_carries_a_line_break(tmp_path):
