@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 from urllib.parse import urljoin
 
@@ -150,10 +151,21 @@ class Field:
 
     def key_of(self, value) -> str | None:
         """Return the key a form posts for one of the choices' values, or None when it is none of them."""
+        if type(value) is str:  # most answers: text is `same` only as text, so a look-up finds it
+            return self._keys_of_text.get(value)
         for (key, _), own in zip(self.choices, self.choice_values, strict=True):
             if same(own, value):
                 return key
         return None
+
+    @cached_property
+    def _keys_of_text(self) -> dict[str, str]:
+        """The key of each choice whose value is text, the first where two have the same value."""
+        keys: dict[str, str] = {}
+        for (key, _), own in zip(self.choices, self.choice_values, strict=True):
+            if type(own) is str:
+                keys.setdefault(own, key)
+        return keys
 
     def value_of(self, key: str):
         """Return the choice's value for a posted key; an unknown key comes back as the text it is."""
@@ -165,7 +177,11 @@ class Field:
     def label_of(self, value) -> str | None:
         """Return the label of the choice with this value, or None when the value is none of them."""
         key = self.key_of(value)
-        return None if key is None else dict(self.choices)[key]
+        return None if key is None else self._labels[key]
+
+    @cached_property
+    def _labels(self) -> dict[str, str]:
+        return dict(self.choices)
 
     @property
     def dotted(self) -> str:

@@ -475,3 +475,20 @@ def test_without_javascript_a_row_is_marked_required_only_below_its_lists_min_it
     required = re.findall(r'<input[^>]* name="([^"]+)"[^>]* required', html)
     assert required == ["par.0.alder", "par.1.alder"]  # none in the optional list "barn", none past minItems
     assert 'name="barn.0.alder"' in html and 'name="par.2.alder"' in html
+
+
+def test_a_choice_is_found_by_its_value_as_json_schema_compares_values():
+    from handler.fields import Field, Kind
+
+    values = ["x", 1, "x", True, "1", {"a": [1]}, None]
+    choice = Field(
+        name="f", path=("f",), kind=Kind.SELECT, title="F",
+        choices=[(str(n), f"Val {n}") for n in range(len(values))], choice_values=values,
+    )  # fmt: skip
+
+    found = {repr(v): choice.key_of(v) for v in ["x", 1, 1.0, True, "1", {"a": [1.0]}, None, "y", 0, False]}
+    assert found == {
+        "'x'": "0", "1": "1", "1.0": "1", "True": "3", "'1'": "4", "{'a': [1.0]}": "5", "None": "6",
+        "'y'": None, "0": None, "False": None,
+    }  # fmt: skip
+    assert choice.label_of("x") == "Val 0" and choice.label_of("1") == "Val 4" and choice.label_of("y") is None
