@@ -163,3 +163,20 @@ def test_a_required_box_left_unticked_is_refused_alike_on_the_json_and_the_form_
         verdicts[way] = [(e.path, e.message) for e in refused.value.errors]
     assert verdicts["json"] == verdicts["form"] == [(("ja",), "Kryssa i ”Jag godkänner villkoren”")]
     assert check(form, {"ja": True}) == {"ja": True}
+
+
+@pytest.mark.parametrize(
+    "address, valid",
+    [
+        ("rektor@solna.se", True),
+        ("rektor@solna", False),  # no top-level domain
+        ("a" * 64 + "@" + "b" * 63 + "." + "c" * 63 + "." + "d" * 58 + ".se", True),  # 254 octets, the most
+        ("a" * 64 + "@" + "b" * 63 + "." + "c" * 63 + "." + "d" * 59 + ".se", False),  # 255
+        ("a" * 5000 + "@solna.se", False),
+        ("rektör@solna.se", False),  # only ASCII addresses
+    ],
+)
+def test_an_address_gets_the_same_verdict_every_time_it_is_checked(address, valid):
+    from handler.validation import is_email
+
+    assert [is_email(address) for _ in range(3)] == [valid] * 3
