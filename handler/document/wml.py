@@ -186,16 +186,17 @@ def _prototypes():
 
 def keep_together(table) -> None:
     """Keep a short table on one page: each row's paragraphs keep with the next (Word's way to do it)."""
-    rows = table.findall(qn("w:tr"))
+    rows = table.findall(_clark("w:tr"))
     if len(rows) > 12:
         return
+    p, properties_tag, keep_next = _clark("w:p"), _clark("w:pPr"), _clark("w:keepNext")
     for row in rows[:-1]:
-        for paragraph in row.iter(qn("w:p")):
-            properties = paragraph.find(qn("w:pPr"))
+        for paragraph in row.iter(p):
+            properties = paragraph.find(properties_tag)
             if properties is None:
-                properties = etree.Element(qn("w:pPr"))
+                properties = etree.Element(properties_tag)
                 paragraph.insert(0, properties)
-            sub(properties, "w:keepNext")
+            etree.SubElement(properties, keep_next)
 
 
 def sub(parent, tag: str, **attributes):
